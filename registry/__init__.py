@@ -1,0 +1,28 @@
+"""The school and board registry of Samenwerkingsverband Passend Onderwijs PO 22.03."""
+
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, error pages, commands."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+
+    from . import config, db, directory, errors, i18n, seed
+
+    config.load(app, test_config)
+    db.init_app(app)
+    i18n.init_app(app)
+    app.register_blueprint(directory.bp)
+    errors.init_app(app)
+    seed.init_app(app)
+    return app

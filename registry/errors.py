@@ -1,0 +1,37 @@
+"""Error pages that answer in JSON or HTML, whichever the client asked for."""
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+# Werkzeug's own descriptions are English; these are what our users read.
+MESSAGES = {
+    400: _l("Het verzoek klopt niet. Controleer wat u invulde en probeer het opnieuw."),
+    403: _l("U hebt geen toegang tot deze pagina."),
+    404: _l("Deze pagina bestaat niet (meer). Controleer het adres of zoek opnieuw."),
+    405: _l("Deze actie kan op deze pagina niet."),
+    413: _l("Het bestand is te groot."),
+    429: _l("Te veel verzoeken kort na elkaar. Wacht even en probeer het opnieuw."),
+    500: _l("Er ging iets mis aan onze kant. Probeer het later opnieuw."),
+}
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" or request.path.endswith(".json")
+
+
+def error_response(status: int, message: str):
+    """The one error shape: {"error": {"status": ..., "message": ...}} or the HTML page."""
+    if wants_json():
+        return {"error": {"status": status, "message": message}}, status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def _handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    return error_response(status, str(MESSAGES.get(status, error.name)))
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _handle_http_exception)

@@ -1,0 +1,31 @@
+"""Dutch by default, English on request: ?lang=en, remembered in a cookie."""
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import Babel, get_locale
+
+LANG_COOKIE = "lang"
+babel = Babel()
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return languages[0]
+    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in languages:
+            return candidate
+    # Dutch unless the browser prefers English over Dutch.
+    return request.accept_languages.best_match(languages, default=languages[0])
+
+
+def _remember_choice(response):
+    choice = request.args.get("lang")
+    if choice in current_app.config["LANGUAGES"]:
+        response.set_cookie(LANG_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.after_request(_remember_choice)
+    app.context_processor(lambda: {"current_locale": lambda: str(get_locale())})

@@ -1,0 +1,365 @@
+"""The domain: municipalities, networks, boards, schools, pupil counts and support."""
+
+import enum
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    or_,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from . import validation
+from .db import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum: a VARCHAR with a CHECK constraint, storing the member's value."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class SchoolType(enum.StrEnum):
+    BAO = "BAO"
+    SBO = "SBO"
+    SO = "SO"
+    SO_VSO = "SO+VSO"
+
+
+class LocationPrecision(enum.StrEnum):
+    """How exactly a school's point is known, from best to worst."""
+
+    BUILDING = "building"
+    PC6 = "pc6"
+    PC4 = "pc4"
+
+
+class SupportLevel(enum.StrEnum):
+    BASIS = "basis"
+    EXTRA = "extra"
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Municipality(Timestamped, db.Model):
+    """A gemeente that belongs to the partnership wholly or for some postcode areas."""
+
+    __tablename__ = "municipality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cbs_code: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    province: Mapped[str] = mapped_column(String(50))
+
+    postcode_areas: Mapped[list["PartnershipPostcodeArea"]] = relationship(
+        back_populates="municipality",
+        cascade="all, delete-orphan",
+        order_by="PartnershipPostcodeArea.pc4",
+    )
+    schools: Mapped[list["School"]] = relationship(back_populates="municipality")
+
+    @property
+    def wholly_in_partnership(self) -> bool:
+        """A municipality without listed postcode areas belongs to the partnership entirely."""
+        return not self.postcode_areas
+
+    @validates("cbs_code")
+    def _check_cbs_code(self, _key, value):
+        return validation.cbs_code(value)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnershipPostcodeArea(db.Model):
+    """A 4-digit postcode area by which a partly included municipality belongs."""
+
+    __tablename__ = "partnership_postcode_area"
+    __table_args__ = (UniqueConstraint("municipality_id", "pc4"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="CASCADE"), index=True
+    )
+    pc4: Mapped[str] = mapped_column(String(4))
+
+    municipality: Mapped[Municipality] = relationship(back_populates="postcode_areas")
+
+    @validates("pc4")
+    def _check_pc4(self, _key, value):
+        return validation.pc4(value)
+
+    def __str__(self) -> str:
+        return self.pc4
+
+
+class Network(Timestamped, db.Model):
+    """A regional network of schools (since 2025); seeded unconfirmed for coordinators."""
+
+    __tablename__ = "network"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    confirmed: Mapped[bool] = mapped_column(default=False)
+
+    schools: Mapped[list["School"]] = relationship(back_populates="network")
+
+    @validates("contact_email")
+    def _check_email(self, key, value):
+        return validation.email(value, key)
+
+    @validates("contact_phone")
+    def _check_phone(self, key, value):
+        return validation.phone(value, key)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Board(Timestamped, db.Model):
+    """A bevoegd gezag: the legal body that runs one or more schools."""
+
+    __tablename__ = "board"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_number: Mapped[str] = mapped_column(String(5), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    other_names: Mapped[str | None] = mapped_column(Text)
+    kvk_number: Mapped[str | None] = mapped_column(String(8))
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str | None] = mapped_column(String(7))
+    place: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(300))
+    dissolved_on: Mapped[date | None] = mapped_column(Date)
+
+    schools: Mapped[list["School"]] = relationship(back_populates="board")
+
+    @hybrid_property
+    def active(self) -> bool:
+        return self.dissolved_on is None
+
+    @validates("board_number")
+    def _check_board_number(self, _key, value):
+        return validation.board_number(value)
+
+    @validates("kvk_number")
+    def _check_kvk(self, _key, value):
+        return validation.kvk_number(value)
+
+    @validates("postcode")
+    def _check_postcode(self, _key, value):
+        return validation.postcode(value)
+
+    @validates("website")
+    def _check_website(self, _key, value):
+        return validation.url(value)
+
+    @validates("email")
+    def _check_email(self, _key, value):
+        return validation.email(value)
+
+    @validates("phone")
+    def _check_phone(self, _key, value):
+        return validation.phone(value)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.board_number})"
+
+
+class School(Timestamped, db.Model):
+    """A school location (vestiging), known to the public by its vestigingscode."""
+
+    __tablename__ = "school"
+    __table_args__ = (
+        CheckConstraint("substr(vestigingscode, 1, 4) = brin", name="vestigingscode_starts_with_brin"),
+        CheckConstraint(
+            "(latitude IS NULL AND longitude IS NULL AND location_precision IS NULL)"
+            " OR (latitude IS NOT NULL AND longitude IS NOT NULL AND location_precision IS NOT NULL)",
+            name="location_complete",
+        ),
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+        CheckConstraint(
+            "closed_on IS NULL OR opened_on IS NULL OR closed_on >= opened_on",
+            name="closed_after_opened",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vestigingscode: Mapped[str] = mapped_column(String(6), unique=True)
+    brin: Mapped[str] = mapped_column(String(4), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    school_type: Mapped[SchoolType] = mapped_column(_enum(SchoolType, "school_type"))
+    denomination: Mapped[str | None] = mapped_column(String(100))
+
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str | None] = mapped_column(String(7))
+    place: Mapped[str | None] = mapped_column(String(100))
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"), index=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("board.id"), index=True)
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("network.id"), index=True)
+
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(300))
+
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    location_precision: Mapped[LocationPrecision | None] = mapped_column(
+        _enum(LocationPrecision, "location_precision")
+    )
+
+    opened_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    support_profile_url: Mapped[str | None] = mapped_column(String(500))
+    support_profile_adopted_on: Mapped[date | None] = mapped_column(Date)
+    verified_on: Mapped[date | None] = mapped_column(Date)
+
+    municipality: Mapped[Municipality] = relationship(back_populates="schools")
+    board: Mapped[Board] = relationship(back_populates="schools")
+    network: Mapped[Network | None] = relationship(back_populates="schools")
+    pupil_counts: Mapped[list["PupilCount"]] = relationship(
+        back_populates="school", cascade="all, delete-orphan", order_by="PupilCount.reference_date"
+    )
+    support_offers: Mapped[list["SchoolSupport"]] = relationship(
+        back_populates="school", cascade="all, delete-orphan"
+    )
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        return self.closed_on is None or self.closed_on > date.today()  # noqa: DTZ011
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return or_(cls.closed_on.is_(None), cls.closed_on > date.today())  # noqa: DTZ011
+
+    @validates("vestigingscode")
+    def _check_vestigingscode(self, _key, value):
+        return validation.vestigingscode(value)
+
+    @validates("brin")
+    def _check_brin(self, _key, value):
+        return validation.brin(value)
+
+    @validates("postcode")
+    def _check_postcode(self, _key, value):
+        return validation.postcode(value)
+
+    @validates("website", "support_profile_url")
+    def _check_url(self, key, value):
+        return validation.url(value, key)
+
+    @validates("email")
+    def _check_email(self, _key, value):
+        return validation.email(value)
+
+    @validates("phone")
+    def _check_phone(self, _key, value):
+        return validation.phone(value)
+
+    @validates("latitude")
+    def _check_latitude(self, _key, value):
+        return validation.latitude(value)
+
+    @validates("longitude")
+    def _check_longitude(self, _key, value):
+        return validation.longitude(value)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.vestigingscode})"
+
+
+class PupilCount(db.Model):
+    """DUO's pupil count for one school on one reference date (1 October)."""
+
+    __tablename__ = "pupil_count"
+    __table_args__ = (
+        UniqueConstraint("school_id", "reference_date"),
+        CheckConstraint("pupils >= 0", name="pupils_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    reference_date: Mapped[date] = mapped_column(Date)
+    pupils: Mapped[int] = mapped_column(Integer)
+
+    school: Mapped[School] = relationship(back_populates="pupil_counts")
+
+    def __str__(self) -> str:
+        return f"{self.reference_date:%d-%m-%Y}: {self.pupils}"
+
+
+class SupportArea(db.Model):
+    """One of the partnership's own support categories (learning, behaviour, ...)."""
+
+    __tablename__ = "support_area"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_en: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(default=0)
+
+    offers: Mapped[list["SchoolSupport"]] = relationship(
+        back_populates="support_area", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchoolSupport(db.Model):
+    """That a school offers support in one area, at the basic or the extra level."""
+
+    __tablename__ = "school_support"
+    __table_args__ = (UniqueConstraint("school_id", "support_area_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    support_area_id: Mapped[int] = mapped_column(
+        ForeignKey("support_area.id", ondelete="CASCADE"), index=True
+    )
+    level: Mapped[SupportLevel] = mapped_column(_enum(SupportLevel, "support_level"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    school: Mapped[School] = relationship(back_populates="support_offers")
+    support_area: Mapped[SupportArea] = relationship(back_populates="offers")
+
+    def __str__(self) -> str:
+        return f"{self.support_area}: {self.level.value}"

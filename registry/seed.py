@@ -1,0 +1,252 @@
+"""Loading the real regional data from seed_data/, and a summary of what the registry holds.
+
+Seeding only adds what is missing, keyed by each record's public code, so running it again
+changes nothing and never overwrites a coordinator's edits.
+"""
+
+import csv
+import re
+import unicodedata
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from . import PROJECT_ROOT
+from .db import db
+from .models import (
+    Board,
+    LocationPrecision,
+    Municipality,
+    Network,
+    PartnershipPostcodeArea,
+    PupilCount,
+    School,
+    SchoolType,
+    SupportArea,
+)
+from .validation import InvalidValue
+
+SEED_DIR = PROJECT_ROOT / "seed_data"
+PUPIL_YEARS = range(2021, 2026)
+# DUO counts pupils on 1 October of each school year.
+REFERENCE_MONTH, REFERENCE_DAY = 10, 1
+
+
+class SeedError(Exception):
+    """A seed file that cannot be loaded; names the file and line."""
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def pupil_reference_date(year: int) -> date:
+    return date(year, REFERENCE_MONTH, REFERENCE_DAY)
+
+
+def _rows(seed_dir: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield (where, row) with 'file:line' for error messages."""
+    with open(seed_dir / name, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            yield f"{name}:{reader.line_num}", {k: (v or "").strip() for k, v in row.items()}
+
+
+def _blank_to_none(value: str) -> str | None:
+    return value or None
+
+
+class _Seeder:
+    """One pass over the seed files inside the caller's transaction."""
+
+    def __init__(self, seed_dir: Path) -> None:
+        self.seed_dir = seed_dir
+        self.created: dict[str, int] = {}
+
+    def add(self, kind: str, record) -> None:
+        db.session.add(record)
+        self.created[kind] = self.created.get(kind, 0) + 1
+
+    def existing(self, model, key: str) -> dict:
+        return {getattr(obj, key): obj for obj in db.session.scalars(select(model))}
+
+    def run(self) -> dict[str, int]:
+        self.support_areas()
+        municipalities = self.municipalities()
+        networks_by_municipality = self.networks()
+        boards = self.boards()
+        self.schools(municipalities, networks_by_municipality, boards)
+        return self.created
+
+    def support_areas(self) -> None:
+        known = self.existing(SupportArea, "code")
+        for _, row in _rows(self.seed_dir, "support_areas.csv"):
+            if row["code"] not in known:
+                self.add("support areas", SupportArea(
+                    code=row["code"], name=row["name"], name_en=row["name_en"],
+                    description=_blank_to_none(row["description"]), position=int(row["position"]),
+                ))
+
+    def municipalities(self) -> dict[str, Municipality]:
+        known = self.existing(Municipality, "cbs_code")
+        areas = {row["cbs_code"]: row["postcode_areas"].split()
+                 for _, row in _rows(self.seed_dir, "partnership_area.csv")}
+        for _, row in _rows(self.seed_dir, "municipalities.csv"):
+            if row["cbs_code"] in known:
+                continue
+            municipality = Municipality(
+                cbs_code=row["cbs_code"], name=row["name"], slug=slugify(row["name"]),
+                province=row["province"],
+                postcode_areas=[PartnershipPostcodeArea(pc4=pc4) for pc4 in areas[row["cbs_code"]]],
+            )
+            self.add("municipalities", municipality)
+            known[municipality.cbs_code] = municipality
+        return known
+
+    def networks(self) -> dict[str, Network]:
+        known = self.existing(Network, "slug")
+        by_municipality = {}
+        for _, row in _rows(self.seed_dir, "networks.csv"):
+            if row["slug"] not in known:
+                known[row["slug"]] = Network(
+                    slug=row["slug"], name=row["name"], description=_blank_to_none(row["description"]),
+                    confirmed=row["confirmed"] == "true",
+                )
+                self.add("networks", known[row["slug"]])
+            by_municipality.update(dict.fromkeys(row["municipalities"].split(), known[row["slug"]]))
+        return by_municipality
+
+    def boards(self) -> dict[str, Board]:
+        known = self.existing(Board, "board_number")
+        for _, row in _rows(self.seed_dir, "boards.csv"):
+            if row["board_number"] in known:
+                continue
+            board = Board(
+                board_number=row["board_number"], name=row["name"],
+                kvk_number=_blank_to_none(row["kvk_number"]),
+                other_names=_blank_to_none(row["other_names_rio"]),
+            )
+            self.add("boards", board)
+            known[board.board_number] = board
+        return known
+
+    def schools(self, municipalities, networks_by_municipality, boards) -> None:
+        known = self.existing(School, "vestigingscode")
+        locations = {row["vestigingscode"]: row for _, row in _rows(self.seed_dir, "school_locations.csv")}
+        counted = set(db.session.execute(
+            select(School.vestigingscode, PupilCount.reference_date).join(PupilCount.school)
+        ).all())
+        for where, row in _rows(self.seed_dir, "schools.csv"):
+            code = row["vestigingscode"]
+            school = known.get(code)
+            if school is None:
+                cbs_code = "GM" + row["gemeente_code"]
+                if cbs_code not in municipalities or row["board_number"] not in boards:
+                    raise SeedError(f"{where}: onbekende gemeente {cbs_code} of bestuur {row['board_number']}")
+                school = self._school(row, locations.get(code), municipalities[cbs_code],
+                                      networks_by_municipality.get(cbs_code), boards[row["board_number"]])
+                self.add("schools", school)
+            for year in PUPIL_YEARS:
+                value = row[f"pupils_{year}"]
+                if value and (code, pupil_reference_date(year)) not in counted:
+                    school.pupil_counts.append(
+                        PupilCount(reference_date=pupil_reference_date(year), pupils=int(value))
+                    )
+                    self.created["pupil counts"] = self.created.get("pupil counts", 0) + 1
+
+    @staticmethod
+    def _school(row, location, municipality, network, board) -> School:
+        point = {}
+        if location:
+            point = {
+                "latitude": float(location["latitude"]),
+                "longitude": float(location["longitude"]),
+                "location_precision": LocationPrecision(location["precision"]),
+            }
+        return School(
+            vestigingscode=row["vestigingscode"], brin=row["brin"], name=row["name"],
+            school_type=SchoolType(row["school_type"]),
+            denomination=_blank_to_none(row["denomination"]),
+            street=_blank_to_none(row["street"]), house_number=_blank_to_none(row["house_number"]),
+            postcode=_blank_to_none(row["postcode"]), place=_blank_to_none(row["place"]),
+            phone=_blank_to_none(row["phone"]), website=_blank_to_none(row["website"]),
+            municipality=municipality, network=network, board=board, **point,
+        )
+
+
+def load_seed(seed_dir: Path = SEED_DIR) -> dict[str, int]:
+    """Add every seed record that is missing, all or nothing; return counts of what was added."""
+    try:
+        with db.session.no_autoflush:
+            created = _Seeder(seed_dir).run()
+        db.session.commit()
+    except InvalidValue as error:
+        db.session.rollback()
+        raise SeedError(str(error)) from error
+    except Exception:
+        db.session.rollback()
+        raise
+    return created
+
+
+def summary() -> dict[str, list[tuple[str, int]]]:
+    """School counts per municipality, board, type and network, plus the record totals."""
+
+    def per(label_column, *joins):
+        query = select(label_column, func.count(School.id)).select_from(School)
+        for join in joins:
+            query = query.outerjoin(join)
+        rows = db.session.execute(query.group_by(label_column).order_by(label_column)).all()
+        return [(str(label) if label is not None else "—", count) for label, count in rows]
+
+    totals = [
+        (label, db.session.scalar(select(func.count()).select_from(model)))
+        for label, model in (
+            ("gemeenten", Municipality), ("netwerken", Network), ("besturen", Board),
+            ("scholen", School), ("leerlingtellingen", PupilCount), ("ondersteuningsgebieden", SupportArea),
+        )
+    ]
+    return {
+        "totaal": totals,
+        "per gemeente": per(Municipality.name, School.municipality),
+        "per bestuur": per(Board.name, School.board),
+        "per type": per(School.school_type),
+        "per netwerk": per(Network.name, School.network),
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_command)
+    app.cli.add_command(summary_command)
+
+
+@click.command("seed")
+@click.option("--if-empty", is_flag=True, help="Only seed a database that holds no schools yet.")
+def seed_command(if_empty: bool) -> None:
+    """Load the regional seed data (running it again changes nothing)."""
+    if if_empty and db.session.scalar(select(func.count(School.id))):
+        click.echo("De database bevat al scholen; niets geladen.")
+        return
+    try:
+        created = load_seed()
+    except SeedError as error:
+        raise click.ClickException(f"Seed niet geladen, niets gewijzigd: {error}") from error
+    if not created:
+        click.echo("Alles was al aanwezig; niets toegevoegd.")
+    for kind, count in created.items():
+        click.echo(f"{kind}: {count} toegevoegd")
+
+
+@click.command("summary")
+def summary_command() -> None:
+    """Print the number of schools per municipality, board, type and network."""
+    for section, rows in summary().items():
+        click.echo(f"\n{section}")
+        width = max(len(label) for label, _ in rows) if rows else 0
+        for label, count in rows:
+            click.echo(f"  {label:<{width}}  {count:>5}")

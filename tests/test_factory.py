@@ -1,0 +1,71 @@
+import stat
+
+import pytest
+from sqlalchemy import text
+
+from registry import create_app
+from registry.config import sqlalchemy_url
+from registry.db import db
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ("DATABASE_URL", "REGISTRY_SECRET_KEY", "REGISTRY_SQLALCHEMY_DATABASE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_to_sqlite_in_instance_folder(tmp_path, clean_env):
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "nl"
+
+
+def test_secret_key_is_generated_once_private_and_random(tmp_path, clean_env):
+    first = create_app(instance_path=str(tmp_path / "a"))
+    again = create_app(instance_path=str(tmp_path / "a"))
+    other = create_app(instance_path=str(tmp_path / "b"))
+    key_file = tmp_path / "a" / "secret_key"
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert again.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+    assert other.config["SECRET_KEY"] != first.config["SECRET_KEY"]
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_secret_key_and_database_from_environment(tmp_path, clean_env):
+    clean_env.setenv("REGISTRY_SECRET_KEY", "from-the-environment")
+    clean_env.setenv("DATABASE_URL", "postgres://registry@db.example/registry")
+    app = create_app(instance_path=str(tmp_path))
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://registry@db.example/registry"
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_use_psycopg3(given, expected):
+    assert sqlalchemy_url(given) == expected
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path, clean_env):
+    app = create_app(instance_path=str(tmp_path))
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_two_apps_in_one_process_are_independent(tmp_path, database):
+    from tests.conftest import make_app
+
+    first = make_app(tmp_path / "one", database)
+    second = make_app(tmp_path / "two", database)
+    assert first.url_map is not second.url_map
+    assert first.test_client().get("/nope").status_code == 404
+    assert second.test_client().get("/nope").status_code == 404
