@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 
 
 def load(app: Flask, test_config: dict | None) -> None:

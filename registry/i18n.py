@@ -21,7 +21,9 @@ def select_locale() -> str:
 def _remember_choice(response):
     choice = request.args.get("lang")
     if choice in current_app.config["LANGUAGES"]:
-        response.set_cookie(LANG_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        response.set_cookie(
+            LANG_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
     return response
 
 

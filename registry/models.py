@@ -204,10 +204,13 @@ class School(Timestamped, db.Model):
 
     __tablename__ = "school"
     __table_args__ = (
-        CheckConstraint("substr(vestigingscode, 1, 4) = brin", name="vestigingscode_starts_with_brin"),
         CheckConstraint(
-            "(latitude IS NULL AND longitude IS NULL AND location_precision IS NULL)"
-            " OR (latitude IS NOT NULL AND longitude IS NOT NULL AND location_precision IS NOT NULL)",
+            "substr(vestigingscode, 1, 4) = brin", name="vestigingscode_starts_with_brin"
+        ),
+        CheckConstraint(
+            "(latitude IS NULL AND longitude IS NULL AND location_precision IS NULL) OR"
+            " (latitude IS NOT NULL AND longitude IS NOT NULL"
+            " AND location_precision IS NOT NULL)",
             name="location_complete",
         ),
         CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from . import PROJECT_ROOT
@@ -87,20 +88,30 @@ class _Seeder:
         known = self.existing(SupportArea, "code")
         for _, row in _rows(self.seed_dir, "support_areas.csv"):
             if row["code"] not in known:
-                self.add("support areas", SupportArea(
-                    code=row["code"], name=row["name"], name_en=row["name_en"],
-                    description=_blank_to_none(row["description"]), position=int(row["position"]),
-                ))
+                self.add(
+                    "support areas",
+                    SupportArea(
+                        code=row["code"],
+                        name=row["name"],
+                        name_en=row["name_en"],
+                        description=_blank_to_none(row["description"]),
+                        position=int(row["position"]),
+                    ),
+                )
 
     def municipalities(self) -> dict[str, Municipality]:
         known = self.existing(Municipality, "cbs_code")
-        areas = {row["cbs_code"]: row["postcode_areas"].split()
-                 for _, row in _rows(self.seed_dir, "partnership_area.csv")}
+        areas = {
+            row["cbs_code"]: row["postcode_areas"].split()
+            for _, row in _rows(self.seed_dir, "partnership_area.csv")
+        }
         for _, row in _rows(self.seed_dir, "municipalities.csv"):
             if row["cbs_code"] in known:
                 continue
             municipality = Municipality(
-                cbs_code=row["cbs_code"], name=row["name"], slug=slugify(row["name"]),
+                cbs_code=row["cbs_code"],
+                name=row["name"],
+                slug=slugify(row["name"]),
                 province=row["province"],
                 postcode_areas=[PartnershipPostcodeArea(pc4=pc4) for pc4 in areas[row["cbs_code"]]],
             )
@@ -114,7 +125,9 @@ class _Seeder:
         for _, row in _rows(self.seed_dir, "networks.csv"):
             if row["slug"] not in known:
                 known[row["slug"]] = Network(
-                    slug=row["slug"], name=row["name"], description=_blank_to_none(row["description"]),
+                    slug=row["slug"],
+                    name=row["name"],
+                    description=_blank_to_none(row["description"]),
                     confirmed=row["confirmed"] == "true",
                 )
                 self.add("networks", known[row["slug"]])
@@ -127,7 +140,8 @@ class _Seeder:
             if row["board_number"] in known:
                 continue
             board = Board(
-                board_number=row["board_number"], name=row["name"],
+                board_number=row["board_number"],
+                name=row["name"],
                 kvk_number=_blank_to_none(row["kvk_number"]),
                 other_names=_blank_to_none(row["other_names_rio"]),
             )
@@ -137,19 +151,30 @@ class _Seeder:
 
     def schools(self, municipalities, networks_by_municipality, boards) -> None:
         known = self.existing(School, "vestigingscode")
-        locations = {row["vestigingscode"]: row for _, row in _rows(self.seed_dir, "school_locations.csv")}
-        counted = set(db.session.execute(
-            select(School.vestigingscode, PupilCount.reference_date).join(PupilCount.school)
-        ).all())
+        locations = {
+            row["vestigingscode"]: row for _, row in _rows(self.seed_dir, "school_locations.csv")
+        }
+        counted = set(
+            db.session.execute(
+                select(School.vestigingscode, PupilCount.reference_date).join(PupilCount.school)
+            ).all()
+        )
         for where, row in _rows(self.seed_dir, "schools.csv"):
             code = row["vestigingscode"]
             school = known.get(code)
             if school is None:
                 cbs_code = "GM" + row["gemeente_code"]
                 if cbs_code not in municipalities or row["board_number"] not in boards:
-                    raise SeedError(f"{where}: onbekende gemeente {cbs_code} of bestuur {row['board_number']}")
-                school = self._school(row, locations.get(code), municipalities[cbs_code],
-                                      networks_by_municipality.get(cbs_code), boards[row["board_number"]])
+                    raise SeedError(
+                        f"{where}: onbekende gemeente {cbs_code} of bestuur {row['board_number']}"
+                    )
+                school = self._school(
+                    row,
+                    locations.get(code),
+                    municipalities[cbs_code],
+                    networks_by_municipality.get(cbs_code),
+                    boards[row["board_number"]],
+                )
                 self.add("schools", school)
             for year in PUPIL_YEARS:
                 value = row[f"pupils_{year}"]
@@ -169,13 +194,21 @@ class _Seeder:
                 "location_precision": LocationPrecision(location["precision"]),
             }
         return School(
-            vestigingscode=row["vestigingscode"], brin=row["brin"], name=row["name"],
+            vestigingscode=row["vestigingscode"],
+            brin=row["brin"],
+            name=row["name"],
             school_type=SchoolType(row["school_type"]),
             denomination=_blank_to_none(row["denomination"]),
-            street=_blank_to_none(row["street"]), house_number=_blank_to_none(row["house_number"]),
-            postcode=_blank_to_none(row["postcode"]), place=_blank_to_none(row["place"]),
-            phone=_blank_to_none(row["phone"]), website=_blank_to_none(row["website"]),
-            municipality=municipality, network=network, board=board, **point,
+            street=_blank_to_none(row["street"]),
+            house_number=_blank_to_none(row["house_number"]),
+            postcode=_blank_to_none(row["postcode"]),
+            place=_blank_to_none(row["place"]),
+            phone=_blank_to_none(row["phone"]),
+            website=_blank_to_none(row["website"]),
+            municipality=municipality,
+            network=network,
+            board=board,
+            **point,
         )
 
 
@@ -207,8 +240,12 @@ def summary() -> dict[str, list[tuple[str, int]]]:
     totals = [
         (label, db.session.scalar(select(func.count()).select_from(model)))
         for label, model in (
-            ("gemeenten", Municipality), ("netwerken", Network), ("besturen", Board),
-            ("scholen", School), ("leerlingtellingen", PupilCount), ("ondersteuningsgebieden", SupportArea),
+            ("gemeenten", Municipality),
+            ("netwerken", Network),
+            ("besturen", Board),
+            ("scholen", School),
+            ("leerlingtellingen", PupilCount),
+            ("ondersteuningsgebieden", SupportArea),
         )
     ]
     return {
@@ -227,13 +264,22 @@ def init_app(app: Flask) -> None:
 
 @click.command("seed")
 @click.option("--if-empty", is_flag=True, help="Only seed a database that holds no schools yet.")
-def seed_command(if_empty: bool) -> None:
+@click.option(
+    "--from",
+    "seed_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=SEED_DIR,
+    show_default=True,
+    help="Folder with the seed CSV files.",
+)
+@with_appcontext
+def seed_command(if_empty: bool, seed_dir: Path) -> None:
     """Load the regional seed data (running it again changes nothing)."""
     if if_empty and db.session.scalar(select(func.count(School.id))):
         click.echo("De database bevat al scholen; niets geladen.")
         return
     try:
-        created = load_seed()
+        created = load_seed(seed_dir)
     except SeedError as error:
         raise click.ClickException(f"Seed niet geladen, niets gewijzigd: {error}") from error
     if not created:
@@ -243,6 +289,7 @@ def seed_command(if_empty: bool) -> None:
 
 
 @click.command("summary")
+@with_appcontext
 def summary_command() -> None:
     """Print the number of schools per municipality, board, type and network."""
     for section, rows in summary().items():

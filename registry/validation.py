@@ -46,7 +46,9 @@ def _require(field: str, value: str | None, pattern: re.Pattern, message) -> str
 
 
 def brin(value: str, field: str = "brin") -> str:
-    return _require(field, value, BRIN_RE, _l("Een BRIN-nummer is 2 cijfers en 2 letters, bijvoorbeeld 05SX."))
+    return _require(
+        field, value, BRIN_RE, _l("Een BRIN-nummer is 2 cijfers en 2 letters, bijvoorbeeld 05SX.")
+    )
 
 
 def vestigingscode(value: str, field: str = "vestigingscode") -> str:
@@ -59,7 +61,12 @@ def vestigingscode(value: str, field: str = "vestigingscode") -> str:
 
 
 def board_number(value: str, field: str = "board_number") -> str:
-    return _require(field, value, BOARD_NUMBER_RE, _l("Een bestuursnummer van DUO is 5 cijfers, bijvoorbeeld 41196."))
+    return _require(
+        field,
+        value,
+        BOARD_NUMBER_RE,
+        _l("Een bestuursnummer van DUO is 5 cijfers, bijvoorbeeld 41196."),
+    )
 
 
 def kvk_number(value: str | None, field: str = "kvk_number") -> str | None:
@@ -69,7 +76,12 @@ def kvk_number(value: str | None, field: str = "kvk_number") -> str | None:
 
 
 def cbs_code(value: str, field: str = "cbs_code") -> str:
-    return _require(field, value, CBS_CODE_RE, _l("Een CBS-gemeentecode is GM plus 4 cijfers, bijvoorbeeld GM0118."))
+    return _require(
+        field,
+        value,
+        CBS_CODE_RE,
+        _l("Een CBS-gemeentecode is GM plus 4 cijfers, bijvoorbeeld GM0118."),
+    )
 
 
 def pc4(value: str, field: str = "pc4") -> str:
@@ -83,7 +95,9 @@ def postcode(value: str | None, field: str = "postcode") -> str | None:
         return None
     match = POSTCODE_RE.match(cleaned)
     if not match or match.group(2) in FORBIDDEN_POSTCODE_LETTERS:
-        raise InvalidValue(field, _l("Een postcode is 4 cijfers en 2 letters, bijvoorbeeld 7961 AW."))
+        raise InvalidValue(
+            field, _l("Een postcode is 4 cijfers en 2 letters, bijvoorbeeld 7961 AW.")
+        )
     return f"{match.group(1)} {match.group(2)}"
 
 
@@ -95,7 +109,9 @@ def url(value: str | None, field: str = "website") -> str | None:
     parts = urlsplit(cleaned if "://" in cleaned else "http://" + cleaned)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not HOSTNAME_RE.match(host) or " " in cleaned:
-        raise InvalidValue(field, _l("Vul een webadres in, bijvoorbeeld www.school.nl of https://www.school.nl."))
+        raise InvalidValue(
+            field, _l("Vul een webadres in, bijvoorbeeld www.school.nl of https://www.school.nl.")
+        )
     return cleaned
 
 
@@ -106,7 +122,9 @@ def email(value: str | None, field: str = "email") -> str | None:
     try:
         return validate_email(cleaned, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise InvalidValue(field, _l("Vul een geldig e-mailadres in, bijvoorbeeld info@school.nl.")) from error
+        raise InvalidValue(
+            field, _l("Vul een geldig e-mailadres in, bijvoorbeeld info@school.nl.")
+        ) from error
 
 
 def phone(value: str | None, field: str = "phone") -> str | None:
@@ -116,7 +134,9 @@ def phone(value: str | None, field: str = "phone") -> str | None:
         return None
     digits = re.sub(r"[\s\-().]", "", cleaned)
     if not re.fullmatch(r"(\+[0-9]{10,14}|0[0-9]{9})", digits):
-        raise InvalidValue(field, _l("Vul een telefoonnummer van 10 cijfers in, bijvoorbeeld 0522 481344."))
+        raise InvalidValue(
+            field, _l("Vul een telefoonnummer van 10 cijfers in, bijvoorbeeld 0522 481344.")
+        )
     return cleaned
 
 

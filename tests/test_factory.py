@@ -37,7 +37,9 @@ def test_secret_key_and_database_from_environment(tmp_path, clean_env):
     clean_env.setenv("DATABASE_URL", "postgres://registry@db.example/registry")
     app = create_app(instance_path=str(tmp_path))
     assert app.config["SECRET_KEY"] == "from-the-environment"
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://registry@db.example/registry"
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://registry@db.example/registry"
+    )
     assert not (tmp_path / "secret_key").exists()
 
 

@@ -59,8 +59,15 @@ def test_a_valid_school_is_stored_with_timestamps():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("vestigingscode", "5SX00"), ("brin", "05S"), ("postcode", "7961"), ("website", "geen"),
-     ("email", "info@"), ("phone", "123"), ("latitude", 100.0)],
+    [
+        ("vestigingscode", "5SX00"),
+        ("brin", "05S"),
+        ("postcode", "7961"),
+        ("website", "geen"),
+        ("email", "info@"),
+        ("phone", "123"),
+        ("latitude", 100.0),
+    ],
 )
 def test_malformed_values_are_refused_before_reaching_the_database(field, value):
     with pytest.raises(InvalidValue) as caught:
@@ -80,8 +87,16 @@ def test_a_school_pointing_to_an_unknown_board_is_refused_and_nothing_is_written
     municipality = make_municipality()
     db.session.add(municipality)
     db.session.commit()
-    db.session.add(School(vestigingscode="05SX00", brin="05SX", name="X", school_type=SchoolType.BAO,
-                          municipality_id=municipality.id, board_id=999_999))
+    db.session.add(
+        School(
+            vestigingscode="05SX00",
+            brin="05SX",
+            name="X",
+            school_type=SchoolType.BAO,
+            municipality_id=municipality.id,
+            board_id=999_999,
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
@@ -91,8 +106,9 @@ def test_a_school_pointing_to_an_unknown_board_is_refused_and_nothing_is_written
 def test_a_duplicate_vestigingscode_is_refused():
     db.session.add(make_school())
     db.session.commit()
-    duplicate = make_school(municipality=db.session.scalar(select(Municipality)),
-                            board=db.session.scalar(select(Board)))
+    duplicate = make_school(
+        municipality=db.session.scalar(select(Municipality)), board=db.session.scalar(select(Board))
+    )
     db.session.add(duplicate)
     with pytest.raises(IntegrityError):
         db.session.commit()
@@ -113,8 +129,15 @@ def test_the_database_requires_the_vestigingscode_to_start_with_the_brin():
 
 
 def test_required_fields_are_not_null():
-    db.session.add(School(vestigingscode="05SX00", brin="05SX", school_type=SchoolType.BAO,
-                          municipality=make_municipality(), board=make_board()))
+    db.session.add(
+        School(
+            vestigingscode="05SX00",
+            brin="05SX",
+            school_type=SchoolType.BAO,
+            municipality=make_municipality(),
+            board=make_board(),
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
 
@@ -124,7 +147,9 @@ def test_a_location_needs_both_coordinates_and_a_precision():
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
-    db.session.add(make_school(latitude=52.7, longitude=6.2, location_precision=LocationPrecision.PC4))
+    db.session.add(
+        make_school(latitude=52.7, longitude=6.2, location_precision=LocationPrecision.PC4)
+    )
     db.session.commit()
     assert school_count() == 1
 
@@ -143,8 +168,10 @@ def test_pupil_counts_are_unique_per_date_and_not_negative():
         db.session.commit()
     db.session.rollback()
     school = make_school()
-    school.pupil_counts += [PupilCount(reference_date=date(2025, 10, 1), pupils=98),
-                            PupilCount(reference_date=date(2025, 10, 1), pupils=99)]
+    school.pupil_counts += [
+        PupilCount(reference_date=date(2025, 10, 1), pupils=98),
+        PupilCount(reference_date=date(2025, 10, 1), pupils=99),
+    ]
     db.session.add(school)
     with pytest.raises(IntegrityError):
         db.session.commit()
@@ -165,11 +192,18 @@ def test_a_school_offers_each_support_area_once_at_one_level():
 def test_closed_schools_are_not_open_from_their_closing_date():
     today = date.today()
     municipality, board = make_municipality(), make_board()
-    db.session.add_all([
-        make_school("05SX00", municipality=municipality, board=board),
-        make_school("06PS00", municipality=municipality, board=board, closed_on=today),
-        make_school("07AB00", municipality=municipality, board=board, closed_on=today + timedelta(days=30)),
-    ])
+    db.session.add_all(
+        [
+            make_school("05SX00", municipality=municipality, board=board),
+            make_school("06PS00", municipality=municipality, board=board, closed_on=today),
+            make_school(
+                "07AB00",
+                municipality=municipality,
+                board=board,
+                closed_on=today + timedelta(days=30),
+            ),
+        ]
+    )
     db.session.commit()
     open_codes = db.session.scalars(select(School.vestigingscode).where(School.is_open)).all()
     assert sorted(open_codes) == ["05SX00", "07AB00"]

@@ -27,8 +27,10 @@ def count(model):
 
 
 def counts():
-    return {model.__name__: count(model) for model in
-            (Municipality, Network, Board, School, PupilCount, SupportArea, SchoolSupport)}
+    return {
+        model.__name__: count(model)
+        for model in (Municipality, Network, Board, School, PupilCount, SupportArea, SchoolSupport)
+    }
 
 
 def school(code):
@@ -38,8 +40,12 @@ def school(code):
 def test_seed_loads_the_region():
     load_seed()
     assert counts() == {
-        "Municipality": 7, "Network": 3, "Board": 19, "School": 117,
-        "PupilCount": 117 * 5, "SupportArea": 6,
+        "Municipality": 7,
+        "Network": 3,
+        "Board": 19,
+        "School": 117,
+        "PupilCount": 117 * 5,
+        "SupportArea": 6,
         # No source says which school offers what: coordinators fill it in.
         "SchoolSupport": 0,
     }
@@ -53,7 +59,11 @@ def test_seed_matches_the_duo_record_of_de_arendsvleugel():
     assert arendsvleugel.name == "Protestants Christelijke Basisschool De Arendsvleugel"
     assert arendsvleugel.brin == "05SX"
     assert arendsvleugel.place == "RUINERWOLD"
-    assert (arendsvleugel.street, arendsvleugel.house_number, arendsvleugel.postcode) == ("Bleekhof", "2", "7961 AW")
+    assert (arendsvleugel.street, arendsvleugel.house_number, arendsvleugel.postcode) == (
+        "Bleekhof",
+        "2",
+        "7961 AW",
+    )
     assert arendsvleugel.board.board_number == "41196"
     assert arendsvleugel.board.name == "Stichting WIES"
     assert arendsvleugel.board.kvk_number == "04060053"
@@ -61,7 +71,11 @@ def test_seed_matches_the_duo_record_of_de_arendsvleugel():
     assert arendsvleugel.denomination == "Protestants-Christelijk"
     assert arendsvleugel.website == "www.dearendsvleugel.nl"
     assert [(c.reference_date.year, c.pupils) for c in arendsvleugel.pupil_counts] == [
-        (2021, 82), (2022, 84), (2023, 84), (2024, 92), (2025, 98)
+        (2021, 82),
+        (2022, 84),
+        (2023, 84),
+        (2024, 92),
+        (2025, 98),
     ]
     assert arendsvleugel.pupil_counts[-1].reference_date == date(2025, 10, 1)
     assert arendsvleugel.location_precision is LocationPrecision.BUILDING
@@ -70,25 +84,41 @@ def test_seed_matches_the_duo_record_of_de_arendsvleugel():
 
 def test_pupil_totals_match_duo_for_every_year():
     load_seed()
-    totals = dict(db.session.execute(
-        select(PupilCount.reference_date, func.sum(PupilCount.pupils))
-        .join(PupilCount.school).where(School.school_type == SchoolType.BAO)
-        .group_by(PupilCount.reference_date)
-    ).all())
+    totals = dict(
+        db.session.execute(
+            select(PupilCount.reference_date, func.sum(PupilCount.pupils))
+            .join(PupilCount.school)
+            .where(School.school_type == SchoolType.BAO)
+            .group_by(PupilCount.reference_date)
+        ).all()
+    )
     assert {d.year: n for d, n in totals.items()} == {
-        2021: 15849, 2022: 15687, 2023: 15585, 2024: 15488, 2025: 15525
+        2021: 15849,
+        2022: 15687,
+        2023: 15585,
+        2024: 15488,
+        2025: 15525,
     }
 
 
 def test_locations_are_recorded_with_their_precision_and_missing_ones_stay_empty():
     load_seed()
     precision = Counter(db.session.scalars(select(School.location_precision)))
-    assert precision == {LocationPrecision.BUILDING: 69, LocationPrecision.PC6: 2,
-                         LocationPrecision.PC4: 39, None: 7}
+    assert precision == {
+        LocationPrecision.BUILDING: 69,
+        LocationPrecision.PC6: 2,
+        LocationPrecision.PC4: 39,
+        None: 7,
+    }
     # The DUO address file for special schools was not found: no address, no point.
     special = school("19SK00")
     assert special.school_type is SchoolType.SO_VSO
-    assert (special.street, special.postcode, special.latitude, special.website) == (None, None, None, None)
+    assert (special.street, special.postcode, special.latitude, special.website) == (
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def test_partly_included_municipalities_list_their_postcode_areas():
@@ -107,7 +137,11 @@ def test_networks_are_seeded_unconfirmed_and_cover_every_school():
     networks = {n.slug: n for n in db.session.scalars(select(Network))}
     assert set(networks) == {"hoogeveen", "meppel", "steenwijk"}
     assert not any(n.confirmed for n in networks.values())
-    assert {n: len(networks[n].schools) for n in networks} == {"hoogeveen": 49, "meppel": 37, "steenwijk": 31}
+    assert {n: len(networks[n].schools) for n in networks} == {
+        "hoogeveen": 49,
+        "meppel": 37,
+        "steenwijk": 31,
+    }
 
 
 def test_seeding_twice_changes_nothing():
@@ -131,7 +165,9 @@ def test_a_broken_seed_file_writes_nothing(tmp_path):
     schools_csv = seed_dir / "schools.csv"
     # De Arendsvleugel is the first school in the file: a broken postcode there must still
     # leave the boards and municipalities loaded before it unwritten.
-    schools_csv.write_text(schools_csv.read_text(encoding="utf-8").replace("7961 AW", "7961 A"), encoding="utf-8")
+    schools_csv.write_text(
+        schools_csv.read_text(encoding="utf-8").replace("7961 AW", "7961 A"), encoding="utf-8"
+    )
     with pytest.raises(SeedError, match="postcode"):
         load_seed(seed_dir)
     assert set(counts().values()) == {0}
@@ -141,7 +177,9 @@ def test_a_school_with_an_unknown_board_in_the_seed_writes_nothing(tmp_path):
     seed_dir = tmp_path / "seed"
     shutil.copytree(SEED_DIR, seed_dir)
     schools_csv = seed_dir / "schools.csv"
-    schools_csv.write_text(schools_csv.read_text(encoding="utf-8").replace(",41196,", ",99999,"), encoding="utf-8")
+    schools_csv.write_text(
+        schools_csv.read_text(encoding="utf-8").replace(",41196,", ",99999,"), encoding="utf-8"
+    )
     with pytest.raises(SeedError, match="99999"):
         load_seed(seed_dir)
     assert set(counts().values()) == {0}

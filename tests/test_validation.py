@@ -5,7 +5,8 @@ from registry.validation import InvalidValue
 
 
 @pytest.mark.parametrize(
-    ("typed", "stored"), [("7961 AW", "7961 AW"), ("7961aw", "7961 AW"), (" 7961 aw ", "7961 AW"), ("", None)]
+    ("typed", "stored"),
+    [("7961 AW", "7961 AW"), ("7961aw", "7961 AW"), (" 7961 aw ", "7961 AW"), ("", None)],
 )
 def test_postcode_is_stored_in_one_form(typed, stored):
     assert validation.postcode(typed) == stored
@@ -46,12 +47,16 @@ def test_brin_board_kvk_and_cbs_formats():
             check(bad)
 
 
-@pytest.mark.parametrize("typed", ["www.dearendsvleugel.nl", "https://school.nl/profiel.pdf", "http://a-b.school.info"])
+@pytest.mark.parametrize(
+    "typed", ["www.dearendsvleugel.nl", "https://school.nl/profiel.pdf", "http://a-b.school.info"]
+)
 def test_urls_with_or_without_scheme_are_accepted_as_typed(typed):
     assert validation.url(typed) == typed
 
 
-@pytest.mark.parametrize("typed", ["javascript:alert(1)", "ftp://school.nl", "geen website", "school", "http://"])
+@pytest.mark.parametrize(
+    "typed", ["javascript:alert(1)", "ftp://school.nl", "geen website", "school", "http://"]
+)
 def test_bad_urls_are_refused(typed):
     with pytest.raises(InvalidValue):
         validation.url(typed)
@@ -69,7 +74,9 @@ def test_email_is_normalised_and_checked():
         validation.email("info@")
 
 
-@pytest.mark.parametrize("typed", ["0522481344", "0522 48 13 44", "(0522) 481344", "+31 522 481 344"])
+@pytest.mark.parametrize(
+    "typed", ["0522481344", "0522 48 13 44", "(0522) 481344", "+31 522 481 344"]
+)
 def test_phone_numbers_as_people_write_them(typed):
     assert validation.phone(typed) == typed
 

@@ -1,0 +1,55 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is a step of those.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-test translations extract-messages lint serve
+
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) seed --if-empty
+	$(FLASK) summary
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Ruff, then the suite on SQLite, then again on PostgreSQL when one is configured
+# (TEST_DATABASE_URL) or answers on 127.0.0.1:5432. With CI=true PostgreSQL is required.
+test: install-test translations lint
+	$(BIN)/pytest
+	@url="$${TEST_DATABASE_URL:-}"; \
+	if [ -z "$$url" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then \
+		url="postgresql://postgres@127.0.0.1:5432/test"; fi; \
+	if [ -n "$$url" ]; then \
+		echo "== the same suite on PostgreSQL =="; TEST_DATABASE_URL="$$url" $(BIN)/pytest; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "CI=true but no PostgreSQL: set TEST_DATABASE_URL"; exit 1; \
+	else echo "No PostgreSQL found: only SQLite was tested."; fi
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[postgres]'
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,postgres]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+translations: install
+	$(BIN)/pybabel compile -d registry/translations -f >/dev/null
+
+# After adding interface strings: refresh the catalogue, translate, commit the .po files.
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l --sort-output -o registry/translations/messages.pot .
+	$(BIN)/pybabel update -i registry/translations/messages.pot -d registry/translations --width 100
