@@ -38,15 +38,21 @@ def database(tmp_path):
     admin_engine.dispose()
 
 
-def make_app(tmp_path, database, **overrides):
-    config = {"TESTING": True, "SECRET_KEY": "test-only-secret", **database, **overrides}
-    return create_app(config, instance_path=str(tmp_path / "instance"))
+@pytest.fixture
+def make_app(tmp_path, database):
+    """Build an app on this test's database, without migrating it; `name` keeps instances apart."""
+
+    def make(name="instance"):
+        config = {"TESTING": True, "SECRET_KEY": "test-only-secret", **database}
+        return create_app(config, instance_path=str(tmp_path / name))
+
+    return make
 
 
 @pytest.fixture
-def app(tmp_path, database):
+def app(make_app):
     """An app whose database is at the newest migration, with no data."""
-    app = make_app(tmp_path, database)
+    app = make_app()
     with app.app_context():
         upgrade()
     yield app

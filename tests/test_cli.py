@@ -5,11 +5,10 @@ from sqlalchemy import func, inspect, select
 from registry.db import db
 from registry.models import School
 from registry.seed import SEED_DIR
-from tests.conftest import make_app
 
 
-def test_db_upgrade_creates_the_schema(tmp_path, database):
-    app = make_app(tmp_path, database)
+def test_db_upgrade_creates_the_schema(make_app):
+    app = make_app()
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     with app.app_context():

@@ -9,7 +9,8 @@ def test_landing_page_lists_municipalities_with_their_school_counts(client):
     assert '<html lang="nl">' in html
     assert "Een passende school in de buurt" in html
     assert "Hoogeveen" in html and "35 scholen" in html
-    assert "alleen postcodegebied 7951, 7955" in html
+    assert "alleen postcodegebieden 7951, 7955" in html
+    assert "alleen postcodegebied 8064" in html
     assert "Speciaal basisonderwijs (SBO)" in html
 
 

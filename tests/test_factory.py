@@ -63,11 +63,9 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path, clean_env
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
 
 
-def test_two_apps_in_one_process_are_independent(tmp_path, database):
-    from tests.conftest import make_app
-
-    first = make_app(tmp_path / "one", database)
-    second = make_app(tmp_path / "two", database)
+def test_two_apps_in_one_process_are_independent(make_app):
+    first = make_app("one")
+    second = make_app("two")
     assert first.url_map is not second.url_map
     assert first.test_client().get("/nope").status_code == 404
     assert second.test_client().get("/nope").status_code == 404
