@@ -50,14 +50,6 @@ def pupil_reference_date(year: int) -> date:
     return date(year, REFERENCE_MONTH, REFERENCE_DAY)
 
 
-def _rows(seed_dir: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
-    """Yield (where, row) with 'file:line' for error messages."""
-    with open(seed_dir / name, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            yield f"{name}:{reader.line_num}", {k: (v or "").strip() for k, v in row.items()}
-
-
 def _blank_to_none(value: str) -> str | None:
     return value or None
 
@@ -68,9 +60,26 @@ class _Seeder:
     def __init__(self, seed_dir: Path) -> None:
         self.seed_dir = seed_dir
         self.created: dict[str, int] = {}
+        self.where = ""
+
+    def rows(self, name: str, key: str) -> Iterator[dict[str, str]]:
+        """Yield the rows of one file, remembering 'file:line' for error messages."""
+        seen = set()
+        with open(self.seed_dir / name, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                self.where = f"{name}:{reader.line_num}"
+                row = {column: (value or "").strip() for column, value in row.items()}
+                if row[key] in seen:
+                    raise SeedError(f"{self.where}: {key} {row[key]} staat dubbel in het bestand")
+                seen.add(row[key])
+                yield row
 
     def add(self, kind: str, record) -> None:
         db.session.add(record)
+        self.count(kind)
+
+    def count(self, kind: str) -> None:
         self.created[kind] = self.created.get(kind, 0) + 1
 
     def existing(self, model, key: str) -> dict:
@@ -86,7 +95,7 @@ class _Seeder:
 
     def support_areas(self) -> None:
         known = self.existing(SupportArea, "code")
-        for _, row in _rows(self.seed_dir, "support_areas.csv"):
+        for row in self.rows("support_areas.csv", "code"):
             if row["code"] not in known:
                 self.add(
                     "support areas",
@@ -103,11 +112,15 @@ class _Seeder:
         known = self.existing(Municipality, "cbs_code")
         areas = {
             row["cbs_code"]: row["postcode_areas"].split()
-            for _, row in _rows(self.seed_dir, "partnership_area.csv")
+            for row in self.rows("partnership_area.csv", "cbs_code")
         }
-        for _, row in _rows(self.seed_dir, "municipalities.csv"):
+        for row in self.rows("municipalities.csv", "cbs_code"):
             if row["cbs_code"] in known:
                 continue
+            if row["cbs_code"] not in areas:
+                raise SeedError(
+                    f"{self.where}: {row['cbs_code']} ontbreekt in partnership_area.csv"
+                )
             municipality = Municipality(
                 cbs_code=row["cbs_code"],
                 name=row["name"],
@@ -122,7 +135,7 @@ class _Seeder:
     def networks(self) -> dict[str, Network]:
         known = self.existing(Network, "slug")
         by_municipality = {}
-        for _, row in _rows(self.seed_dir, "networks.csv"):
+        for row in self.rows("networks.csv", "slug"):
             if row["slug"] not in known:
                 known[row["slug"]] = Network(
                     slug=row["slug"],
@@ -136,7 +149,7 @@ class _Seeder:
 
     def boards(self) -> dict[str, Board]:
         known = self.existing(Board, "board_number")
-        for _, row in _rows(self.seed_dir, "boards.csv"):
+        for row in self.rows("boards.csv", "board_number"):
             if row["board_number"] in known:
                 continue
             board = Board(
@@ -152,21 +165,23 @@ class _Seeder:
     def schools(self, municipalities, networks_by_municipality, boards) -> None:
         known = self.existing(School, "vestigingscode")
         locations = {
-            row["vestigingscode"]: row for _, row in _rows(self.seed_dir, "school_locations.csv")
+            row["vestigingscode"]: row
+            for row in self.rows("school_locations.csv", "vestigingscode")
         }
         counted = set(
             db.session.execute(
                 select(School.vestigingscode, PupilCount.reference_date).join(PupilCount.school)
             ).all()
         )
-        for where, row in _rows(self.seed_dir, "schools.csv"):
+        for row in self.rows("schools.csv", "vestigingscode"):
             code = row["vestigingscode"]
             school = known.get(code)
             if school is None:
                 cbs_code = "GM" + row["gemeente_code"]
                 if cbs_code not in municipalities or row["board_number"] not in boards:
                     raise SeedError(
-                        f"{where}: onbekende gemeente {cbs_code} of bestuur {row['board_number']}"
+                        f"{self.where}: onbekende gemeente {cbs_code}"
+                        f" of onbekend bestuur {row['board_number']}"
                     )
                 school = self._school(
                     row,
@@ -182,7 +197,7 @@ class _Seeder:
                     school.pupil_counts.append(
                         PupilCount(reference_date=pupil_reference_date(year), pupils=int(value))
                     )
-                    self.created["pupil counts"] = self.created.get("pupil counts", 0) + 1
+                    self.count("pupil counts")
 
     @staticmethod
     def _school(row, location, municipality, network, board) -> School:
@@ -214,13 +229,16 @@ class _Seeder:
 
 def load_seed(seed_dir: Path = SEED_DIR) -> dict[str, int]:
     """Add every seed record that is missing, all or nothing; return counts of what was added."""
+    seeder = _Seeder(seed_dir)
     try:
         with db.session.no_autoflush:
-            created = _Seeder(seed_dir).run()
+            created = seeder.run()
         db.session.commit()
-    except InvalidValue as error:
+    except (InvalidValue, KeyError, ValueError) as error:
+        # A bad value, a missing column or a non-number: name the line, write nothing.
         db.session.rollback()
-        raise SeedError(str(error)) from error
+        reason = f"kolom {error} ontbreekt" if isinstance(error, KeyError) else str(error)
+        raise SeedError(f"{seeder.where}: {reason}") from error
     except Exception:
         db.session.rollback()
         raise

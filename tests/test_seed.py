@@ -168,7 +168,7 @@ def test_a_broken_seed_file_writes_nothing(tmp_path):
     schools_csv.write_text(
         schools_csv.read_text(encoding="utf-8").replace("7961 AW", "7961 A"), encoding="utf-8"
     )
-    with pytest.raises(SeedError, match="postcode"):
+    with pytest.raises(SeedError, match=r"^schools\.csv:2: postcode: Een postcode is"):
         load_seed(seed_dir)
     assert set(counts().values()) == {0}
 
@@ -181,5 +181,16 @@ def test_a_school_with_an_unknown_board_in_the_seed_writes_nothing(tmp_path):
         schools_csv.read_text(encoding="utf-8").replace(",41196,", ",99999,"), encoding="utf-8"
     )
     with pytest.raises(SeedError, match="99999"):
+        load_seed(seed_dir)
+    assert set(counts().values()) == {0}
+
+
+def test_a_duplicate_code_in_a_seed_file_writes_nothing(tmp_path):
+    seed_dir = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, seed_dir)
+    boards_csv = seed_dir / "boards.csv"
+    lines = boards_csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    boards_csv.write_text("".join([*lines, lines[1]]), encoding="utf-8")
+    with pytest.raises(SeedError, match=r"boards\.csv:21: board_number 41196 staat dubbel"):
         load_seed(seed_dir)
     assert set(counts().values()) == {0}
