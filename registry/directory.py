@@ -1,17 +1,144 @@
-"""Public pages for parents (blueprint). The directory issue grows this into the search."""
+"""Public pages for parents (blueprint): search, school pages, boards, municipalities, networks.
 
-from flask import Blueprint, render_template
+Every school listing goes through search.py, so the HTML, JSON and CSV of one URL agree.
+"""
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from . import quality, search
 from .db import db
-from .models import Municipality, School
+from .errors import error_response, wants_json
+from .exports import csv_response
+from .models import Board, LocationPrecision, Municipality, Network, PupilCount, School, SchoolType
+from .search import BadParameter, SchoolRow, SchoolSearch
+from .text import place_name
+from .validation import link_href
 
 bp = Blueprint("directory", __name__)
+
+CSV_FIELDS = [
+    "vestigingscode",
+    "name",
+    "type",
+    "denomination",
+    "street",
+    "house_number",
+    "postcode",
+    "place",
+    "municipality",
+    "board_number",
+    "board",
+    "network",
+    "phone",
+    "email",
+    "website",
+    "pupils",
+    "pupils_reference_date",
+    "latitude",
+    "longitude",
+    "location_precision",
+    "distance_km",
+    "url",
+]
+
+
+@bp.app_template_filter("place")
+def _place_filter(value):
+    return place_name(value)
+
+
+@bp.app_template_global()
+def school_type_label(school_type) -> str:
+    return str(search.TYPE_LABELS[SchoolType(school_type)])
+
+
+@bp.app_template_global()
+def website_href(website):
+    return link_href(website)
+
+
+@bp.app_template_global()
+def format_km(distance: float) -> str:
+    """'1,2 km' in Dutch, '1.2 km' in English."""
+    return _("%(distance)s km", distance=format_decimal(distance, format="#,##0.0"))
+
+
+@bp.app_context_processor
+def _listing_vocabulary():
+    return {
+        "facet_titles": search.FACET_TITLES,
+        "sort_labels": search.SORT_LABELS,
+        "per_page": search.PER_PAGE,
+        "format_date": format_date,
+        "format_decimal": format_decimal,
+    }
+
+
+@bp.errorhandler(BadParameter)
+def _bad_parameter(error: BadParameter):
+    message = _("Parameter %(name)s: %(message)s", name=error.parameter, message=error.message)
+    if wants_json() or request.path.endswith(".csv"):
+        return error_response(400, message)  # the plain error page: there is no list to show
+    return render_template("directory/search.html", result=None, error=message), 400
+
+
+@bp.after_request
+def _revalidate(response):
+    """Let browsers and proxies keep pages, but ask every time (cheap 304s, never stale)."""
+    if request.method == "GET" and response.status_code == 200 and not response.is_streamed:
+        response.cache_control.no_cache = True
+        response.cache_control.public = True
+        response.vary.update(("Accept-Language", "Cookie"))
+        response.add_etag()
+        response.make_conditional(request)
+    return response
+
+
+def school_record(row: SchoolRow) -> dict:
+    """The stable public fields of a school, shared by JSON and CSV."""
+    school = row.school
+    return {
+        "vestigingscode": school.vestigingscode,
+        "name": school.name,
+        "type": school.school_type.value,
+        "denomination": school.denomination,
+        "street": school.street,
+        "house_number": school.house_number,
+        "postcode": school.postcode,
+        "place": place_name(school.place) or None,
+        "municipality": school.municipality.name,
+        "board_number": school.board.board_number,
+        "board": school.board.name,
+        "network": school.network.name if school.network else None,
+        "phone": school.phone,
+        "email": school.email,
+        "website": school.website,
+        "pupils": row.pupils,
+        "pupils_reference_date": latest_reference_date_iso() if row.pupils is not None else None,
+        "latitude": school.latitude,
+        "longitude": school.longitude,
+        "location_precision": school.location_precision.value
+        if school.location_precision
+        else None,
+        "distance_km": round(row.distance_km, 2) if row.distance_km is not None else None,
+        "closed_on": school.closed_on.isoformat() if school.closed_on else None,
+        "url": url_for("directory.school", code=school.vestigingscode, _external=True),
+    }
+
+
+def latest_reference_date_iso() -> str | None:
+    latest = db.session.scalar(select(func.max(PupilCount.reference_date)))
+    return latest.isoformat() if latest else None
 
 
 @bp.get("/")
 def index():
-    """Landing page: what passend onderwijs is, and the municipalities with their schools."""
+    """Landing page: search box, municipalities with their school counts, plain explanation."""
     municipalities = db.session.execute(
         select(Municipality, func.count(School.id))
         .outerjoin(School, (School.municipality_id == Municipality.id) & School.is_open)
@@ -19,3 +146,185 @@ def index():
         .order_by(Municipality.name)
     ).all()
     return render_template("directory/index.html", municipalities=municipalities)
+
+
+@bp.get("/scholen")
+def schools():
+    found = SchoolSearch.from_args(request.args)
+    if found.q and (school := search.exact_school(found.q)):
+        return redirect(url_for(".school", code=school.vestigingscode))
+    return render_template("directory/search.html", result=search.run(found), error=None)
+
+
+@bp.get("/scholen.json")
+def schools_json():
+    result = search.run(SchoolSearch.from_args(request.args))
+    return {
+        "total": result.total,
+        "page": result.search.page,
+        "per_page": search.PER_PAGE,
+        "pages": result.pages,
+        "postcode": result.search.postcode,
+        "postcode_known": result.search.origin is not None if result.search.postcode else None,
+        "sort": result.search.effective_sort,
+        "schools": [school_record(row) for row in result.rows],
+        "facets": {
+            facet: [
+                {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
+                for v in values
+            ]
+            for facet, values in result.facets.items()
+        },
+    }
+
+
+@bp.get("/scholen.csv")
+def schools_csv():
+    """Every matching school (not one page), in the same order as the list."""
+    rows = search.all_rows(SchoolSearch.from_args(request.args))
+    return csv_response(CSV_FIELDS, (school_record(row) for row in rows), "scholen")
+
+
+def _school_or_404(code: str) -> School:
+    school = db.session.scalar(select(School).filter_by(vestigingscode=code.upper()))
+    if school is None:
+        abort(404, _("Er is geen school met vestigingscode %(code)s.", code=code[:20]))
+    return school
+
+
+@bp.get("/scholen/<code>")
+def school(code: str):
+    if code != code.upper():
+        return redirect(url_for(".school", code=code.upper()), 301)
+    school = _school_or_404(code)
+    return render_template(
+        "directory/school.html",
+        school=school,
+        approximate=school.location_precision is LocationPrecision.PC4,
+        offers=sorted(school.support_offers, key=lambda o: o.support_area.position),
+        profile_outdated=quality.profile_outdated(school.support_profile_adopted_on),
+    )
+
+
+@bp.get("/scholen/<code>.json")
+def school_json(code: str):
+    school = _school_or_404(code)
+    latest = school.pupil_counts[-1].pupils if school.pupil_counts else None
+    record = school_record(SchoolRow(school, latest, None))
+    record.pop("distance_km")
+    record["pupils_reference_date"] = (
+        school.pupil_counts[-1].reference_date.isoformat() if school.pupil_counts else None
+    )
+    record.update(
+        {
+            "pupil_counts": [
+                {"reference_date": c.reference_date.isoformat(), "pupils": c.pupils}
+                for c in school.pupil_counts
+            ],
+            "support": [
+                {"area": o.support_area.code, "name": o.support_area.name, "level": o.level.value}
+                for o in school.support_offers
+            ],
+            "support_profile_url": school.support_profile_url,
+            "support_profile_adopted_on": _iso(school.support_profile_adopted_on),
+            "verified_on": _iso(school.verified_on),
+            "is_open": school.is_open,
+        }
+    )
+    return record
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+# Boards, municipalities and networks: a list with totals, and a page listing their schools.
+@dataclass(frozen=True)
+class Group:
+    facet: str  # the search filter that selects one group's schools
+    model: type
+    key: str  # the attribute in the group's URL
+    foreign_key: object
+    endpoint: str  # the page of one group
+    url_arg: str
+
+
+GROUPS = {
+    "besturen": Group(
+        "bestuur", Board, "board_number", School.board_id, "directory.board", "number"
+    ),
+    "gemeenten": Group(
+        "gemeente", Municipality, "slug", School.municipality_id, "directory.municipality", "slug"
+    ),
+    "netwerken": Group("netwerk", Network, "slug", School.network_id, "directory.network", "slug"),
+}
+
+
+def _group_list(kind: str):
+    group = GROUPS[kind]
+    pupils = search.latest_pupils()
+    rows = db.session.execute(
+        select(group.model, func.count(School.id), func.coalesce(func.sum(pupils.c.pupils), 0))
+        .outerjoin(School, (group.foreign_key == group.model.id) & School.is_open)
+        .outerjoin(pupils, pupils.c.school_id == School.id)
+        .group_by(group.model.id)
+        .order_by(group.model.name)
+    ).all()
+    links = {
+        row[0].id: url_for(group.endpoint, **{group.url_arg: getattr(row[0], group.key)})
+        for row in rows
+    }
+    return render_template("directory/groups.html", kind=kind, rows=rows, links=links)
+
+
+def _group_page(kind: str, key: str):
+    group = GROUPS[kind]
+    entity = db.session.scalar(select(group.model).where(getattr(group.model, group.key) == key))
+    if entity is None:
+        abort(404)
+    found = SchoolSearch.from_args(request.args, fixed={group.facet: (key,)})
+    return render_template(
+        "directory/group.html",
+        kind=kind,
+        entity=entity,
+        endpoint=group.endpoint,
+        view_args={group.url_arg: key},
+        result=search.run(found),
+        totals=search.totals(found),
+        error=None,
+    )
+
+
+@bp.get("/besturen")
+def boards():
+    return _group_list("besturen")
+
+
+@bp.get("/besturen/<number>")
+def board(number: str):
+    return _group_page("besturen", number)
+
+
+@bp.get("/gemeenten")
+def municipalities():
+    return _group_list("gemeenten")
+
+
+@bp.get("/gemeenten/<slug>")
+def municipality(slug: str):
+    return _group_page("gemeenten", slug)
+
+
+@bp.get("/netwerken")
+def networks():
+    return _group_list("netwerken")
+
+
+@bp.get("/netwerken/<slug>")
+def network(slug: str):
+    return _group_page("netwerken", slug)
+
+
+@bp.get("/over")
+def about():
+    return render_template("directory/about.html", gaps=quality.data_gaps())

@@ -1,6 +1,8 @@
 """Dutch by default, English on request: ?lang=en, remembered in a cookie."""
 
-from flask import Flask, current_app, has_request_context, request
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import Babel, get_locale
 
 LANG_COOKIE = "lang"
@@ -27,7 +29,17 @@ def _remember_choice(response):
     return response
 
 
+def url_in_language(code: str) -> str:
+    """This page, with the same parameters, in another language."""
+    endpoint = request.endpoint if request.url_rule else "directory.index"
+    params = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    path = url_for(endpoint, **(request.view_args or {})) if request.url_rule else url_for(endpoint)
+    return path + "?" + urlencode([*params, ("lang", code)])
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(_remember_choice)
-    app.context_processor(lambda: {"current_locale": lambda: str(get_locale())})
+    app.context_processor(
+        lambda: {"current_locale": lambda: str(get_locale()), "url_in_language": url_in_language}
+    )

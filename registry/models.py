@@ -13,13 +13,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     or_,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
 from . import validation
 from .db import db
+from .text import fold
 
 
 def utcnow() -> datetime:
@@ -248,6 +250,8 @@ class School(Timestamped, db.Model):
 
     opened_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # Folded words of the fields people search on, kept current on every flush.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     support_profile_url: Mapped[str | None] = mapped_column(String(500))
     support_profile_adopted_on: Mapped[date | None] = mapped_column(Date)
     verified_on: Mapped[date | None] = mapped_column(Date)
@@ -270,6 +274,27 @@ class School(Timestamped, db.Model):
     @classmethod
     def _is_open_expression(cls):
         return or_(cls.closed_on.is_(None), cls.closed_on > date.today())  # noqa: DTZ011
+
+    def refresh_search_text(
+        self, board: "Board | None", municipality: "Municipality | None"
+    ) -> None:
+        """Fold every searchable field into one string, each word preceded by a space.
+
+        A word-prefix search is then `LIKE '% word%'`, the same on SQLite and PostgreSQL.
+        """
+        postcode = self.postcode or ""
+        parts = [
+            self.vestigingscode,
+            self.name,
+            self.street,
+            self.place,
+            postcode,
+            postcode.replace(" ", ""),
+            board.name if board else "",
+            board.other_names if board else "",
+            municipality.name if municipality else "",
+        ]
+        self.search_text = " " + fold(" ".join(p for p in parts if p))
 
     @validates("vestigingscode")
     def _check_vestigingscode(self, _key, value):
@@ -366,3 +391,23 @@ class SchoolSupport(db.Model):
 
     def __str__(self) -> str:
         return f"{self.support_area}: {self.level.value}"
+
+
+@event.listens_for(Session, "before_flush")
+def _refresh_search_text(session: Session, _context, _instances) -> None:
+    """Keep School.search_text in step with the school, its board and its municipality."""
+    with session.no_autoflush:
+        schools = {obj for obj in session.new | session.dirty if isinstance(obj, School)}
+        for obj in session.dirty:
+            if isinstance(obj, Board | Municipality):
+                schools.update(obj.schools)
+        for school in schools:
+            board = school.board or (
+                session.get(Board, school.board_id) if school.board_id else None
+            )
+            municipality = school.municipality or (
+                session.get(Municipality, school.municipality_id)
+                if school.municipality_id
+                else None
+            )
+            school.refresh_search_text(board, municipality)

@@ -5,8 +5,6 @@ changes nothing and never overwrites a coordinator's edits.
 """
 
 import csv
-import re
-import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -29,6 +27,7 @@ from .models import (
     SchoolType,
     SupportArea,
 )
+from .text import slugify
 from .validation import InvalidValue
 
 SEED_DIR = PROJECT_ROOT / "seed_data"
@@ -39,11 +38,6 @@ REFERENCE_MONTH, REFERENCE_DAY = 10, 1
 
 class SeedError(Exception):
     """A seed file that cannot be loaded; names the file and line."""
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 def pupil_reference_date(year: int) -> date:

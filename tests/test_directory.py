@@ -1,3 +1,8 @@
+import re
+from urllib.parse import quote
+
+import pytest
+
 from registry.db import db
 from registry.models import Municipality
 
@@ -52,3 +57,138 @@ def test_markup_in_data_is_shown_escaped(seeded_app, client):
     html = client.get("/").get_data(as_text=True)
     assert '<script>alert("x")</script>' not in html
     assert "&lt;script&gt;" in html
+
+
+PARAMETERS = [
+    "q",
+    "postcode",
+    "gemeente",
+    "plaats",
+    "type",
+    "richting",
+    "bestuur",
+    "netwerk",
+    "ondersteuning",
+    "sort",
+    "page",
+]
+NASTY = [
+    '<script>alert("x")</script>',
+    "\"' onmouseover=alert(1) x='",
+    "x" * 5000,
+    "%FF%FE%00",
+    "%C3%28",
+]
+ENDPOINTS = ["/scholen", "/scholen.json", "/scholen.csv", "/gemeenten/meppel", "/besturen/41196"]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_hostile_parameters_are_escaped_or_refused_never_a_500(client, endpoint):
+    """Every parameter, every kind of bad value: one fresh database per endpoint."""
+    for parameter in PARAMETERS:
+        for value in NASTY:
+            encoded = value if value.startswith("%") else quote(value)
+            response = client.get(f"{endpoint}?{parameter}={encoded}")
+            case = (parameter, value[:20])
+            assert response.status_code in (200, 400), case
+            body = response.get_data(as_text=True)
+            if endpoint.endswith(".json"):
+                # Data, not markup: a browser will not run it.
+                assert response.mimetype == "application/json", case
+            elif endpoint.endswith(".csv") and response.status_code == 200:
+                assert response.mimetype == "text/csv", case
+            else:
+                assert response.mimetype == "text/html", case
+                assert "<script>alert" not in body, case
+                assert "' onmouseover=alert(1)" not in body, case
+                if response.status_code == 400:
+                    assert parameter in body, case
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/scholen/<b>x</b>",
+        "/scholen/05SX99",
+        "/besturen/00000",
+        "/gemeenten/nergens",
+        "/netwerken/%FF",
+        "/scholen/05SX00.json/extra",
+    ],
+)
+def test_unknown_records_are_a_dutch_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "<b>x</b>" not in body
+    assert "bestaat niet" in body or "Er is geen school" in body
+
+
+def test_a_lowercase_code_redirects_to_the_canonical_school_url(client):
+    response = client.get("/scholen/05sx00")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/scholen/05SX00")
+
+
+def test_pages_can_be_revalidated_cheaply(client):
+    first = client.get("/scholen?gemeente=meppel")
+    assert first.headers["ETag"]
+    assert "no-cache" in first.headers["Cache-Control"]
+    again = client.get("/scholen?gemeente=meppel", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_school_page_shows_what_a_parent_needs(client):
+    html = client.get("/scholen/05SX00").get_data(as_text=True)
+    for expected in [
+        "Protestants Christelijke Basisschool De Arendsvleugel",
+        "Basisschool (BAO)",
+        "Protestants-Christelijk",
+        "Bleekhof 2",
+        "7961 AW Ruinerwold",
+        "0522481344",
+        'href="http://www.dearendsvleugel.nl"',
+        "Stichting WIES",
+        "De Wolden",
+        "(indeling nog niet bevestigd)",
+        "1 okt 2025",
+        ">98<",
+        "Welke ondersteuning deze school biedt, is nog niet vastgelegd",
+        "Nog niet gecontroleerd",
+    ]:
+        assert expected in html, expected
+
+
+def test_school_json_has_the_pupil_history(client):
+    record = client.get("/scholen/05SX00.json").json
+    assert record["board_number"] == "41196"
+    assert [c["pupils"] for c in record["pupil_counts"]] == [82, 84, 84, 92, 98]
+    assert record["location_precision"] == "building"
+    assert record["support"] == []
+
+
+def test_group_pages_list_their_schools_and_totals(client):
+    board = client.get("/besturen/41196").get_data(as_text=True)
+    assert "Stichting WIES" in board and "04060053" in board
+    assert "14 scholen" in board
+    assert "2.274" in board  # pupils in 2025, Dutch thousands separator
+    municipality = client.get("/gemeenten/staphorst").get_data(as_text=True)
+    assert "Alleen postcodegebieden 7951, 7955" in municipality
+    assert "7 scholen" in municipality
+    network = client.get("/netwerken/meppel?type=SBO").get_data(as_text=True)
+    assert "Nog niet bevestigd" in network
+    assert "1 school" in network
+
+
+def test_group_lists_add_up(client):
+    html = client.get("/gemeenten").get_data(as_text=True)
+    assert re.search(r"Totaal</th>\s*<td class=\"num\">117</td>", html)
+    assert client.get("/besturen").status_code == 200
+    assert client.get("/netwerken").status_code == 200
+
+
+def test_about_page_names_sources_and_live_gaps(client):
+    html = client.get("/over").get_data(as_text=True)
+    assert "CC BY 4.0" in html
+    assert re.search(r"Scholen zonder website</th><td class=\"num\">29</td>", html)
+    assert re.search(r"Besturen zonder adres</th><td class=\"num\">19</td>", html)

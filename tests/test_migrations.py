@@ -35,3 +35,16 @@ def test_every_migration_can_be_undone_and_redone(app):
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection)
             assert compare_metadata(context, db.metadata) == []
+
+
+def test_the_search_text_migration_fills_existing_schools(seeded_app):
+    with seeded_app.app_context():
+        db.session.remove()
+        downgrade(revision="f743e8433fb8")
+        upgrade()
+        texts = dict(db.session.execute(select(School.vestigingscode, School.search_text)).all())
+        assert len(texts) == 117
+        assert all(text.startswith(" ") and len(text) > 10 for text in texts.values())
+        fresh = db.session.scalar(select(School).filter_by(vestigingscode="05SX00"))
+        fresh.refresh_search_text(fresh.board, fresh.municipality)
+        assert texts["05SX00"] == fresh.search_text

@@ -1,0 +1,408 @@
+"""The one query builder behind every school listing: HTML, JSON and CSV agree by construction.
+
+A SchoolSearch is parsed from the URL's parameters (each filter repeatable: OR within a
+filter, AND across filters); `run()` answers one page with the filter counts, `all_rows()`
+yields every match in the same order for exports.
+"""
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy.orm import joinedload
+
+from . import geo
+from .db import db
+from .models import (
+    Board,
+    Municipality,
+    Network,
+    PupilCount,
+    School,
+    SchoolSupport,
+    SchoolType,
+    SupportArea,
+)
+from .text import fold, place_name
+from .validation import BRIN_RE, VESTIGINGSCODE_RE
+
+PER_PAGE = 25
+MAX_PAGE = 10_000
+MAX_TEXT = 200
+MAX_VALUE = 100
+FACETS = ("gemeente", "plaats", "type", "richting", "bestuur", "netwerk", "ondersteuning")
+SORTS = ("naam", "plaats", "leerlingen", "afstand")
+
+FACET_TITLES = {
+    "gemeente": _l("Gemeente"),
+    "plaats": _l("Plaats"),
+    "type": _l("Soort school"),
+    "richting": _l("Richting"),
+    "bestuur": _l("Bestuur"),
+    "netwerk": _l("Netwerk"),
+    "ondersteuning": _l("Ondersteuning"),
+}
+TYPE_LABELS = {
+    SchoolType.BAO: _l("Basisschool"),
+    SchoolType.SBO: _l("Speciaal basisonderwijs"),
+    SchoolType.SO: _l("Speciaal onderwijs"),
+    SchoolType.SO_VSO: _l("Speciaal en voortgezet speciaal onderwijs"),
+}
+SORT_LABELS = {
+    "naam": _l("Naam"),
+    "plaats": _l("Plaats"),
+    "leerlingen": _l("Aantal leerlingen"),
+    "afstand": _l("Afstand"),
+}
+
+
+class BadParameter(ValueError):
+    """A URL parameter the directory cannot use; the message says how to fix it."""
+
+    def __init__(self, parameter: str, message) -> None:
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.message = message
+
+
+def _text(parameter: str, value: str, limit: int) -> str:
+    value = value.strip()
+    if len(value) > limit:
+        raise BadParameter(parameter, _l("Te lang: gebruik hoogstens %(n)d tekens.", n=limit))
+    # Werkzeug turns bytes that are not UTF-8 into U+FFFD; control characters have no use here.
+    if "\ufffd" in value or any(ord(c) < 32 for c in value):
+        raise BadParameter(parameter, _l("Bevat tekens die geen tekst zijn."))
+    return value
+
+
+@dataclass(frozen=True)
+class SchoolSearch:
+    q: str = ""
+    postcode: str | None = None
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sort: str | None = None
+    page: int = 1
+    fixed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args, fixed: Mapping[str, tuple[str, ...]] | None = None) -> "SchoolSearch":
+        """Parse request.args; `fixed` filters come from the page (a board's own schools)."""
+        q = _text("q", args.get("q", ""), MAX_TEXT)
+        postcode_text = _text("postcode", args.get("postcode", ""), MAX_VALUE)
+        postcode = None
+        if postcode_text:
+            postcode = geo.parse_postcode(postcode_text)
+            if postcode is None:
+                raise BadParameter(
+                    "postcode", _l("Een postcode is 4 cijfers en 2 letters, bijvoorbeeld 7941 AB.")
+                )
+        elif geo.parse_postcode(q):
+            # A postcode typed in the search box means "near here", not a word to match.
+            postcode, q = geo.parse_postcode(q), ""
+
+        filters = {}
+        for facet in FACETS:
+            values = tuple(
+                dict.fromkeys(
+                    v for v in (_text(facet, v, MAX_VALUE) for v in args.getlist(facet)) if v
+                )
+            )
+            if facet == "type":
+                unknown = [v for v in values if v not in SchoolType._value2member_map_]
+                if unknown:
+                    raise BadParameter(
+                        "type",
+                        _l("Kies uit %(types)s.", types=", ".join(t.value for t in SchoolType)),
+                    )
+            if values:
+                filters[facet] = values
+
+        sort = args.get("sort") or None
+        if sort is not None and sort not in SORTS:
+            raise BadParameter("sort", _l("Sorteer op %(sorts)s.", sorts=", ".join(SORTS)))
+        if sort == "afstand" and postcode is None:
+            raise BadParameter("sort", _l("Vul een postcode in om op afstand te sorteren."))
+        page_text = args.get("page", "1")
+        if not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
+            raise BadParameter("page", _l("Een paginanummer is een heel getal vanaf 1."))
+        return cls(q, postcode, filters, sort, int(page_text), dict(fixed or {}))
+
+    @property
+    def origin(self) -> geo.Point | None:
+        return geo.locate_postcode(self.postcode) if self.postcode else None
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort:
+            return self.sort
+        return "afstand" if self.origin else "naam"
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        return self.fixed.get(facet, ()) + self.filters.get(facet, ())
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.q or self.filters)
+
+    def args(self, with_fixed: bool = False, **changes) -> list[tuple[str, str]]:
+        """The URL parameters of this search, with changes applied.
+
+        Fixed filters are part of the page's own URL, so they are left out unless asked for
+        (for links to /scholen.csv, which has no page of its own).
+        """
+        filters = changes.pop("filters", self.filters)
+        if with_fixed:
+            filters = {f: self.fixed.get(f, ()) + filters.get(f, ()) for f in FACETS}
+        state = {"q": self.q, "postcode": self.postcode, "sort": self.sort, "page": self.page}
+        state.update(changes)
+        pairs = [(k, str(state[k])) for k in ("q", "postcode", "sort") if state[k]]
+        for facet in FACETS:
+            pairs.extend((facet, v) for v in filters.get(facet, ()))
+        if state["page"] and state["page"] != 1:
+            pairs.append(("page", str(state["page"])))
+        return pairs
+
+    def without(self, facet: str, value: str | None = None) -> "SchoolSearch":
+        """This search minus one filter value (or the whole filter, or the text)."""
+        if facet == "q":
+            return replace(self, q="", page=1)
+        kept = {f: v for f, v in self.filters.items() if f != facet}
+        if value is not None:
+            remaining = tuple(v for v in self.filters.get(facet, ()) if v != value)
+            if remaining:
+                kept[facet] = remaining
+        return replace(self, filters=kept, page=1)
+
+    def only(self, facet: str, value: str) -> "SchoolSearch":
+        """This search with one filter set to a single value: what a facet count counts."""
+        return replace(self, filters={**self.filters, facet: (value,)}, page=1)
+
+
+def _facet_condition(facet: str, values: tuple[str, ...]):
+    match facet:
+        case "gemeente":
+            return School.municipality_id.in_(
+                select(Municipality.id).where(Municipality.slug.in_(values))
+            )
+        case "plaats":
+            return func.lower(School.place).in_([v.lower() for v in values])
+        case "type":
+            return School.school_type.in_([SchoolType(v) for v in values])
+        case "richting":
+            return School.denomination.in_(values)
+        case "bestuur":
+            return School.board_id.in_(select(Board.id).where(Board.board_number.in_(values)))
+        case "netwerk":
+            return School.network_id.in_(select(Network.id).where(Network.slug.in_(values)))
+        case "ondersteuning":
+            return School.id.in_(
+                select(SchoolSupport.school_id)
+                .join(SchoolSupport.support_area)
+                .where(SupportArea.code.in_(values))
+            )
+    raise ValueError(facet)
+
+
+def conditions(search: SchoolSearch, skip: str | None = None) -> list:
+    """The WHERE clauses of a search; `skip` leaves one filter out (for its counts)."""
+    clauses = [School.is_open]
+    if skip != "q":
+        clauses += [School.search_text.like(f"% {word}%") for word in fold(search.q).split()]
+    for facet in FACETS:
+        values = search.selected(facet) if facet != skip else search.fixed.get(facet, ())
+        if values:
+            clauses.append(_facet_condition(facet, values))
+    return clauses
+
+
+def latest_reference_date():
+    return select(func.max(PupilCount.reference_date)).scalar_subquery()
+
+
+def latest_pupils():
+    """Each school's pupil count on the newest reference date in the registry."""
+    return (
+        select(PupilCount.school_id, PupilCount.pupils)
+        .where(PupilCount.reference_date == latest_reference_date())
+        .subquery("latest_pupils")
+    )
+
+
+def ordered_query(search: SchoolSearch) -> Select:
+    """Schools with their latest pupil count, filtered and in the search's order."""
+    latest = latest_pupils()
+    pupils = latest.c.pupils
+    query = (
+        select(School, pupils)
+        .outerjoin(latest, latest.c.school_id == School.id)
+        .where(*conditions(search))
+        .options(
+            joinedload(School.municipality), joinedload(School.board), joinedload(School.network)
+        )
+    )
+    name = func.lower(School.name)
+    order = {
+        "naam": [name],
+        "plaats": [func.lower(School.place), name],
+        "leerlingen": [case((pupils.is_(None), 1), else_=0), pupils.desc(), name],
+    }.get(search.effective_sort)
+    if order is None:  # afstand
+        unplaced = case((School.latitude.is_(None), 1), else_=0)
+        distance = geo.squared_distance_expression(School.latitude, School.longitude, search.origin)
+        order = [unplaced, distance, name]
+    return query.order_by(*order, School.vestigingscode)
+
+
+@dataclass
+class SchoolRow:
+    school: School
+    pupils: int | None
+    distance_km: float | None
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchResult:
+    search: SchoolSearch
+    total: int
+    rows: list[SchoolRow]
+    facets: dict[str, list[FacetValue]]
+    loosen: list[tuple[str, str, int]]  # (facet or "q", value, count without it) when empty
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / PER_PAGE))
+
+
+def _rows(search: SchoolSearch, result) -> Iterator[SchoolRow]:
+    origin = search.origin
+    for school, pupils in result:
+        distance = None
+        if origin and school.latitude is not None:
+            distance = geo.distance_km(origin, geo.Point(school.latitude, school.longitude))
+        yield SchoolRow(school, pupils, distance)
+
+
+def count(search: SchoolSearch, skip: str | None = None) -> int:
+    return db.session.scalar(select(func.count(School.id)).where(*conditions(search, skip)))
+
+
+def _facet_counts(search: SchoolSearch, facet: str) -> list[tuple[str, str, int]]:
+    """(value, label, count) for every value of one facet, under all the other filters."""
+    where = conditions(search, skip=facet)
+    counted = func.count(distinct(School.id))
+    english = str(get_locale()) == "en"
+    match facet:
+        case "gemeente":
+            query = select(Municipality.slug, Municipality.name, counted).join(School.municipality)
+            group = (Municipality.slug, Municipality.name)
+        case "plaats":
+            key = func.lower(School.place)
+            query = select(key, func.max(School.place), counted).where(School.place.is_not(None))
+            group = (key,)
+        case "type":
+            query = select(School.school_type, School.school_type, counted)
+            group = (School.school_type,)
+        case "richting":
+            query = select(School.denomination, School.denomination, counted).where(
+                School.denomination.is_not(None)
+            )
+            group = (School.denomination,)
+        case "bestuur":
+            query = select(Board.board_number, Board.name, counted).join(School.board)
+            group = (Board.board_number, Board.name)
+        case "netwerk":
+            query = select(Network.slug, Network.name, counted).join(School.network)
+            group = (Network.slug, Network.name)
+        case "ondersteuning":
+            # Every area is listed, also at zero: parents should see what can be asked for.
+            label = SupportArea.name_en if english else SupportArea.name
+            matching = select(School.id).where(*where)
+            rows = db.session.execute(
+                select(SupportArea.code, label, func.count(distinct(SchoolSupport.school_id)))
+                .outerjoin(
+                    SchoolSupport,
+                    (SchoolSupport.support_area_id == SupportArea.id)
+                    & SchoolSupport.school_id.in_(matching),
+                )
+                .group_by(SupportArea.code, label, SupportArea.position)
+                .order_by(SupportArea.position)
+            ).all()
+            return [(code, name, n) for code, name, n in rows]
+    rows = db.session.execute(query.where(*where).group_by(*group)).all()
+    if facet == "type":
+        return [
+            (t.value, str(TYPE_LABELS[t]), n)
+            for t, _, n in sorted(rows, key=lambda r: list(SchoolType).index(r[0]))
+        ]
+    if facet == "plaats":
+        rows = [(key, place_name(raw), n) for key, raw, n in rows]
+    return sorted(((str(v), str(label), n) for v, label, n in rows), key=lambda r: fold(r[1]))
+
+
+def run(search: SchoolSearch) -> SearchResult:
+    """One page of results, the total and the counts beside every filter."""
+    total = count(search)
+    page_query = ordered_query(search).limit(PER_PAGE).offset((search.page - 1) * PER_PAGE)
+    rows = list(_rows(search, db.session.execute(page_query)))
+    facets = {}
+    for facet in FACETS:
+        if facet in search.fixed:
+            continue
+        selected = set(search.filters.get(facet, ()))
+        values = [
+            FacetValue(v, label, n, v in selected) for v, label, n in _facet_counts(search, facet)
+        ]
+        # A selected value with no school left still shows, so it can be switched off.
+        listed = {fv.value for fv in values}
+        values += [FacetValue(v, v, 0, True) for v in selected - listed]
+        facets[facet] = values
+    loosen = []
+    if total == 0:
+        if search.q:
+            loosen.append(("q", search.q, count(search, skip="q")))
+        for facet, values in search.filters.items():
+            loosen.append((facet, ", ".join(values), count(search, skip=facet)))
+    return SearchResult(search, total, rows, facets, loosen)
+
+
+def totals(search: SchoolSearch) -> list[tuple[SchoolType, int, int]]:
+    """Schools and pupils per type under the page's fixed filters only (a board's totals)."""
+    latest = latest_pupils()
+    rows = db.session.execute(
+        select(
+            School.school_type, func.count(School.id), func.coalesce(func.sum(latest.c.pupils), 0)
+        )
+        .outerjoin(latest, latest.c.school_id == School.id)
+        .where(*conditions(SchoolSearch(fixed=search.fixed)))
+        .group_by(School.school_type)
+    ).all()
+    return sorted(rows, key=lambda row: list(SchoolType).index(row[0]))
+
+
+def all_rows(search: SchoolSearch) -> Iterator[SchoolRow]:
+    """Every match in the search's order, streamed, for CSV and other exports."""
+    query = ordered_query(search).execution_options(yield_per=500)
+    # A generator, so the query runs while the response streams, inside its context.
+    yield from _rows(search, db.session.execute(query))
+
+
+def exact_school(q: str) -> School | None:
+    """The school a typed vestigingscode, or a BRIN with one location, points at."""
+    code = q.strip().upper()
+    if VESTIGINGSCODE_RE.match(code):
+        return db.session.scalar(select(School).filter_by(vestigingscode=code))
+    if BRIN_RE.match(code):
+        schools = db.session.scalars(select(School).filter_by(brin=code).limit(2)).all()
+        return schools[0] if len(schools) == 1 else None
+    return None
