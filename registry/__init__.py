@@ -17,12 +17,15 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         static_folder=str(PROJECT_ROOT / "static"),
     )
 
-    from . import config, db, directory, errors, i18n, seed
+    from . import config, corrections, db, directory, errors, i18n, security, seed
 
     config.load(app, test_config)
     db.init_app(app)
+    security.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(directory.bp)
+    app.register_blueprint(corrections.bp)
     errors.init_app(app)
     seed.init_app(app)
+    corrections.init_app(app)
     return app

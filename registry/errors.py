@@ -2,6 +2,7 @@
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 # Werkzeug's own descriptions are English; these are what our users read.
@@ -33,5 +34,14 @@ def _handle_http_exception(error: HTTPException):
     return error_response(status, str(MESSAGES.get(status, error.name)))
 
 
+def _handle_csrf_error(_error: CSRFError):
+    message = _l(
+        "Het formulier is verlopen of niet compleet."
+        " Laad de pagina opnieuw en probeer het nog eens."
+    )
+    return error_response(400, str(message))
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_exception)

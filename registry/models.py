@@ -60,6 +60,12 @@ class SupportLevel(enum.StrEnum):
     EXTRA = "extra"
 
 
+class CorrectionStatus(enum.StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -391,6 +397,27 @@ class SchoolSupport(db.Model):
 
     def __str__(self) -> str:
         return f"{self.support_area}: {self.level.value}"
+
+
+class CorrectionRequest(db.Model):
+    """A correction a member of the public proposed for a school, for coordinators to judge."""
+
+    __tablename__ = "correction_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(50))
+    proposed_value: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[CorrectionStatus] = mapped_column(
+        _enum(CorrectionStatus, "correction_status"), default=CorrectionStatus.OPEN, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    school: Mapped[School] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.school.vestigingscode}: {self.field}"
 
 
 @event.listens_for(Session, "before_flush")

@@ -45,7 +45,7 @@ def test_a_parent_searches_by_name_and_opens_the_school(page):
 def test_filters_apply_on_a_tick_and_counts_match(page):
     page.goto("/scholen")
     assert result_count(page).startswith("117 scholen")
-    page.get_by_label("Meppel (17)").check()
+    page.get_by_role("group", name="Gemeente").get_by_label("Meppel (17)").click()
     page.wait_for_url("**gemeente=meppel**")
     assert result_count(page).startswith("17 scholen")
     sbo = page.locator("#facet-type label", has_text="Speciaal basisonderwijs")
@@ -152,3 +152,17 @@ def test_a_parent_opens_the_landing_page_and_switches_to_english(page):
     assert page.get_by_role("heading", level=1).inner_text() == "A school that fits, close to home"
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_a_parent_reports_a_correction_from_the_school_page(page):
+    page.goto("/scholen/05SX00")
+    page.get_by_role("link", name="Klopt er iets niet? Geef een correctie door").click()
+    page.get_by_label("Wat klopt er niet?").select_option("website")
+    page.get_by_role("button", name="Versturen").click()
+    # Nothing typed: the form says so next to the field and keeps the choice.
+    assert "Schrijf op wat er niet klopt" in page.locator(".field-error").inner_text()
+    assert page.get_by_label("Wat klopt er niet?").input_value() == "website"
+    page.get_by_label("Wat moet het zijn?").fill("https://www.dearendsvleugel.nl")
+    page.get_by_role("button", name="Versturen").click()
+    page.wait_for_url("**/scholen/05SX00")
+    assert "Dank u wel" in page.locator(".notice.success").inner_text()

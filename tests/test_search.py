@@ -5,7 +5,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from registry.db import db
 from registry.models import School, SchoolSupport, SupportArea, SupportLevel
@@ -200,3 +200,25 @@ def test_an_empty_result_says_which_filter_to_loosen(client):
     html = client.get("/scholen?gemeente=meppel&type=SO&q=reestoever").get_data(as_text=True)
     assert "Geen scholen gevonden" in html
     assert "Zonder het filter Soort school (SO)" in html
+
+
+def test_a_page_of_results_costs_the_same_queries_as_one_result(seeded_app, client):
+    """No query per row: the list, its filters and its counts are a fixed set of queries."""
+    statements = []
+
+    def record(*_args):
+        statements.append(1)
+
+    with seeded_app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        client.get("/scholen?gemeente=meppel&q=kindcentrum")
+        one_row = len(statements)
+        statements.clear()
+        client.get("/scholen")
+        full_page = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert found(client, gemeente="meppel", q="kindcentrum")["total"] < 25 <= found(client)["total"]
+    assert full_page == one_row < 20, (full_page, one_row)
