@@ -14,7 +14,7 @@ from . import quality, search
 from .db import db
 from .errors import error_response, wants_json
 from .exports import csv_response
-from .models import Board, LocationPrecision, Municipality, Network, PupilCount, School, SchoolType
+from .models import Board, LocationPrecision, Municipality, Network, School, SchoolType
 from .search import BadParameter, SchoolRow, SchoolSearch
 from .text import place_name
 from .validation import link_href
@@ -119,7 +119,7 @@ def school_record(row: SchoolRow) -> dict:
         "email": school.email,
         "website": school.website,
         "pupils": row.pupils,
-        "pupils_reference_date": latest_reference_date_iso() if row.pupils is not None else None,
+        "pupils_reference_date": _iso(row.pupils_reference_date),
         "latitude": school.latitude,
         "longitude": school.longitude,
         "location_precision": school.location_precision.value
@@ -129,11 +129,6 @@ def school_record(row: SchoolRow) -> dict:
         "closed_on": school.closed_on.isoformat() if school.closed_on else None,
         "url": url_for("directory.school", code=school.vestigingscode, _external=True),
     }
-
-
-def latest_reference_date_iso() -> str | None:
-    latest = db.session.scalar(select(func.max(PupilCount.reference_date)))
-    return latest.isoformat() if latest else None
 
 
 @bp.get("/")
@@ -209,12 +204,11 @@ def school(code: str):
 @bp.get("/scholen/<code>.json")
 def school_json(code: str):
     school = _school_or_404(code)
-    latest = school.pupil_counts[-1].pupils if school.pupil_counts else None
-    record = school_record(SchoolRow(school, latest, None))
-    record.pop("distance_km")
-    record["pupils_reference_date"] = (
-        school.pupil_counts[-1].reference_date.isoformat() if school.pupil_counts else None
+    latest = school.pupil_counts[-1] if school.pupil_counts else None
+    record = school_record(
+        SchoolRow(school, latest and latest.pupils, latest and latest.reference_date, None)
     )
+    record.pop("distance_km")
     record.update(
         {
             "pupil_counts": [

@@ -8,6 +8,7 @@ yields every match in the same order for exports.
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -126,7 +127,11 @@ class SchoolSearch:
         if sort == "afstand" and postcode is None:
             raise BadParameter("sort", _l("Vul een postcode in om op afstand te sorteren."))
         page_text = args.get("page", "1")
-        if not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
+        if (
+            not page_text.isascii()
+            or not page_text.isdigit()
+            or not 1 <= int(page_text) <= MAX_PAGE
+        ):
             raise BadParameter("page", _l("Een paginanummer is een heel getal vanaf 1."))
         return cls(q, postcode, filters, sort, int(page_text), dict(fixed or {}))
 
@@ -225,7 +230,7 @@ def latest_reference_date():
 def latest_pupils():
     """Each school's pupil count on the newest reference date in the registry."""
     return (
-        select(PupilCount.school_id, PupilCount.pupils)
+        select(PupilCount.school_id, PupilCount.pupils, PupilCount.reference_date)
         .where(PupilCount.reference_date == latest_reference_date())
         .subquery("latest_pupils")
     )
@@ -236,7 +241,7 @@ def ordered_query(search: SchoolSearch) -> Select:
     latest = latest_pupils()
     pupils = latest.c.pupils
     query = (
-        select(School, pupils)
+        select(School, pupils, latest.c.reference_date)
         .outerjoin(latest, latest.c.school_id == School.id)
         .where(*conditions(search))
         .options(
@@ -260,6 +265,7 @@ def ordered_query(search: SchoolSearch) -> Select:
 class SchoolRow:
     school: School
     pupils: int | None
+    pupils_reference_date: date | None
     distance_km: float | None
 
 
@@ -286,11 +292,11 @@ class SearchResult:
 
 def _rows(search: SchoolSearch, result) -> Iterator[SchoolRow]:
     origin = search.origin
-    for school, pupils in result:
+    for school, pupils, reference_date in result:
         distance = None
         if origin and school.latitude is not None:
             distance = geo.distance_km(origin, geo.Point(school.latitude, school.longitude))
-        yield SchoolRow(school, pupils, distance)
+        yield SchoolRow(school, pupils, reference_date, distance)
 
 
 def count(search: SchoolSearch, skip: str | None = None) -> int:

@@ -73,6 +73,10 @@ PARAMETERS = [
     "page",
 ]
 NASTY = [
+    "²",
+    "٣",
+    "0",
+    "-1",
     '<script>alert("x")</script>',
     "\"' onmouseover=alert(1) x='",
     "x" * 5000,
