@@ -30,6 +30,8 @@ def load(app: Flask, test_config: dict | None) -> None:
     else:
         app.config.from_mapping(test_config)
 
+    # JSON fields in the order the API declares them, not alphabetically.
+    app.json.sort_keys = False
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))

@@ -5,7 +5,7 @@ The admin (issue: coordinators' admin) accepts or rejects them; until then
 """
 
 import click
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,7 +16,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from .db import db
-from .models import CorrectionRequest, CorrectionStatus, School
+from .directory import school_or_404
+from .models import CorrectionRequest, CorrectionStatus
 from .security import limiter
 
 bp = Blueprint("corrections", __name__)
@@ -57,9 +58,7 @@ class CorrectionForm(FlaskForm):
 @limiter.limit("10 per hour", methods=["POST"])
 def report(code: str):
     """Propose a correction; a bot that fills the hidden field is thanked and ignored."""
-    school = db.session.scalar(select(School).filter_by(vestigingscode=code.upper()))
-    if school is None:
-        abort(404, _("Er is geen school met vestigingscode %(code)s.", code=code[:20]))
+    school = school_or_404(code)
     form = CorrectionForm()
     if form.validate_on_submit():
         if not form.homepage.data:

@@ -5,7 +5,7 @@ Every school listing goes through search.py, so the HTML, JSON and CSV of one UR
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -43,6 +43,7 @@ CSV_FIELDS = [
     "longitude",
     "location_precision",
     "distance_km",
+    "closed_on",
     "url",
 ]
 
@@ -92,7 +93,11 @@ def _revalidate(response):
     """Let browsers and proxies keep pages, but ask every time (cheap 304s, never stale)."""
     if request.method == "GET" and response.status_code == 200 and not response.is_streamed:
         response.cache_control.no_cache = True
-        response.cache_control.public = True
+        # A page that read the session (a flashed message) is this visitor's alone.
+        if session.accessed:
+            response.cache_control.private = True
+        else:
+            response.cache_control.public = True
         response.vary.update(("Accept-Language", "Cookie"))
         response.add_etag()
         response.make_conditional(request)
@@ -180,7 +185,7 @@ def schools_csv():
     return csv_response(CSV_FIELDS, (school_record(row) for row in rows), "scholen")
 
 
-def _school_or_404(code: str) -> School:
+def school_or_404(code: str) -> School:
     school = db.session.scalar(select(School).filter_by(vestigingscode=code.upper()))
     if school is None:
         abort(404, _("Er is geen school met vestigingscode %(code)s.", code=code[:20]))
@@ -191,7 +196,7 @@ def _school_or_404(code: str) -> School:
 def school(code: str):
     if code != code.upper():
         return redirect(url_for(".school", code=code.upper()), 301)
-    school = _school_or_404(code)
+    school = school_or_404(code)
     return render_template(
         "directory/school.html",
         school=school,
@@ -203,7 +208,7 @@ def school(code: str):
 
 @bp.get("/scholen/<code>.json")
 def school_json(code: str):
-    school = _school_or_404(code)
+    school = school_or_404(code)
     latest = school.pupil_counts[-1] if school.pupil_counts else None
     record = school_record(
         SchoolRow(school, latest and latest.pupils, latest and latest.reference_date, None)

@@ -31,7 +31,10 @@ def error_response(status: int, message: str):
 
 def _handle_http_exception(error: HTTPException):
     status = error.code or 500
-    return error_response(status, str(MESSAGES.get(status, error.name)))
+    # abort(404, "...") in our views gives a specific (translated) message; keep it.
+    specific = error.description != type(error).description
+    message = error.description if specific else MESSAGES.get(status, error.name)
+    return error_response(status, str(message))
 
 
 def _handle_csrf_error(_error: CSRFError):
@@ -42,6 +45,12 @@ def _handle_csrf_error(_error: CSRFError):
     return error_response(400, str(message))
 
 
+def _handle_rate_limit(_error):
+    # Flask-Limiter describes the limit in English ("10 per 1 hour"); say it plainly instead.
+    return error_response(429, str(MESSAGES[429]))
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(429, _handle_rate_limit)
     app.register_error_handler(HTTPException, _handle_http_exception)

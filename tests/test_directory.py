@@ -196,3 +196,16 @@ def test_about_page_names_sources_and_live_gaps(client):
     assert "CC BY 4.0" in html
     assert re.search(r"Scholen zonder website</th><td class=\"num\">29</td>", html)
     assert re.search(r"Besturen zonder adres</th><td class=\"num\">19</td>", html)
+
+
+def test_the_csv_has_the_same_fields_as_the_json(client):
+    header = client.get("/scholen.csv?q=arends").get_data(as_text=True).splitlines()[0]
+    assert header.split(",") == list(client.get("/scholen.json?q=arends").json["schools"][0])
+
+
+def test_a_missing_school_says_which_code_was_not_found(client):
+    response = client.get("/scholen/05SX99")
+    assert "Er is geen school met vestigingscode 05SX99" in response.get_data(as_text=True)
+    assert client.get("/scholen/05SX99.json").json["error"]["message"] == (
+        "Er is geen school met vestigingscode 05SX99."
+    )
