@@ -2,19 +2,24 @@
 
     .venv/bin/python benchmarks/search_requests.py [--requests 200] [--database-url URL]
 
-Builds a fresh database (SQLite in a temporary folder unless --database-url is given),
-seeds it, then sends each request through the WSGI app in-process and prints the median
-and 95th percentile time per request.
+Builds a fresh database (SQLite in a temporary folder, or a throw-away schema in the
+PostgreSQL database of --database-url), seeds it, then sends each request through the WSGI
+app in-process and prints the median and 95th percentile time per request.
 """
 
 import argparse
+import contextlib
 import statistics
 import tempfile
 import time
+import uuid
 
 from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
 
 from registry import create_app
+from registry.config import sqlalchemy_url
+from registry.db import db
 from registry.seed import load_seed
 
 REQUESTS = {
@@ -30,16 +35,37 @@ REQUESTS = {
 }
 
 
+@contextlib.contextmanager
+def database_config(url: str | None, folder: str):
+    """SQLAlchemy settings for an empty database that is removed afterwards."""
+    if not url:
+        yield {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3"}
+        return
+    url, schema = sqlalchemy_url(url), f"bench_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
+        }
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        database = options.database_url or f"sqlite:///{folder}/bench.sqlite3"
-        app = create_app(
-            {"SECRET_KEY": "benchmark", "SQLALCHEMY_DATABASE_URI": database}, instance_path=folder
-        )
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        database_config(options.database_url, folder) as database,
+    ):
+        app = create_app({"SECRET_KEY": "benchmark", **database}, instance_path=folder)
         with app.app_context():
             upgrade()
             load_seed()
@@ -59,6 +85,8 @@ def main() -> None:
                 assert response.status_code == 200, (url, response.status_code)
             p95 = statistics.quantiles(times, n=20)[-1]
             print(f"{label:<36} {statistics.median(times):>10.1f} {p95:>8.1f}")
+        with app.app_context():
+            db.engine.dispose()
 
 
 if __name__ == "__main__":
