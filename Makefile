@@ -8,11 +8,13 @@ PORT ?= 5000
 
 .PHONY: run test install install-test translations extract-messages lint serve
 
+# The development server speaks plain http, so the session cookie cannot be Secure here.
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) seed --if-empty
+	$(FLASK) users bootstrap
 	$(FLASK) summary
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	REGISTRY_SESSION_COOKIE_SECURE=false $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Ruff, then the suite on SQLite, then again on PostgreSQL when one is configured
 # (TEST_DATABASE_URL) or answers on 127.0.0.1:5432. With CI=true PostgreSQL is required.
@@ -48,6 +50,7 @@ install-test: $(VENV)/.installed-test
 
 translations: install
 	$(BIN)/pybabel compile -d registry/translations -f >/dev/null
+	$(BIN)/pybabel compile -D admin -d registry/translations_admin -f >/dev/null
 
 # After adding interface strings: refresh the catalogue, translate, commit the .po files.
 extract-messages: install

@@ -17,7 +17,19 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         static_folder=str(PROJECT_ROOT / "static"),
     )
 
-    from . import config, corrections, db, directory, errors, i18n, security, seed
+    from . import (
+        admin,
+        auth,
+        config,
+        corrections,
+        db,
+        directory,
+        errors,
+        history,  # noqa: F401 (its import registers the change-history listeners)
+        i18n,
+        security,
+        seed,
+    )
 
     config.load(app, test_config)
     db.init_app(app)
@@ -26,6 +38,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(directory.bp)
     app.register_blueprint(corrections.bp)
     errors.init_app(app)
+    auth.init_app(app)
+    admin.init_app(app)
     seed.init_app(app)
     corrections.init_app(app)
     return app

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -19,6 +20,11 @@ def load(app: Flask, test_config: dict | None) -> None:
         LANGUAGES=("nl", "en"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Secure by default; `make run` turns it off for the local http:// development server.
+        SESSION_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_SECURE=True,
+        # A login ends after this long without a request (the cookie is renewed on each one).
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=60),
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
     )

@@ -17,7 +17,7 @@ from sqlalchemy import (
     or_,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship, validates
 
 from . import validation
 from .db import db
@@ -28,7 +28,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
+def portable_enum(cls: type[enum.Enum], name: str) -> Enum:
     """A portable enum: a VARCHAR with a CHECK constraint, storing the member's value."""
     return Enum(
         cls,
@@ -67,10 +67,21 @@ class CorrectionStatus(enum.StrEnum):
 
 
 class Timestamped:
+    """Created and updated times, and a version that stops two editors overwriting each other.
+
+    SQLAlchemy raises StaleDataError when an UPDATE finds the row at another version than
+    it read; the admin carries the version in its forms to tell the user before saving.
+    """
+
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.version}
 
 
 class Municipality(Timestamped, db.Model):
@@ -233,7 +244,7 @@ class School(Timestamped, db.Model):
     vestigingscode: Mapped[str] = mapped_column(String(6), unique=True)
     brin: Mapped[str] = mapped_column(String(4), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    school_type: Mapped[SchoolType] = mapped_column(_enum(SchoolType, "school_type"))
+    school_type: Mapped[SchoolType] = mapped_column(portable_enum(SchoolType, "school_type"))
     denomination: Mapped[str | None] = mapped_column(String(100))
 
     street: Mapped[str | None] = mapped_column(String(200))
@@ -251,7 +262,7 @@ class School(Timestamped, db.Model):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     location_precision: Mapped[LocationPrecision | None] = mapped_column(
-        _enum(LocationPrecision, "location_precision")
+        portable_enum(LocationPrecision, "location_precision")
     )
 
     opened_on: Mapped[date | None] = mapped_column(Date)
@@ -389,7 +400,7 @@ class SchoolSupport(db.Model):
     support_area_id: Mapped[int] = mapped_column(
         ForeignKey("support_area.id", ondelete="CASCADE"), index=True
     )
-    level: Mapped[SupportLevel] = mapped_column(_enum(SupportLevel, "support_level"))
+    level: Mapped[SupportLevel] = mapped_column(portable_enum(SupportLevel, "support_level"))
     note: Mapped[str | None] = mapped_column(Text)
 
     school: Mapped[School] = relationship(back_populates="support_offers")
@@ -410,14 +421,19 @@ class CorrectionRequest(db.Model):
     proposed_value: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[CorrectionStatus] = mapped_column(
-        _enum(CorrectionStatus, "correction_status"), default=CorrectionStatus.OPEN, index=True
+        portable_enum(CorrectionStatus, "correction_status"),
+        default=CorrectionStatus.OPEN,
+        index=True,
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handled_by: Mapped[str | None] = mapped_column(String(254))
+    reason: Mapped[str | None] = mapped_column(Text)
 
     school: Mapped[School] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.school.vestigingscode}: {self.field}"
+        return f"correctie #{self.id}: {self.field}"
 
 
 @event.listens_for(Session, "before_flush")

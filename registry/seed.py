@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from . import PROJECT_ROOT
 from .db import db
+from .history import acting_as
 from .models import (
     Board,
     LocationPrecision,
@@ -225,9 +226,10 @@ def load_seed(seed_dir: Path = SEED_DIR) -> dict[str, int]:
     """Add every seed record that is missing, all or nothing; return counts of what was added."""
     seeder = _Seeder(seed_dir)
     try:
-        with db.session.no_autoflush:
-            created = seeder.run()
-        db.session.commit()
+        with acting_as(f"seed ({seed_dir.name})"):
+            with db.session.no_autoflush:
+                created = seeder.run()
+            db.session.commit()
     except (InvalidValue, KeyError, ValueError) as error:
         # A bad value, a missing column or a non-number: name the line, write nothing.
         db.session.rollback()

@@ -1,0 +1,199 @@
+"""What every admin view shares: role checks on the server, CSRF, conflict detection, history."""
+
+from enum import Enum
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model.form import converts
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
+from wtforms.validators import ValidationError
+
+from ..auth import Role
+from ..db import db
+from ..history import Change
+from ..validation import InvalidValue
+
+EDITORS = {Role.BEHEERDER, Role.COORDINATOR}
+EVERYONE = set(Role)
+
+
+class RoleGuard:
+    """Who may open a view (read_roles) and who may change through it (write_roles).
+
+    Flask-Admin calls is_accessible before every endpoint of a view (list, edit, actions,
+    AJAX), so the check holds on the server whatever the interface shows.
+    """
+
+    read_roles: set[Role] = EVERYONE
+    write_roles: set[Role] = EDITORS
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.role in self.read_roles
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def may_write(self) -> bool:
+        return current_user.is_authenticated and current_user.role in self.write_roles
+
+
+def rule(check):
+    """A WTForms validator from one of registry.validation's rules (same message everywhere)."""
+
+    def validate(_form, field):
+        if field.data in (None, ""):
+            return
+        try:
+            check(field.data)
+        except InvalidValue as error:
+            raise ValidationError(str(error.message)) from error
+
+    return validate
+
+
+class AdminForm(FlaskForm):
+    """Flask-WTF's form (its CSRF token is the one CSRFProtect checks on every POST) plus what
+    Flask-Admin's own BaseForm adds: the record being edited, which its Unique check needs."""
+
+    def __init__(self, formdata=_Auto, obj=None, prefix="", **kwargs):
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
+class RegistryConverter(AdminModelConverter):
+    """Our enums store their values ("SO+VSO", "building"); Flask-Admin's own converter
+    compares the stored member by its name, so the current choice would not show."""
+
+    @converts("sqlalchemy.sql.sqltypes.Enum")
+    def convert_enum(self, column, field_args, **extra):
+        field = super().convert_enum(column, field_args, **extra)
+        field.kwargs["coerce"] = lambda v: v.value if isinstance(v, Enum) else str(v)
+        return field
+
+
+class RegistryModelView(RoleGuard, ModelView):
+    form_base_class = AdminForm
+    model_form_converter = RegistryConverter
+    page_size = 50
+    can_view_details = True
+    can_set_page_size = True
+    edit_template = "admin/registry_edit.html"
+    details_template = "admin/registry_details.html"
+
+    @property
+    def can_create(self) -> bool:
+        return self.may_write()
+
+    def scaffold_form(self):
+        """Every form carries the version it was loaded at (see update_model)."""
+        form_class = super().scaffold_form()
+        form_class.loaded_version = HiddenField()
+        return form_class
+
+    @property
+    def can_edit(self) -> bool:
+        return self.may_write()
+
+    @property
+    def can_delete(self) -> bool:
+        return self.may_write()
+
+    def is_action_allowed(self, name: str) -> bool:
+        return self.may_write() and super().is_action_allowed(name)
+
+    def may_edit_record(self, model) -> bool:
+        return self.may_write()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        record_id = request.args.get("id")
+        model = self.get_one(record_id) if record_id else None
+        if model is not None and not self.may_edit_record(model):
+            abort(403)
+        return super().edit_view()
+
+    def on_form_prefill(self, form, id):
+        model = self.get_one(id)
+        if hasattr(model, "version"):
+            form.loaded_version.data = model.version
+
+    def update_model(self, form, model) -> bool:
+        """Refuse a save made on an older version, keeping what the user typed."""
+        loaded = form.loaded_version.data
+        if hasattr(model, "version") and loaded and int(loaded) != model.version:
+            self._explain_conflict(form, model, int(loaded))
+            return False
+        try:
+            return super().update_model(form, model)
+        except StaleDataError:
+            db.session.rollback()
+            self._explain_conflict(form, self.get_one(str(model.id)), int(loaded or 0))
+            return False
+
+    def _explain_conflict(self, form, model, loaded: int) -> None:
+        changes = db.session.scalars(
+            select(Change)
+            .where(
+                Change.record_type == model.__tablename__,
+                Change.record_id == model.id,
+                Change.record_version > loaded,
+            )
+            .order_by(Change.changed_at)
+        ).all()
+        lines = [
+            _(
+                "%(field)s: “%(old)s” → “%(new)s” (%(who)s, %(when)s)",
+                field=c.field or c.action,
+                old=c.old_value or "",
+                new=c.new_value or "",
+                who=c.actor,
+                when=c.changed_at.strftime("%d-%m-%Y %H:%M"),
+            )
+            for c in changes
+        ]
+        flash(
+            _(
+                "Iemand anders heeft dit record gewijzigd nadat u het opende. Uw invoer staat "
+                "nog in het formulier; controleer de wijzigingen hieronder en sla opnieuw op "
+                "om ze te overschrijven."
+            )
+            + " "
+            + "; ".join(lines),
+            "error",
+        )
+        # The next save is a deliberate choice made with the other changes in view.
+        form.loaded_version.data = model.version
+        form.loaded_version.raw_data = [str(model.version)]
+
+    def handle_view_exception(self, exc) -> bool:
+        if isinstance(exc, InvalidValue | ValidationError):
+            flash(str(getattr(exc, "message", exc)), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    @expose("/geschiedenis/")
+    def history_view(self):
+        """The change history of one record: field, old → new, who and when."""
+        model = self.get_one(request.args.get("id", ""))
+        if model is None:
+            abort(404)
+        changes = db.session.scalars(
+            select(Change)
+            .where(Change.record_type == model.__tablename__, Change.record_id == model.id)
+            .order_by(Change.changed_at.desc(), Change.id.desc())
+        ).all()
+        return self.render("admin/history.html", model=model, changes=changes)
+
+
+HISTORY_LABEL = _l("Geschiedenis")

@@ -1,0 +1,448 @@
+"""The coordinators' screens: one declarative view per record type."""
+
+import secrets
+from datetime import date
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from wtforms import FloatField
+from wtforms.validators import ValidationError
+
+from .. import validation
+from ..auth import ROLE_LABELS, Role, User
+from ..db import db
+from ..exports import csv_response
+from ..models import Network, PupilCount, School, SchoolSupport
+from .base import EDITORS, EVERYONE, RegistryModelView, rule
+
+LABELS = {
+    "vestigingscode": _l("Vestigingscode"),
+    "brin": _l("BRIN"),
+    "name": _l("Naam"),
+    "school_type": _l("Soort"),
+    "denomination": _l("Richting"),
+    "street": _l("Straat"),
+    "house_number": _l("Huisnummer"),
+    "postcode": _l("Postcode"),
+    "place": _l("Plaats"),
+    "municipality": _l("Gemeente"),
+    "board": _l("Bestuur"),
+    "network": _l("Netwerk"),
+    "phone": _l("Telefoon"),
+    "email": _l("E-mail"),
+    "website": _l("Website"),
+    "latitude": _l("Breedtegraad"),
+    "longitude": _l("Lengtegraad"),
+    "location_precision": _l("Precisie locatie"),
+    "opened_on": _l("Geopend op"),
+    "closed_on": _l("Gesloten op"),
+    "support_profile_url": _l("Schoolondersteuningsprofiel"),
+    "support_profile_adopted_on": _l("Profiel vastgesteld op"),
+    "verified_on": _l("Laatst gecontroleerd"),
+    "support_offers": _l("Ondersteuning"),
+    "pupil_counts": _l("Leerlingen"),
+    "board_number": _l("Bestuursnummer"),
+    "kvk_number": _l("KvK-nummer"),
+    "other_names": _l("Andere namen"),
+    "dissolved_on": _l("Opgeheven op"),
+    "cbs_code": _l("CBS-code"),
+    "province": _l("Provincie"),
+    "slug": _l("Adres op de site"),
+    "description": _l("Beschrijving"),
+    "contact_name": _l("Contactpersoon"),
+    "contact_email": _l("E-mail contactpersoon"),
+    "contact_phone": _l("Telefoon contactpersoon"),
+    "confirmed": _l("Bevestigd"),
+    "code": _l("Code"),
+    "name_en": _l("Naam (Engels)"),
+    "position": _l("Volgorde"),
+    "support_area": _l("Gebied"),
+    "level": _l("Niveau"),
+    "note": _l("Toelichting"),
+    "reference_date": _l("Teldatum"),
+    "pupils": _l("Leerlingen"),
+    "role": _l("Rol"),
+    "active": _l("Actief"),
+    "last_login_at": _l("Laatst ingelogd"),
+    "changed_at": _l("Tijdstip"),
+    "actor": _l("Door"),
+    "record_type": _l("Soort record"),
+    "record_label": _l("Record"),
+    "action": _l("Actie"),
+    "field": _l("Veld"),
+    "old_value": _l("Oud"),
+    "new_value": _l("Nieuw"),
+    "created_at": _l("Ingediend"),
+    "proposed_value": _l("Voorstel"),
+    "contact": _l("Contact"),
+    "status": _l("Status"),
+    "school": _l("School"),
+    "updated_at": _l("Gewijzigd"),
+}
+CONTACT_RULES = {
+    "postcode": {"validators": [rule(validation.postcode)]},
+    "website": {"validators": [rule(validation.url)]},
+    "email": {"validators": [rule(validation.email)]},
+    "phone": {"validators": [rule(validation.phone)]},
+}
+
+
+def as_ids(values) -> list[int]:
+    """Row ids as posted by a list page (strings), as the integers PostgreSQL compares."""
+    return [int(v) for v in values if str(v).isdigit()]
+
+
+class SchoolView(RegistryModelView):
+    write_roles = EDITORS | {Role.BESTUUR}
+    can_delete = False  # schools close (closed_on) and keep their history
+    column_list = [
+        "vestigingscode",
+        "name",
+        "school_type",
+        "place",
+        "municipality",
+        "board",
+        "network",
+        "verified_on",
+        "closed_on",
+    ]
+    column_labels = LABELS
+    column_searchable_list = ["vestigingscode", "name", "place", "postcode"]
+    column_filters = [
+        "municipality.name",
+        "school_type",
+        "board.name",
+        "network.name",
+        "denomination",
+        "closed_on",
+        "verified_on",
+        "support_offers.support_area.name",
+    ]
+    column_default_sort = "name"
+    list_template = "admin/school_list.html"
+    form_columns = [
+        "vestigingscode",
+        "brin",
+        "name",
+        "school_type",
+        "denomination",
+        "street",
+        "house_number",
+        "postcode",
+        "place",
+        "municipality",
+        "board",
+        "network",
+        "phone",
+        "email",
+        "website",
+        "latitude",
+        "longitude",
+        "location_precision",
+        "opened_on",
+        "closed_on",
+        "support_profile_url",
+        "support_profile_adopted_on",
+        "verified_on",
+    ]
+    form_args = {
+        **CONTACT_RULES,
+        "vestigingscode": {"validators": [rule(validation.vestigingscode)]},
+        "brin": {"validators": [rule(validation.brin)]},
+        "support_profile_url": {"validators": [rule(validation.url)]},
+        "latitude": {"validators": [rule(validation.latitude)]},
+        "longitude": {"validators": [rule(validation.longitude)]},
+    }
+    # SQLAlchemy 2 maps float to Double, which Flask-Admin's converter does not know.
+    form_overrides = {"latitude": FloatField, "longitude": FloatField}
+    inline_models = [
+        (
+            SchoolSupport,
+            {"form_columns": ["id", "support_area", "level", "note"], "column_labels": LABELS},
+        ),
+        (PupilCount, {"form_columns": ["id", "reference_date", "pupils"], "column_labels": LABELS}),
+    ]
+
+    @property
+    def can_create(self) -> bool:
+        return current_user.is_authenticated and current_user.role in EDITORS
+
+    def may_edit_record(self, model) -> bool:
+        if current_user.role is Role.BESTUUR:
+            return model.board_id == current_user.board_id
+        return self.may_write()
+
+    def on_model_change(self, form, model, is_created):
+        # The relationship, not board_id: the foreign key is only synced at flush.
+        if (
+            current_user.role is Role.BESTUUR
+            and getattr(model.board, "id", None) != current_user.board_id
+        ):
+            raise ValidationError(_("U kunt alleen scholen van uw eigen bestuur beheren."))
+        if model.vestigingscode and model.brin and not model.vestigingscode.startswith(model.brin):
+            raise ValidationError(_("De vestigingscode begint met het BRIN-nummer."))
+        if (model.latitude is None) != (model.longitude is None):
+            raise ValidationError(_("Vul breedte- én lengtegraad in, of geen van beide."))
+        if model.latitude is not None and model.location_precision is None:
+            raise ValidationError(_("Geef aan hoe precies de locatie is."))
+
+    def _selected(self, ids) -> list[School]:
+        schools = db.session.scalars(select(School).where(School.id.in_(as_ids(ids)))).all()
+        return [s for s in schools if self.may_edit_record(s)]
+
+    @action("verified", _l("Markeer als gecontroleerd (vandaag)"))
+    def action_verified(self, ids):
+        return redirect(url_for(".batch_view", kind="verified", ids=",".join(ids)))
+
+    @action("assign_network", _l("Netwerk toewijzen"))
+    def action_assign_network(self, ids):
+        return redirect(url_for(".batch_view", kind="assign_network", ids=",".join(ids)))
+
+    @expose("/bulk/<kind>/", methods=("GET", "POST"))
+    def batch_view(self, kind: str):
+        """Confirm and apply a batch change to the chosen schools or to the whole filtered list."""
+        if kind not in ("verified", "assign_network"):
+            abort(404)
+        if not self.may_write():
+            abort(403)
+        if request.values.get("filter") == "all":
+            schools = [s for s in self.filtered_schools() if self.may_edit_record(s)]
+        else:
+            ids = [i for i in request.values.get("ids", "").split(",") if i.isdigit()]
+            schools = self._selected(ids)
+        networks = db.session.scalars(select(Network).order_by(Network.name)).all()
+        if request.method == "POST":
+            if kind == "verified":
+                for school in schools:
+                    school.verified_on = date.today()  # noqa: DTZ011 (a calendar day)
+                message = _("%(n)d scholen gemarkeerd als gecontroleerd.", n=len(schools))
+            else:
+                network = db.session.get(Network, int(request.form.get("network_id") or 0))
+                if network is None:
+                    flash(_("Kies een netwerk."), "error")
+                    return self._render_batch(kind, schools, networks), 400
+                for school in schools:
+                    school.network = network
+                message = _(
+                    "%(n)d scholen toegewezen aan netwerk %(network)s.",
+                    n=len(schools),
+                    network=network.name,
+                )
+            db.session.commit()
+            flash(message)
+            return redirect(url_for(".index_view"))
+        return self._render_batch(kind, schools, networks)
+
+    def _render_batch(self, kind, schools, networks):
+        return self.render(
+            "admin/batch.html",
+            kind=kind,
+            schools=schools,
+            networks=networks,
+            ids=",".join(str(s.id) for s in schools),
+        )
+
+    def filtered_schools(self) -> list[School]:
+        """Every school the list shows under its current search and filters (all pages)."""
+        view_args = self._get_list_extra_args()
+        _count, query = self.get_list(
+            0,
+            None,
+            None,
+            view_args.search,
+            self._get_list_filter_args(),
+            execute=False,
+            page_size=0,
+        )
+        return list(query.all())
+
+
+class BoardView(RegistryModelView):
+    column_list = ["board_number", "name", "kvk_number", "place", "dissolved_on"]
+    column_labels = LABELS
+    column_searchable_list = ["board_number", "name", "other_names", "kvk_number"]
+    column_filters = ["dissolved_on"]
+    column_default_sort = "name"
+    form_columns = [
+        "board_number",
+        "name",
+        "other_names",
+        "kvk_number",
+        "street",
+        "house_number",
+        "postcode",
+        "place",
+        "phone",
+        "email",
+        "website",
+        "dissolved_on",
+    ]
+    form_args = {
+        **CONTACT_RULES,
+        "board_number": {"validators": [rule(validation.board_number)]},
+        "kvk_number": {"validators": [rule(validation.kvk_number)]},
+    }
+
+    def on_model_delete(self, model):
+        count = db.session.scalar(select(func.count(School.id)).where(School.board_id == model.id))
+        if count:
+            raise ValidationError(
+                _(
+                    "%(board)s heeft nog %(n)d scholen. Verhuis of sluit die eerst; een bestuur "
+                    "dat stopt, krijgt een datum bij 'Opgeheven op'.",
+                    board=model.name,
+                    n=count,
+                )
+            )
+
+
+class MunicipalityView(RegistryModelView):
+    can_delete = False
+    column_list = ["cbs_code", "name", "province"]
+    column_labels = LABELS
+    form_columns = ["cbs_code", "name", "slug", "province"]
+    form_args = {"cbs_code": {"validators": [rule(validation.cbs_code)]}}
+
+
+class NetworkView(RegistryModelView):
+    column_list = ["name", "confirmed", "contact_name", "contact_email"]
+    column_labels = LABELS
+    column_filters = ["confirmed"]
+    form_columns = [
+        "name",
+        "slug",
+        "description",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "confirmed",
+    ]
+    form_args = {
+        "contact_email": {"validators": [rule(validation.email)]},
+        "contact_phone": {"validators": [rule(validation.phone)]},
+    }
+
+    def on_model_delete(self, model):
+        if model.schools:
+            raise ValidationError(
+                _(
+                    "Netwerk %(name)s heeft nog %(n)d scholen;"
+                    " wijs ze eerst een ander netwerk toe.",
+                    name=model.name,
+                    n=len(model.schools),
+                )
+            )
+
+
+class SupportAreaView(RegistryModelView):
+    column_list = ["position", "name", "name_en", "code"]
+    column_labels = LABELS
+    column_default_sort = "position"
+    form_columns = ["code", "name", "name_en", "description", "position"]
+
+
+class UserView(RegistryModelView):
+    read_roles = {Role.BEHEERDER}
+    write_roles = {Role.BEHEERDER}
+    column_list = ["email", "name", "role", "board", "active", "last_login_at"]
+    column_labels = LABELS
+    column_formatters = {"role": lambda _v, _c, m, _n: ROLE_LABELS[m.role]}
+    column_filters = ["role", "active"]
+    form_columns = ["email", "name", "role", "board", "active"]
+    form_args = {"email": {"validators": [rule(validation.email)]}}
+    can_delete = False  # deactivate instead: the history keeps pointing at the account
+
+    def on_model_change(self, form, model, is_created):
+        if model.role is Role.BESTUUR and model.board is None:
+            raise ValidationError(_("Een bestuursmedewerker hoort bij een bestuur."))
+        if is_created:
+            password = secrets.token_urlsafe(12)
+            model.set_password(password)
+            flash(
+                _(
+                    "Account aangemaakt. Geef dit wachtwoord eenmalig door: %(password)s",
+                    password=password,
+                )
+            )
+        elif model.id == current_user.id and (not model.active or model.role is not Role.BEHEERDER):
+            raise ValidationError(_("U kunt uw eigen beheerrechten niet intrekken."))
+
+    @action(
+        "reset_password",
+        _l("Nieuw wachtwoord maken"),
+        _l("Het oude wachtwoord werkt daarna niet meer. Doorgaan?"),
+    )
+    def action_reset_password(self, ids):
+        for user in db.session.scalars(select(User).where(User.id.in_(as_ids(ids)))):
+            password = secrets.token_urlsafe(12)
+            user.set_password(password)
+            flash(
+                _(
+                    "Nieuw wachtwoord voor %(email)s: %(password)s",
+                    email=user.email,
+                    password=password,
+                )
+            )
+        db.session.commit()
+
+
+class ChangeView(RegistryModelView):
+    """The global change log: read-only, filterable, downloadable."""
+
+    read_roles = EVERYONE - {Role.BESTUUR}
+    can_create = can_edit = can_delete = False
+    can_view_details = False
+    column_list = [
+        "changed_at",
+        "actor",
+        "record_type",
+        "record_label",
+        "action",
+        "field",
+        "old_value",
+        "new_value",
+        "note",
+    ]
+    column_labels = LABELS
+    column_default_sort = ("changed_at", True)
+    column_filters = ["record_type", "actor", "changed_at", "field", "action"]
+    column_searchable_list = ["record_label", "old_value", "new_value"]
+    list_template = "admin/change_list.html"
+
+    @expose("/export.csv")
+    def export_csv(self):
+        view_args = self._get_list_extra_args()
+        _count, query = self.get_list(
+            0,
+            "changed_at",
+            True,
+            view_args.search,
+            self._get_list_filter_args(),
+            execute=False,
+            page_size=0,
+        )
+        fields = [
+            "changed_at",
+            "actor",
+            "record_type",
+            "record_id",
+            "record_label",
+            "action",
+            "field",
+            "old_value",
+            "new_value",
+            "note",
+        ]
+        statement = query.statement
+
+        def rows():
+            # Run the query while the response streams, inside the streaming context.
+            for change in db.session.scalars(statement):
+                yield {f: getattr(change, f) for f in fields}
+
+        return csv_response(fields, rows(), "wijzigingen")

@@ -1,0 +1,265 @@
+"""Accounts, roles and logging in: who may see and change what in the admin.
+
+Passwords are hashed with scrypt (Werkzeug). Each user carries a random session token that is
+the login session's identity: changing the password replaces it, which ends every other
+session at once; a deactivated user fails the check on the very next request.
+"""
+
+import enum
+import secrets
+from datetime import UTC, datetime
+
+import click
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from . import validation
+from .db import db
+from .models import Board, portable_enum, utcnow
+from .security import limiter
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class Role(enum.StrEnum):
+    BEHEERDER = "beheerder"  # everything, including accounts
+    COORDINATOR = "coordinator"  # edits schools, boards, networks, municipalities, support
+    BESTUUR = "bestuur"  # board staff: edits their own board's schools only
+    MEDEWERKER = "medewerker"  # staff: reads and exports
+
+
+ROLE_LABELS = {
+    Role.BEHEERDER: _l("Beheerder"),
+    Role.COORDINATOR: _l("Coördinator"),
+    Role.BESTUUR: _l("Bestuursmedewerker"),
+    Role.MEDEWERKER: _l("Medewerker"),
+}
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(portable_enum(Role, "user_role"))
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("board.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    board: Mapped[Board | None] = relationship()
+
+    @validates("email")
+    def _check_email(self, _key, value):
+        return validation.email(value).lower()
+
+    def set_password(self, password: str) -> None:
+        """Store a new password and end every session that used the old one."""
+        self.password_hash = generate_password_hash(password)
+        self.session_token = new_token()
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def __str__(self) -> str:
+        return self.email
+
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Log in om deze pagina te zien.")
+login_manager.session_protection = "strong"
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_user(token: str) -> User | None:
+    return db.session.scalar(select(User).filter_by(session_token=token, active=True))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mailadres"), validators=[DataRequired(_l("Vul uw e-mailadres in."))])
+    password = PasswordField(
+        _l("Wachtwoord"), validators=[DataRequired(_l("Vul uw wachtwoord in."))]
+    )
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Huidig wachtwoord"), validators=[DataRequired()])
+    new = PasswordField(
+        _l("Nieuw wachtwoord"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, message=_l("Gebruik minstens 12 tekens.")),
+        ],
+    )
+    repeat = PasswordField(
+        _l("Herhaal het nieuwe wachtwoord"),
+        validators=[EqualTo("new", message=_l("De twee nieuwe wachtwoorden zijn niet gelijk."))],
+    )
+
+    def validate_current(self, field) -> None:
+        if not current_user.check_password(field.data):
+            raise ValueError(_("Dit is niet uw huidige wachtwoord."))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a 'next' that stays on this site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("admin.index")
+
+
+@bp.route("/inloggen", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).filter_by(email=form.email.data.strip().lower()))
+        if user and user.active and user.check_password(form.password.data):
+            session.clear()  # a fresh session: nothing from before the login carries over
+            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME of inactivity
+            login_user(user)
+            user.last_login_at = datetime.now(UTC)
+            db.session.commit()
+            current_app.logger.info("login: %s", user.email)
+            return redirect(_safe_next(request.args.get("next")))
+        current_app.logger.warning(
+            "failed login for %r from %s", form.email.data, request.remote_addr
+        )
+        flash(
+            _(
+                "Dit e-mailadres en wachtwoord horen niet bij elkaar,"
+                " of het account is uitgeschakeld."
+            )
+        )
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/uitloggen")
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("U bent uitgelogd."))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/wachtwoord", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        current_user.set_password(form.new.data)
+        db.session.commit()
+        login_user(current_user)  # this session follows the new token; all others end
+        flash(_("Uw wachtwoord is gewijzigd. Andere sessies zijn afgesloten."))
+        return redirect(url_for("admin.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/password.html", form=form), status
+
+
+def create_user(
+    email: str, role: Role, board_number: str | None = None, name=None
+) -> tuple[User, str]:
+    """Create an account with a random password; returns the user and the password to hand over."""
+    board = None
+    if role is Role.BESTUUR:
+        board = db.session.scalar(select(Board).filter_by(board_number=board_number or ""))
+        if board is None:
+            raise click.ClickException(
+                "Een bestuursmedewerker hoort bij een bestuur: geef --board NUMMER."
+            )
+    password = secrets.token_urlsafe(12)
+    user = User(email=email, role=role, board=board, name=name)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user, password
+
+
+users_cli = AppGroup("users", help="Accounts for the admin.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--board", "board_number", help="DUO board number, for role bestuur.")
+@click.option("--name")
+def create_command(email: str, role: str, board_number: str | None, name: str | None) -> None:
+    """Create an account; its random password is printed once."""
+    if db.session.scalar(select(User).filter_by(email=email.strip().lower())):
+        raise click.ClickException(f"Er is al een account voor {email}.")
+    try:
+        user, password = create_user(email, Role(role), board_number, name)
+    except validation.InvalidValue as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"Account {user.email} ({user.role.value}) aangemaakt. Wachtwoord: {password}")
+
+
+@users_cli.command("bootstrap")
+@click.option(
+    "--email", envvar="REGISTRY_ADMIN_EMAIL", default="beheerder@example.org", show_default=True
+)
+def bootstrap_command(email: str) -> None:
+    """On a database without accounts, create a beheerder and print its password once."""
+    if db.session.scalar(select(func.count(User.id))):
+        return
+    user, password = create_user(email, Role.BEHEERDER)
+    click.echo(
+        "\n  Eerste beheerder aangemaakt. Log in op /inloggen met\n"
+        f"    e-mailadres: {user.email}\n    wachtwoord:  {password}\n"
+        "  Dit wachtwoord wordt niet nog eens getoond; wijzig het na het inloggen.\n"
+    )
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+    app.cli.add_command(users_cli)

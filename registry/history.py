@@ -1,0 +1,220 @@
+"""The change history: every create, update and delete that goes through the database
+session — admin, CLI, imports — is recorded per field with who, when, old and new value.
+
+Who is taken from `acting_as(...)` when a process set it, else the logged-in user, else
+"publiek" (a web visitor) or "systeem".
+"""
+
+import contextlib
+from contextvars import ContextVar
+from datetime import date, datetime
+
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import ForeignKey, Index, String, Text, event, insert, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .auth import User
+from .db import db
+from .models import (
+    Board,
+    CorrectionRequest,
+    Municipality,
+    Network,
+    PupilCount,
+    School,
+    SchoolSupport,
+    SupportArea,
+    utcnow,
+)
+
+CREATED, UPDATED, DELETED = "aangemaakt", "gewijzigd", "verwijderd"
+# Bookkeeping that changes with every write and says nothing a reader needs.
+NOT_RECORDED = {
+    "search_text",
+    "created_at",
+    "updated_at",
+    "version",
+    "password_hash",
+    "session_token",
+    "last_login_at",
+}
+TRACKED = (School, Board, Municipality, Network, SupportArea, CorrectionRequest, User)
+# Foreign keys shown by the name of what they point at, under the relationship's name.
+REFERENCES = {
+    "board_id": ("board", Board),
+    "network_id": ("network", Network),
+    "municipality_id": ("municipality", Municipality),
+    "support_area_id": ("support_area", SupportArea),
+    "school_id": ("school", School),
+}
+
+_actor: ContextVar[tuple[str, int | None] | None] = ContextVar("history_actor", default=None)
+_note: ContextVar[str | None] = ContextVar("history_note", default=None)
+
+
+class Change(db.Model):
+    """One changed field (or one created or deleted record) in the history."""
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_record", "record_type", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    record_type: Mapped[str] = mapped_column(String(50))
+    record_id: Mapped[int]
+    record_label: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str | None] = mapped_column(String(100))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(String(300))
+    record_version: Mapped[int | None]
+
+    def __str__(self) -> str:
+        return f"{self.record_label}: {self.field or self.action}"
+
+
+@contextlib.contextmanager
+def acting_as(actor: str, user_id: int | None = None):
+    """Record the changes inside the block as done by `actor` (e.g. 'seed', 'import: file')."""
+    token = _actor.set((actor, user_id))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+@contextlib.contextmanager
+def noting(note: str):
+    """Attach a note to the changes inside the block (e.g. the correction they carry out)."""
+    token = _note.set(note)
+    try:
+        yield
+    finally:
+        _note.reset(token)
+
+
+def current_actor() -> tuple[str, int | None]:
+    if (actor := _actor.get()) is not None:
+        return actor
+    if has_request_context():
+        if current_user and current_user.is_authenticated:
+            return current_user.email, current_user.id
+        return "publiek", None
+    return "systeem", None
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value.value) if hasattr(value, "value") else str(value)
+
+
+def _owner(obj):
+    """The record a change is filed under: a school's support and pupils belong to the school."""
+    if isinstance(obj, SchoolSupport | PupilCount):
+        return "school", obj.school_id, obj.school
+    return type(obj).__tablename__, obj.id, obj
+
+
+def _child_field(obj) -> str:
+    if isinstance(obj, SchoolSupport):
+        return (
+            f"ondersteuning: {obj.support_area.name if obj.support_area else obj.support_area_id}"
+        )
+    return f"leerlingen {obj.reference_date.isoformat()}"
+
+
+def _child_value(obj) -> str | None:
+    return _text(obj.level if isinstance(obj, SchoolSupport) else obj.pupils)
+
+
+def _field_changes(session: Session, obj) -> list[tuple[str, str | None, str | None]]:
+    changes = []
+    for attribute in inspect(obj).mapper.column_attrs:
+        key = attribute.key
+        if key in NOT_RECORDED:
+            continue
+        history = inspect(obj).attrs[key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old == new:
+            continue
+        if key in REFERENCES:
+            key, model = REFERENCES[key]
+            old = session.get(model, old) if old is not None else None
+            new = session.get(model, new) if new is not None else None
+        changes.append((key, _text(old), _text(new)))
+    return changes
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_parent_school(session: Session, _context, _instances) -> None:
+    """A change to a school's support or pupils is a change to the school: bump its version."""
+    with session.no_autoflush:
+        for obj in session.new | session.dirty | session.deleted:
+            if isinstance(obj, SchoolSupport | PupilCount):
+                school = obj.school or (
+                    session.get(School, obj.school_id) if obj.school_id else None
+                )
+                if (
+                    school is not None
+                    and school not in session.deleted
+                    and school not in session.new
+                ):
+                    school.updated_at = utcnow()
+
+
+@event.listens_for(Session, "after_flush")
+def _record_changes(session: Session, _context) -> None:
+    actor, user_id = current_actor()
+    note = _note.get()
+    rows = []
+
+    def add(obj, action, field=None, old=None, new=None):
+        record_type, record_id, owner = _owner(obj)
+        rows.append(
+            {
+                "changed_at": utcnow(),
+                "actor": actor,
+                "user_id": user_id,
+                "note": note,
+                "record_type": record_type,
+                "record_id": record_id,
+                "record_label": str(owner)[:300],
+                "action": action,
+                "field": field,
+                "old_value": old,
+                "new_value": new,
+                "record_version": getattr(owner, "version", None),
+            }
+        )
+
+    with session.no_autoflush:
+        for obj in session.new:
+            if isinstance(obj, SchoolSupport | PupilCount):
+                add(obj, UPDATED, _child_field(obj), None, _child_value(obj))
+            elif isinstance(obj, TRACKED):
+                add(obj, CREATED)
+        for obj in session.dirty:
+            if isinstance(obj, SchoolSupport | PupilCount):
+                for _field, old, new in _field_changes(session, obj):
+                    if _field in ("level", "pupils"):
+                        add(obj, UPDATED, _child_field(obj), old, new)
+            elif isinstance(obj, TRACKED):
+                for field, old, new in _field_changes(session, obj):
+                    add(obj, UPDATED, field, old, new)
+        for obj in session.deleted:
+            if isinstance(obj, SchoolSupport | PupilCount):
+                add(obj, UPDATED, _child_field(obj), _child_value(obj), None)
+            elif isinstance(obj, TRACKED):
+                add(obj, DELETED)
+    if rows:
+        session.connection().execute(insert(Change), rows)

@@ -1,0 +1,163 @@
+"""Every URL rule of the app, asked by anonymous visitors and each role: who gets what."""
+
+import pytest
+from conftest import csrf_from
+from sqlalchemy import func, select
+
+from registry.db import db
+from registry.history import Change
+
+SAMPLE_ARGS = {
+    "code": "05SX00",
+    "number": "41196",
+    "slug": "meppel",
+    "kind": "verified",
+    "export_type": "csv",
+}
+QUERY = {
+    "edit_view": "?id=1",
+    "details_view": "?id=1",
+    "history_view": "?id=1",
+    "handle_view": "?id=1",
+    "ajax_lookup": "?name=board&query=w",
+}
+PUBLIC = {"directory", "corrections", "auth.login"}
+READ_ENDPOINTS = {
+    "index_view",
+    "details_view",
+    "history_view",
+    "export_csv",
+    "ajax_lookup",
+    "index",
+}
+# Who may open each admin view at all; writing is narrower (see WRITERS).
+READERS = {
+    "admin": {"beheerder", "coordinator", "bestuur", "medewerker"},
+    "school": {"beheerder", "coordinator", "bestuur", "medewerker"},
+    "board": {"beheerder", "coordinator", "bestuur", "medewerker"},
+    "municipality": {"beheerder", "coordinator", "bestuur", "medewerker"},
+    "network": {"beheerder", "coordinator", "bestuur", "medewerker"},
+    "supportarea": {"beheerder", "coordinator", "bestuur", "medewerker"},
+    "correction": {"beheerder", "coordinator", "bestuur", "medewerker"},
+    "change": {"beheerder", "coordinator", "medewerker"},
+    "user": {"beheerder"},
+}
+WRITERS = {
+    "school": {"beheerder", "coordinator", "bestuur"},
+    "board": {"beheerder", "coordinator"},
+    "municipality": {"beheerder", "coordinator"},
+    "network": {"beheerder", "coordinator"},
+    "supportarea": {"beheerder", "coordinator"},
+    "correction": {"beheerder", "coordinator"},
+    "user": {"beheerder"},
+}
+ROLES = ["anonymous", "medewerker", "bestuur", "coordinator", "beheerder"]
+
+
+def get_rules(app):
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint.endswith("static"):
+            continue
+        url = rule.build(SAMPLE_ARGS, append_unknown=False)[1]
+        view = rule.endpoint.split(".")[-1]
+        yield rule.endpoint, url + QUERY.get(view, "")
+
+
+def expected(endpoint: str, role: str) -> str:
+    """'ok' (200), 'login' (sent to log in) or 'refused' (403 or sent back to the list)."""
+    blueprint, _, view = endpoint.partition(".")
+    if blueprint in PUBLIC or endpoint in PUBLIC:
+        return "ok"
+    if role == "anonymous":
+        return "login"
+    if endpoint == "auth.change_password":
+        return "ok"
+    if role not in READERS[blueprint]:
+        return "refused"
+    if view == "ajax_lookup":
+        return "missing"  # no view declares AJAX lookups: nothing to answer, for anyone
+    if blueprint == "change" and view == "details_view":
+        return "refused"  # the change log is its own detail
+    if blueprint == "correction" and view in ("create_view", "edit_view"):
+        return "refused"  # corrections are handled, not edited
+    if view in READ_ENDPOINTS:
+        return "ok"
+    if view == "create_view" and blueprint == "school" and role == "bestuur":
+        return "refused"  # board staff edit their schools but do not found new ones
+    if view in ("create_view", "edit_view", "batch_view", "handle_view"):
+        if blueprint in ("change",) or role not in WRITERS.get(blueprint, set()):
+            return "refused"
+        return "ok"
+    return "ok"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_url_answers_each_role_as_intended(seeded_app, login, role):
+    with seeded_app.app_context():
+        from registry.models import CorrectionRequest
+
+        db.session.add(CorrectionRequest(school_id=1, field="overig", proposed_value="x"))
+        db.session.commit()
+    client = (
+        seeded_app.test_client()
+        if role == "anonymous"
+        else login(role, "41196" if role == "bestuur" else None)
+    )
+    rules = list(get_rules(seeded_app))
+    assert len(rules) > 40
+    wrong = []
+    for endpoint, url in rules:
+        if endpoint in (
+            "school.export",
+            "board.export",
+            "change.export",
+            "user.export",
+            "municipality.export",
+            "network.export",
+            "supportarea.export",
+            "correction.export",
+        ):
+            continue  # Flask-Admin's own export is off (can_export is False): 404 for all
+        response = client.get(url)
+        outcome = {200: "ok", 403: "refused", 404: "missing"}.get(response.status_code)
+        if response.status_code == 302:
+            location = response.headers["Location"]
+            outcome = "login" if "/inloggen" in location else "refused"
+        want = expected(endpoint, role)
+        if outcome != want:
+            wrong.append((endpoint, url, response.status_code, want))
+    assert wrong == [], "\n".join(map(str, wrong))
+
+
+@pytest.mark.parametrize("role", ["medewerker", "bestuur"])
+def test_writes_are_refused_on_the_server_for_roles_without_the_right(seeded_app, login, role):
+    client = login(role, "41196" if role == "bestuur" else None)
+    token = csrf_from(client.get("/wachtwoord").get_data(as_text=True))
+    with seeded_app.app_context():
+        before = db.session.scalar(select(func.count(Change.id)))
+    attempts = [
+        ("/admin/board/delete/", {"id": "1"}),
+        ("/admin/board/edit/?id=1", {"name": "Overgenomen"}),
+        ("/admin/network/new/", {"name": "X", "slug": "x"}),
+        ("/admin/user/new/", {"email": "x@example.org", "role": "beheerder"}),
+        ("/admin/school/action/", {"action": "verified", "rowid": "2"}),
+        ("/admin/school/bulk/verified/", {"ids": "2"}),
+        ("/admin/school/edit/?id=2", {"name": "Overgenomen"}),
+        ("/admin/correction/behandelen/", {"id": "1", "decision": "reject", "reason": "x"}),
+    ]
+    for url, data in attempts:
+        response = client.post(url, data={**data, "csrf_token": token})
+        assert response.status_code in (302, 403), (url, response.status_code)
+        if response.status_code == 302:
+            assert "/edit/" not in response.headers["Location"], url
+    with seeded_app.app_context():
+        assert db.session.scalar(select(func.count(Change.id))) == before
+
+
+def test_security_headers(client):
+    public = client.get("/")
+    assert "script-src 'self';" in public.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in public.headers["Content-Security-Policy"]
+    assert public.headers["X-Content-Type-Options"] == "nosniff"
+    assert public.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "frame-ancestors 'none'" in client.get("/admin/").headers["Content-Security-Policy"]

@@ -1,0 +1,265 @@
+"""The coordinators' admin: editing, validation, conflicts, roles, batches, corrections."""
+
+import re
+
+from conftest import csrf_from, form_fields, with_values
+from sqlalchemy import select
+
+from registry.db import db
+from registry.history import Change
+from registry.models import Board, CorrectionRequest, Network, School
+
+ARENDSVLEUGEL = 1  # the first school in the seed file
+
+
+def school(app, code="05SX00"):
+    with app.app_context():
+        found = db.session.scalar(select(School).filter_by(vestigingscode=code))
+        db.session.expunge(found)
+        return found
+
+
+def edit_form(client, school_id=ARENDSVLEUGEL):
+    response = client.get(f"/admin/school/edit/?id={school_id}")
+    assert response.status_code == 200
+    return form_fields(response.get_data(as_text=True))
+
+
+def alerts(response) -> str:
+    return " ".join(
+        re.findall(r'class="alert[^"]*"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S)
+    )
+
+
+def test_a_coordinator_changes_website_and_support_and_the_public_page_and_history_show_it(
+    seeded_app, login
+):
+    client = login("coordinator")
+    data = with_values(
+        edit_form(client),
+        website="https://www.dearendsvleugel.nl",
+        **{"support_offers-0-support_area": "2", "support_offers-0-level": "extra"},
+    )
+    response = client.post(f"/admin/school/edit/?id={ARENDSVLEUGEL}", data=data)
+    assert response.status_code == 302, alerts(response)
+    public = seeded_app.test_client().get("/scholen/05SX00").get_data(as_text=True)
+    assert 'href="https://www.dearendsvleugel.nl"' in public
+    assert "Gedrag" in public and "Extra ondersteuning" in public
+    history = client.get(f"/admin/school/geschiedenis/?id={ARENDSVLEUGEL}").get_data(as_text=True)
+    assert re.search(
+        r"coordinator-\w+@example.org</td>\s*<td>website</td>\s*<td>www.dearendsvleugel.nl</td>"
+        r"\s*<td>https://www.dearendsvleugel.nl</td>",
+        history,
+    )
+    assert "ondersteuning: Gedrag" in history
+
+
+def test_invalid_input_is_explained_next_to_the_field_and_kept(seeded_app, login):
+    client = login("coordinator")
+    data = with_values(edit_form(client), postcode="79611 AW", phone="bel ons", name="Nieuwe naam")
+    response = client.post(f"/admin/school/edit/?id={ARENDSVLEUGEL}", data=data)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Een postcode is 4 cijfers en 2 letters" in html
+    assert "Vul een telefoonnummer van 10 cijfers in" in html
+    assert 'value="79611 AW"' in html and 'value="Nieuwe naam"' in html
+    assert school(seeded_app).name == "Protestants Christelijke Basisschool De Arendsvleugel"
+
+
+def test_the_second_of_two_concurrent_saves_is_told_and_keeps_its_input(seeded_app, login):
+    first, second = login("coordinator"), login("coordinator")
+    form_first, form_second = edit_form(first), edit_form(second)
+    assert (
+        first.post(
+            f"/admin/school/edit/?id={ARENDSVLEUGEL}",
+            data=with_values(form_first, phone="0522 111111"),
+        ).status_code
+        == 302
+    )
+    refused = second.post(
+        f"/admin/school/edit/?id={ARENDSVLEUGEL}",
+        data=with_values(form_second, website="https://typed.example.nl"),
+    )
+    assert refused.status_code == 200
+    message = alerts(refused)
+    assert "Iemand anders heeft dit record gewijzigd" in message
+    assert "phone" in message and "0522 111111" in message
+    assert 'value="https://typed.example.nl"' in refused.get_data(as_text=True)
+    stored = school(seeded_app)
+    assert (stored.phone, stored.website) == ("0522 111111", "www.dearendsvleugel.nl")
+    # Saving again, knowingly, goes through.
+    again = second.post(
+        f"/admin/school/edit/?id={ARENDSVLEUGEL}",
+        data=with_values(form_fields(refused.get_data(as_text=True))),
+    )
+    assert again.status_code == 302
+    assert school(seeded_app).website == "https://typed.example.nl"
+
+
+def test_a_form_without_csrf_token_is_refused(seeded_app, login):
+    client = login("coordinator")
+    data = {k: v for k, v in edit_form(client) if k != "csrf_token"}
+    response = client.post(f"/admin/school/edit/?id={ARENDSVLEUGEL}", data=data)
+    assert response.status_code == 400
+    assert school(seeded_app).version == 1
+
+
+def test_schools_cannot_be_deleted_and_a_board_with_schools_cannot_either(seeded_app, login):
+    client = login("beheerder")
+    token = csrf_from(client.get("/admin/board/").get_data(as_text=True))
+    with seeded_app.app_context():
+        board_id = db.session.scalar(select(Board.id).filter_by(board_number="41196"))
+    response = client.post(
+        "/admin/board/delete/", data={"id": board_id, "csrf_token": token}, follow_redirects=True
+    )
+    assert "heeft nog 14 scholen" in response.get_data(as_text=True)
+    with seeded_app.app_context():
+        assert db.session.get(Board, board_id) is not None
+    assert client.post(
+        "/admin/school/delete/", data={"id": 1, "csrf_token": token}
+    ).status_code in (302, 403)
+    assert school(seeded_app) is not None
+
+
+def test_markup_is_escaped_in_the_admin(seeded_app, login):
+    with seeded_app.app_context():
+        found = db.session.get(School, ARENDSVLEUGEL)
+        found.name = '<img src=x onerror="alert(1)">'
+        db.session.commit()
+    html = login("medewerker").get("/admin/school/").get_data(as_text=True)
+    assert '<img src=x onerror="alert(1)">' not in html
+    assert "&lt;img src=x" in html
+
+
+def test_bestuur_edits_only_its_own_schools(seeded_app, login):
+    client = login("bestuur", "41196")
+    assert client.get(f"/admin/school/edit/?id={ARENDSVLEUGEL}").status_code == 200
+    other = school(seeded_app, "06PS00")  # board 60829
+    assert client.get(f"/admin/school/edit/?id={other.id}").status_code == 403
+    token = csrf_from(client.get("/admin/school/").get_data(as_text=True))
+    assert (
+        client.post(f"/admin/school/edit/?id={other.id}", data={"csrf_token": token}).status_code
+        == 403
+    )
+    assert client.get("/admin/school/new/").status_code in (302, 403)
+    data = with_values(edit_form(client), board=str(other.board_id))
+    moved = client.post(f"/admin/school/edit/?id={ARENDSVLEUGEL}", data=data)
+    assert "alleen scholen van uw eigen bestuur" in alerts(moved)
+    assert client.get("/admin/board/edit/?id=1").status_code in (302, 403)
+
+
+def test_batch_assign_network_to_selected_and_to_the_whole_filter(seeded_app, login):
+    client = login("coordinator")
+    with seeded_app.app_context():
+        steenwijk = db.session.scalar(select(Network.id).filter_by(slug="steenwijk"))
+    token = csrf_from(client.get("/admin/school/").get_data(as_text=True))
+    chosen = client.post(
+        "/admin/school/action/",
+        data={"action": "assign_network", "rowid": ["1", "2"], "csrf_token": token},
+    )
+    assert "/bulk/assign_network/" in chosen.headers["Location"]
+    page = client.get(chosen.headers["Location"]).get_data(as_text=True)
+    assert "Dit geldt voor 2 scholen" in page
+    data = with_values(form_fields(page), network_id=str(steenwijk))
+    assert client.post("/admin/school/bulk/assign_network/", data=data).status_code == 302
+    # Every school of the current filter (Meppel), over all pages.
+    page = client.get("/admin/school/bulk/verified/?filter=all&search=meppel").get_data(
+        as_text=True
+    )
+    count = int(re.search(r"Dit geldt voor (\d+) scholen", page).group(1))
+    assert count > 10
+    assert (
+        client.post("/admin/school/bulk/verified/", data=with_values(form_fields(page))).status_code
+        == 302
+    )
+    with seeded_app.app_context():
+        assert db.session.scalar(select(School.network_id).filter_by(id=2)) == steenwijk
+        verified = db.session.scalars(select(School).where(School.verified_on.is_not(None))).all()
+        assert len(verified) == count
+        assert all("meppel" in s.search_text for s in verified)
+
+
+def test_a_public_correction_is_accepted_applied_and_credited_in_the_history(seeded_app, login):
+    public = seeded_app.test_client()
+    token = csrf_from(public.get("/scholen/05SX00/correctie").get_data(as_text=True))
+    public.post(
+        "/scholen/05SX00/correctie",
+        data={"csrf_token": token, "field": "telefoon", "proposed_value": "0522 481345"},
+    )
+    client = login("coordinator")
+    with seeded_app.app_context():
+        correction_id = db.session.scalar(select(CorrectionRequest.id))
+    page = client.get(f"/admin/correction/behandelen/?id={correction_id}").get_data(as_text=True)
+    assert "0522481344" in page and "0522 481345" in page
+    response = client.post(
+        "/admin/correction/behandelen/", data=with_values(form_fields(page), decision="accept")
+    )
+    assert response.status_code == 302
+    assert school(seeded_app).phone == "0522 481345"
+    with seeded_app.app_context():
+        change = db.session.scalar(select(Change).filter_by(field="phone"))
+        assert change.note == f"correctie #{correction_id}"
+        assert change.actor.startswith("coordinator-")
+        assert db.session.get(CorrectionRequest, correction_id).status.value == "accepted"
+
+
+def test_rejecting_a_correction_needs_a_reason(seeded_app, login):
+    with seeded_app.app_context():
+        db.session.add(
+            CorrectionRequest(school_id=ARENDSVLEUGEL, field="overig", proposed_value="x")
+        )
+        db.session.commit()
+    client = login("coordinator")
+    page = client.get("/admin/correction/behandelen/?id=1").get_data(as_text=True)
+    assert (
+        client.post(
+            "/admin/correction/behandelen/", data=with_values(form_fields(page), decision="reject")
+        ).status_code
+        == 400
+    )
+    done = client.post(
+        "/admin/correction/behandelen/",
+        data=with_values(form_fields(page), decision="reject", reason="klopt al"),
+    )
+    assert done.status_code == 302
+    with seeded_app.app_context():
+        assert db.session.get(CorrectionRequest, 1).reason == "klopt al"
+
+
+def test_change_log_lists_and_exports_with_filters(seeded_app, login):
+    client = login("coordinator")
+    client.post(
+        f"/admin/school/edit/?id={ARENDSVLEUGEL}",
+        data=with_values(edit_form(client), website="https://nieuw.example.nl"),
+    )
+    listing = client.get("/admin/change/?search=Arendsvleugel").get_data(as_text=True)
+    assert "https://nieuw.example.nl" in listing
+    with client.get("/admin/change/export.csv?search=Arendsvleugel") as export:
+        assert export.mimetype == "text/csv"
+        lines = export.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("changed_at,actor,record_type")
+    assert any("https://nieuw.example.nl" in line for line in lines)
+
+
+def test_dashboard_shows_counts_corrections_and_gaps(login):
+    html = login("medewerker").get("/admin/").get_data(as_text=True)
+    assert "Hoogeveen" in html and "Stichting WIES" in html
+    assert "0 open correcties" in html
+    assert "Scholen zonder website" in html
+
+
+def test_a_beheerder_creates_an_account_that_can_log_in(seeded_app, login):
+    client = login("beheerder")
+    page = client.get("/admin/user/new/").get_data(as_text=True)
+    data = with_values(form_fields(page), email="nieuw@example.org", role="coordinator", active="y")
+    response = client.post("/admin/user/new/", data=data, follow_redirects=True)
+    password = re.search(r"eenmalig door: (\S+?)\s*<", response.get_data(as_text=True)).group(1)
+    fresh = seeded_app.test_client()
+    token = csrf_from(fresh.get("/inloggen").get_data(as_text=True))
+    assert (
+        fresh.post(
+            "/inloggen",
+            data={"csrf_token": token, "email": "nieuw@example.org", "password": password},
+        ).status_code
+        == 302
+    )
