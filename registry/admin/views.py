@@ -18,6 +18,7 @@ from ..auth import ROLE_LABELS, Role, User
 from ..db import db
 from ..exports import csv_response
 from ..models import Network, PupilCount, School, SchoolSupport
+from ..text import place_name
 from .base import EDITORS, EVERYONE, RegistryModelView, rule
 
 LABELS = {
@@ -125,6 +126,11 @@ class SchoolView(RegistryModelView):
     ]
     column_default_sort = "name"
     list_template = "admin/school_list.html"
+    edit_template = "admin/school_edit.html"
+    column_formatters = {
+        "board": lambda _v, _c, m, _n: m.board.name,
+        "place": lambda _v, _c, m, _n: place_name(m.place),
+    }
     form_columns = [
         "vestigingscode",
         "brin",

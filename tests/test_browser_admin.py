@@ -1,0 +1,127 @@
+"""The coordinators' journeys in real Chromium."""
+
+import re
+
+import pytest
+from conftest import PASSWORD
+from sqlalchemy import select
+
+from registry.db import db
+from registry.models import School
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page, email, password=PASSWORD):
+    page.goto("/inloggen")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url("**/admin/")
+
+
+def test_new_beheerder_creates_a_coordinator_who_edits_a_school(seeded_app, live_server, browser):
+    bootstrap = seeded_app.test_cli_runner().invoke(
+        args=["users", "bootstrap", "--email", "baas@example.org"]
+    )
+    first_password = re.search(r"wachtwoord:\s+(\S+)", bootstrap.output).group(1)
+    context = browser.new_context(base_url=live_server, locale="nl-NL")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+
+    log_in(page, "baas@example.org", first_password)
+    page.goto("/admin/user/new/")
+    page.locator("#email").fill("coord@example.org")
+    page.locator("#role").select_option("coordinator", force=True)
+    page.get_by_role("button", name="Opslaan", exact=True).click()
+    flash = page.locator(".alert").first.inner_text()
+    coordinator_password = re.search(r"eenmalig door: (\S+)", flash).group(1)
+    page.get_by_role("button", name="Uitloggen").click()
+
+    log_in(page, "coord@example.org", coordinator_password)
+    with seeded_app.app_context():
+        school_id = db.session.scalar(select(School.id).filter_by(vestigingscode="05SX00"))
+    page.goto(f"/admin/school/edit/?id={school_id}")
+    page.locator("#website").fill("https://www.dearendsvleugel.nl")
+    page.get_by_role("button", name=re.compile("Ondersteuning")).click()
+    page.locator("select[name='support_offers-0-support_area']").select_option(
+        label="Leren", force=True
+    )
+    page.locator("select[name='support_offers-0-level']").select_option("extra", force=True)
+    page.get_by_role("button", name="Opslaan", exact=True).click()
+    assert "opgeslagen" in page.locator(".alert").first.inner_text()
+
+    public = context.new_page()
+    public.goto("/scholen/05SX00")
+    assert "https://www.dearendsvleugel.nl" in public.locator(".facts").inner_text()
+    assert "Extra ondersteuning" in public.locator(".support").inner_text()
+
+    page.goto(f"/admin/school/geschiedenis/?id={school_id}")
+    rows = page.locator("table tbody tr").all_inner_texts()
+    assert any(
+        "coord@example.org" in r
+        and "website" in r
+        and "www.dearendsvleugel.nl" in r
+        and "https://www.dearendsvleugel.nl" in r
+        for r in rows
+    )
+    assert any("ondersteuning: Leren" in r and "extra" in r for r in rows)
+    context.close()
+
+
+def test_two_coordinators_edit_the_same_school(seeded_app, live_server, browser, make_user):
+    first_email, second_email = (
+        make_user("coordinator", email="een@example.org"),
+        make_user("coordinator", email="twee@example.org"),
+    )
+    pages = []
+    for email in (first_email, second_email):
+        context = browser.new_context(base_url=live_server, locale="nl-NL")
+        page = context.new_page()
+        log_in(page, email)
+        page.goto("/admin/school/edit/?id=1")
+        pages.append(page)
+    first, second = pages
+    first.locator("#phone").fill("0522 111111")
+    first.get_by_role("button", name="Opslaan", exact=True).click()
+    assert "opgeslagen" in first.locator(".alert").first.inner_text()
+
+    second.locator("#website").fill("https://typed-by-two.example.nl")
+    second.get_by_role("button", name="Opslaan", exact=True).click()
+    warning = second.locator(".alert").first.inner_text()
+    assert "Iemand anders heeft dit record gewijzigd" in warning and "0522 111111" in warning
+    assert second.locator("#website").input_value() == "https://typed-by-two.example.nl"
+    with seeded_app.app_context():
+        stored = db.session.get(School, 1)
+        assert (stored.phone, stored.website) == ("0522 111111", "www.dearendsvleugel.nl")
+
+    second.get_by_role("button", name="Opslaan", exact=True).click()
+    assert "opgeslagen" in second.locator(".alert").first.inner_text()
+    with seeded_app.app_context():
+        assert db.session.get(School, 1).website == "https://typed-by-two.example.nl"
+    for page in pages:
+        page.context.close()
+
+
+def test_a_coordinator_corrects_a_location_on_the_map(seeded_app, live_server, browser, make_user):
+    email = make_user("coordinator", email="kaart@example.org")
+    context = browser.new_context(base_url=live_server, locale="nl-NL")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    log_in(page, email)
+    with seeded_app.app_context():
+        approximate = db.session.scalar(select(School).filter_by(location_precision="pc4").limit(1))
+        school_id, old = approximate.id, (approximate.latitude, approximate.longitude)
+    page.goto(f"/admin/school/edit/?id={school_id}")
+    page.locator("#location-map").scroll_into_view_if_needed()
+    box = page.locator("#location-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2 + 30)
+    assert page.locator("#location_precision").input_value() == "building"
+    page.get_by_role("button", name="Opslaan", exact=True).click()
+    assert "opgeslagen" in page.locator(".alert").first.inner_text()
+    with seeded_app.app_context():
+        moved = db.session.get(School, school_id)
+        assert moved.location_precision.value == "building"
+        assert (moved.latitude, moved.longitude) != old
+        assert abs(moved.latitude - old[0]) < 0.01 and abs(moved.longitude - old[1]) < 0.01
+    context.close()
