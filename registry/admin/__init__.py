@@ -24,12 +24,12 @@ from ..models import (
 from ..search import latest_pupils
 from .base import RoleGuard
 from .corrections import CorrectionView
+from .schools import SchoolView
 from .views import (
     BoardView,
     ChangeView,
     MunicipalityView,
     NetworkView,
-    SchoolView,
     SupportAreaView,
     UserView,
 )

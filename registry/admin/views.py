@@ -1,25 +1,23 @@
-"""The coordinators' screens: one declarative view per record type."""
+"""The coordinators' screens for boards, municipalities, networks, support, accounts and the
+change log; schools have their own module."""
 
 import secrets
-from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms import FloatField
 from wtforms.validators import ValidationError
 
 from .. import validation
 from ..auth import ROLE_LABELS, Role, User
 from ..db import db
 from ..exports import csv_response
-from ..models import Network, PupilCount, School, SchoolSupport
-from ..text import place_name
-from .base import EDITORS, EVERYONE, RegistryModelView, rule
+from ..models import School
+from .base import EVERYONE, RegistryModelView, rule
 
 LABELS = {
     "vestigingscode": _l("Vestigingscode"),
@@ -85,12 +83,6 @@ LABELS = {
     "school": _l("School"),
     "updated_at": _l("Gewijzigd"),
 }
-CONTACT_RULES = {
-    "postcode": {"validators": [rule(validation.postcode)]},
-    "website": {"validators": [rule(validation.url)]},
-    "email": {"validators": [rule(validation.email)]},
-    "phone": {"validators": [rule(validation.phone)]},
-}
 
 
 def as_ids(values) -> list[int]:
@@ -98,174 +90,12 @@ def as_ids(values) -> list[int]:
     return [int(v) for v in values if str(v).isdigit()]
 
 
-class SchoolView(RegistryModelView):
-    write_roles = EDITORS | {Role.BESTUUR}
-    can_delete = False  # schools close (closed_on) and keep their history
-    column_list = [
-        "vestigingscode",
-        "name",
-        "school_type",
-        "place",
-        "municipality",
-        "board",
-        "network",
-        "verified_on",
-        "closed_on",
-    ]
-    column_labels = LABELS
-    column_searchable_list = ["vestigingscode", "name", "place", "postcode"]
-    column_filters = [
-        "municipality.name",
-        "school_type",
-        "board.name",
-        "network.name",
-        "denomination",
-        "closed_on",
-        "verified_on",
-        "support_offers.support_area.name",
-    ]
-    column_default_sort = "name"
-    list_template = "admin/school_list.html"
-    edit_template = "admin/school_edit.html"
-    column_formatters = {
-        "board": lambda _v, _c, m, _n: m.board.name,
-        "place": lambda _v, _c, m, _n: place_name(m.place),
-    }
-    form_columns = [
-        "vestigingscode",
-        "brin",
-        "name",
-        "school_type",
-        "denomination",
-        "street",
-        "house_number",
-        "postcode",
-        "place",
-        "municipality",
-        "board",
-        "network",
-        "phone",
-        "email",
-        "website",
-        "latitude",
-        "longitude",
-        "location_precision",
-        "opened_on",
-        "closed_on",
-        "support_profile_url",
-        "support_profile_adopted_on",
-        "verified_on",
-    ]
-    form_args = {
-        **CONTACT_RULES,
-        "vestigingscode": {"validators": [rule(validation.vestigingscode)]},
-        "brin": {"validators": [rule(validation.brin)]},
-        "support_profile_url": {"validators": [rule(validation.url)]},
-        "latitude": {"validators": [rule(validation.latitude)]},
-        "longitude": {"validators": [rule(validation.longitude)]},
-    }
-    # SQLAlchemy 2 maps float to Double, which Flask-Admin's converter does not know.
-    form_overrides = {"latitude": FloatField, "longitude": FloatField}
-    inline_models = [
-        (
-            SchoolSupport,
-            {"form_columns": ["id", "support_area", "level", "note"], "column_labels": LABELS},
-        ),
-        (PupilCount, {"form_columns": ["id", "reference_date", "pupils"], "column_labels": LABELS}),
-    ]
-
-    @property
-    def can_create(self) -> bool:
-        return current_user.is_authenticated and current_user.role in EDITORS
-
-    def may_edit_record(self, model) -> bool:
-        if current_user.role is Role.BESTUUR:
-            return model.board_id == current_user.board_id
-        return self.may_write()
-
-    def on_model_change(self, form, model, is_created):
-        # The relationship, not board_id: the foreign key is only synced at flush.
-        if (
-            current_user.role is Role.BESTUUR
-            and getattr(model.board, "id", None) != current_user.board_id
-        ):
-            raise ValidationError(_("U kunt alleen scholen van uw eigen bestuur beheren."))
-        if model.vestigingscode and model.brin and not model.vestigingscode.startswith(model.brin):
-            raise ValidationError(_("De vestigingscode begint met het BRIN-nummer."))
-        if (model.latitude is None) != (model.longitude is None):
-            raise ValidationError(_("Vul breedte- én lengtegraad in, of geen van beide."))
-        if model.latitude is not None and model.location_precision is None:
-            raise ValidationError(_("Geef aan hoe precies de locatie is."))
-
-    def _selected(self, ids) -> list[School]:
-        schools = db.session.scalars(select(School).where(School.id.in_(as_ids(ids)))).all()
-        return [s for s in schools if self.may_edit_record(s)]
-
-    @action("verified", _l("Markeer als gecontroleerd (vandaag)"))
-    def action_verified(self, ids):
-        return redirect(url_for(".batch_view", kind="verified", ids=",".join(ids)))
-
-    @action("assign_network", _l("Netwerk toewijzen"))
-    def action_assign_network(self, ids):
-        return redirect(url_for(".batch_view", kind="assign_network", ids=",".join(ids)))
-
-    @expose("/bulk/<kind>/", methods=("GET", "POST"))
-    def batch_view(self, kind: str):
-        """Confirm and apply a batch change to the chosen schools or to the whole filtered list."""
-        if kind not in ("verified", "assign_network"):
-            abort(404)
-        if not self.may_write():
-            abort(403)
-        if request.values.get("filter") == "all":
-            schools = [s for s in self.filtered_schools() if self.may_edit_record(s)]
-        else:
-            ids = [i for i in request.values.get("ids", "").split(",") if i.isdigit()]
-            schools = self._selected(ids)
-        networks = db.session.scalars(select(Network).order_by(Network.name)).all()
-        if request.method == "POST":
-            if kind == "verified":
-                for school in schools:
-                    school.verified_on = date.today()  # noqa: DTZ011 (a calendar day)
-                message = _("%(n)d scholen gemarkeerd als gecontroleerd.", n=len(schools))
-            else:
-                network = db.session.get(Network, int(request.form.get("network_id") or 0))
-                if network is None:
-                    flash(_("Kies een netwerk."), "error")
-                    return self._render_batch(kind, schools, networks), 400
-                for school in schools:
-                    school.network = network
-                message = _(
-                    "%(n)d scholen toegewezen aan netwerk %(network)s.",
-                    n=len(schools),
-                    network=network.name,
-                )
-            db.session.commit()
-            flash(message)
-            return redirect(url_for(".index_view"))
-        return self._render_batch(kind, schools, networks)
-
-    def _render_batch(self, kind, schools, networks):
-        return self.render(
-            "admin/batch.html",
-            kind=kind,
-            schools=schools,
-            networks=networks,
-            ids=",".join(str(s.id) for s in schools),
-        )
-
-    def filtered_schools(self) -> list[School]:
-        """Every school the list shows under its current search and filters (all pages)."""
-        view_args = self._get_list_extra_args()
-        _count, query = self.get_list(
-            0,
-            None,
-            None,
-            view_args.search,
-            self._get_list_filter_args(),
-            execute=False,
-            page_size=0,
-        )
-        return list(query.all())
+CONTACT_RULES = {
+    "postcode": {"validators": [rule(validation.postcode)]},
+    "website": {"validators": [rule(validation.url)]},
+    "email": {"validators": [rule(validation.email)]},
+    "phone": {"validators": [rule(validation.phone)]},
+}
 
 
 class BoardView(RegistryModelView):
