@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         db,
         directory,
         errors,
+        exports,
         history,  # noqa: F401 (its import registers the change-history listeners)
         i18n,
         security,
@@ -42,4 +43,5 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     admin.init_app(app)
     seed.init_app(app)
     corrections.init_app(app)
+    exports.init_app(app)
     return app

@@ -26,6 +26,8 @@ def load(app: Flask, test_config: dict | None) -> None:
         # A login ends after this long without a request (the cookie is renewed on each one).
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=60),
         RATELIMIT_STORAGE_URI="memory://",
+        # Where the public site lives, for links in files the command line writes.
+        PUBLIC_URL="http://127.0.0.1:5000",
         RATELIMIT_HEADERS_ENABLED=True,
     )
     if test_config is None:

@@ -13,39 +13,21 @@ from sqlalchemy import func, select
 from . import quality, search
 from .db import db
 from .errors import error_response, wants_json
-from .exports import csv_response
+from .exports import ExportError, choose_columns, export_response
 from .models import Board, LocationPrecision, Municipality, Network, School, SchoolType
+from .records import (
+    DEFAULT_EXPORT,
+    SCHOOL_COLUMNS,
+    export_name,
+    iso,
+    school_record,
+    school_values,
+)
 from .search import BadParameter, SchoolRow, SchoolSearch
 from .text import place_name
 from .validation import link_href
 
 bp = Blueprint("directory", __name__)
-
-CSV_FIELDS = [
-    "vestigingscode",
-    "name",
-    "type",
-    "denomination",
-    "street",
-    "house_number",
-    "postcode",
-    "place",
-    "municipality",
-    "board_number",
-    "board",
-    "network",
-    "phone",
-    "email",
-    "website",
-    "pupils",
-    "pupils_reference_date",
-    "latitude",
-    "longitude",
-    "location_precision",
-    "distance_km",
-    "closed_on",
-    "url",
-]
 
 
 @bp.app_template_filter("place")
@@ -75,6 +57,8 @@ def _listing_vocabulary():
         "facet_titles": search.FACET_TITLES,
         "sort_labels": search.SORT_LABELS,
         "per_page": search.PER_PAGE,
+        "export_columns": SCHOOL_COLUMNS,
+        "default_export": DEFAULT_EXPORT,
         "format_date": format_date,
         "format_decimal": format_decimal,
     }
@@ -104,38 +88,6 @@ def _revalidate(response):
     return response
 
 
-def school_record(row: SchoolRow) -> dict:
-    """The stable public fields of a school, shared by JSON and CSV."""
-    school = row.school
-    return {
-        "vestigingscode": school.vestigingscode,
-        "name": school.name,
-        "type": school.school_type.value,
-        "denomination": school.denomination,
-        "street": school.street,
-        "house_number": school.house_number,
-        "postcode": school.postcode,
-        "place": place_name(school.place) or None,
-        "municipality": school.municipality.name,
-        "board_number": school.board.board_number,
-        "board": school.board.name,
-        "network": school.network.name if school.network else None,
-        "phone": school.phone,
-        "email": school.email,
-        "website": school.website,
-        "pupils": row.pupils,
-        "pupils_reference_date": _iso(row.pupils_reference_date),
-        "latitude": school.latitude,
-        "longitude": school.longitude,
-        "location_precision": school.location_precision.value
-        if school.location_precision
-        else None,
-        "distance_km": round(row.distance_km, 2) if row.distance_km is not None else None,
-        "closed_on": school.closed_on.isoformat() if school.closed_on else None,
-        "url": url_for("directory.school", code=school.vestigingscode, _external=True),
-    }
-
-
 @bp.get("/")
 def index():
     """Landing page: search box, municipalities with their school counts, plain explanation."""
@@ -163,6 +115,8 @@ def schools_json():
         "total": result.total,
         "page": result.search.page,
         "per_page": search.PER_PAGE,
+        "export_columns": SCHOOL_COLUMNS,
+        "default_export": DEFAULT_EXPORT,
         "pages": result.pages,
         "postcode": result.search.postcode,
         "postcode_known": result.search.origin is not None if result.search.postcode else None,
@@ -178,11 +132,18 @@ def schools_json():
     }
 
 
-@bp.get("/scholen.csv")
-def schools_csv():
-    """Every matching school (not one page), in the same order as the list."""
-    rows = search.all_rows(SchoolSearch.from_args(request.args))
-    return csv_response(CSV_FIELDS, (school_record(row) for row in rows), "scholen")
+@bp.get("/scholen.<any(csv, 'excel.csv', xlsx):fmt>")
+def schools_export(fmt: str):
+    """Every matching school (not one page), in the list's order, with the chosen columns."""
+    found = SchoolSearch.from_args(request.args)
+    try:
+        columns = choose_columns(SCHOOL_COLUMNS, request.args.getlist("kolom"), DEFAULT_EXPORT)
+    except ExportError as error:
+        raise BadParameter("kolom", error.args[0]) from error
+    if found.origin and not request.args.getlist("kolom"):
+        columns.append(SCHOOL_COLUMNS["distance_km"])
+    rows = (school_values(row) for row in search.all_rows(found))
+    return export_response(fmt, columns, rows, export_name(found))
 
 
 def school_or_404(code: str) -> School:
@@ -225,16 +186,12 @@ def school_json(code: str):
                 for o in school.support_offers
             ],
             "support_profile_url": school.support_profile_url,
-            "support_profile_adopted_on": _iso(school.support_profile_adopted_on),
-            "verified_on": _iso(school.verified_on),
+            "support_profile_adopted_on": iso(school.support_profile_adopted_on),
+            "verified_on": iso(school.verified_on),
             "is_open": school.is_open,
         }
     )
     return record
-
-
-def _iso(value):
-    return value.isoformat() if value else None
 
 
 # Boards, municipalities and networks: a list with totals, and a page listing their schools.

@@ -145,6 +145,10 @@ class SchoolSearch:
             return self.sort
         return "afstand" if self.origin else "naam"
 
+    def selected_all(self) -> list[tuple[str, ...]]:
+        """Every filter's values, fixed ones included, in facet order."""
+        return [self.selected(facet) for facet in FACETS if self.selected(facet)]
+
     def selected(self, facet: str) -> tuple[str, ...]:
         return self.fixed.get(facet, ()) + self.filters.get(facet, ())
 

@@ -13,6 +13,7 @@ SAMPLE_ARGS = {
     "slug": "meppel",
     "kind": "verified",
     "export_type": "csv",
+    "fmt": "xlsx",
 }
 QUERY = {
     "edit_view": "?id=1",

@@ -1,0 +1,118 @@
+"""Downloads of school lists: CSV, CSV for Excel and XLSX, read back as a user's program would."""
+
+import csv
+import io
+from datetime import datetime
+
+import openpyxl
+from sqlalchemy import select
+
+from registry.db import db
+from registry.exports import safe_cell
+from registry.models import School
+
+
+def codes_in_list(client, query):
+    return [s["vestigingscode"] for s in client.get(f"/scholen.json?{query}").json["schools"]]
+
+
+def test_xlsx_has_typed_cells_header_frozen_panes_and_autofilter(client):
+    response = client.get("/scholen.xlsx?gemeente=meppel")
+    assert response.status_code == 200
+    assert "scholen-meppel-" in response.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Vestigingscode", "Naam", "Soort")
+    assert [r[0] for r in rows[1:]] == codes_in_list(client, "gemeente=meppel")
+    pupils = rows[0].index("Leerlingen")
+    assert all(isinstance(r[pupils], int) for r in rows[1:])
+    assert isinstance(rows[1][rows[0].index("Teldatum")], datetime)
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:P{len(rows)}"
+    assert sheet.column_dimensions["B"].width > sheet.column_dimensions["C"].width
+
+
+def test_csv_for_excel_has_a_byte_order_mark_semicolons_dutch_headers_and_accents(client):
+    response = client.get("/scholen.excel.csv?q=immanuel")
+    raw = response.data
+    assert raw.startswith("\ufeff".encode())
+    text = raw.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][:2] == ["Vestigingscode", "Naam"]
+    assert rows[1][1] == "Christelijk Kindcentrum Immanuël"
+    assert "-excel-" in response.headers["Content-Disposition"]
+
+
+def test_plain_csv_is_rfc_4180_with_machine_headers(client):
+    text = client.get("/scholen.csv?gemeente=staphorst").get_data(as_text=True)
+    assert "\r\n" in text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 7
+    assert rows[0]["vestigingscode"] and rows[0]["pupils"].isdigit()
+
+
+def test_the_user_chooses_the_columns(client):
+    text = client.get("/scholen.csv?gemeente=staphorst&kolom=name&kolom=pupils").get_data(
+        as_text=True
+    )
+    assert text.splitlines()[0] == "name,pupils"
+    refused = client.get("/scholen.xlsx?kolom=password_hash")
+    assert refused.status_code == 400
+    assert "Onbekende kolom password_hash" in refused.get_data(as_text=True)
+
+
+def test_a_formula_in_the_data_exports_as_inert_text(seeded_app, client):
+    formula = '=HYPERLINK("http://x","y")'
+    with seeded_app.app_context():
+        school = db.session.scalar(select(School).filter_by(vestigingscode="05SX00"))
+        school.name = formula
+        db.session.commit()
+    text = client.get("/scholen.csv?q=05SX&kolom=name&kolom=pupils").get_data(as_text=True)
+    assert text.splitlines()[1] == '"\'=HYPERLINK(""http://x"",""y"")",98'
+    excel = client.get("/scholen.excel.csv?q=05SX&kolom=name").data.decode("utf-8-sig")
+    assert excel.splitlines()[1].startswith("\"'=HYPERLINK")
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(client.get("/scholen.xlsx?q=05SX&kolom=name&kolom=pupils").data)
+    )
+    name, pupils = workbook.active["A2"], workbook.active["B2"]
+    assert name.data_type == "s" and name.value == formula
+    assert pupils.data_type == "n" and pupils.value == 98
+
+
+def test_safe_cell_rules():
+    assert safe_cell("=1+1") == "'=1+1"
+    assert safe_cell("+31 522") == "'+31 522"
+    assert safe_cell("-5") == "'-5"
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("\tx") == "'\tx"
+    assert safe_cell(-5) == -5
+    assert safe_cell("De Wolden") == "De Wolden"
+
+
+def test_the_search_page_offers_the_downloads_with_column_choice(client):
+    html = client.get("/scholen?gemeente=meppel").get_data(as_text=True)
+    assert 'formaction="/scholen.xlsx"' in html and 'formaction="/scholen.excel.csv"' in html
+    assert 'name="kolom" value="pupils" checked' in html
+    assert '<input type="hidden" name="gemeente" value="meppel">' in html
+
+
+def test_the_cli_writes_the_same_rows_as_the_page(seeded_app, client, tmp_path):
+    target = tmp_path / "meppel.xlsx"
+    result = seeded_app.test_cli_runner().invoke(
+        args=["export", "schools", "--format", "xlsx", "--gemeente", "Meppel", "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "17 scholen" in result.output
+    sheet = openpyxl.load_workbook(target).active
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == codes_in_list(
+        client, "gemeente=meppel"
+    )
+    csv_target = tmp_path / "sbo.csv"
+    seeded_app.test_cli_runner().invoke(
+        args=["export", "schools", "--format", "excel.csv", "--type", "sbo", "-o", str(csv_target)]
+    )
+    assert csv_target.read_text(encoding="utf-8-sig").count("\n") == 5
+    bad = seeded_app.test_cli_runner().invoke(
+        args=["export", "schools", "--type", "VO", "-o", str(csv_target)]
+    )
+    assert bad.exit_code == 1 and "type" in bad.output
