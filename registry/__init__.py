@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from . import (
         admin,
+        api,
         auth,
         config,
         corrections,
@@ -38,6 +39,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     i18n.init_app(app)
     app.register_blueprint(directory.bp)
     app.register_blueprint(corrections.bp)
+    app.register_blueprint(api.bp)
     errors.init_app(app)
     auth.init_app(app)
     admin.init_app(app)

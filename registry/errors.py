@@ -18,8 +18,10 @@ MESSAGES = {
 
 
 def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path.endswith(".json"):
+        return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" or request.path.endswith(".json")
+    return best == "application/json"
 
 
 def error_response(status: int, message: str):

@@ -22,7 +22,7 @@ QUERY = {
     "handle_view": "?id=1",
     "ajax_lookup": "?name=board&query=w",
 }
-PUBLIC = {"directory", "corrections", "auth.login"}
+PUBLIC = {"directory", "corrections", "api", "auth.login"}
 READ_ENDPOINTS = {
     "index_view",
     "details_view",

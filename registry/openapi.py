@@ -1,0 +1,287 @@
+"""The OpenAPI 3 document of /api/v1, kept beside the API and checked by schemathesis."""
+
+from flask import url_for
+
+from .models import SchoolType
+from .search import FACETS, MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS
+
+# Text without control characters (the API refuses those with a 400).
+PLAIN_TEXT = "^[^\\u0000-\\u001f\\ufffd]*$"
+POSTCODE = "^[1-9][0-9]{3} ?([A-Za-z]{2})?$"
+
+
+def _nullable(kind: str, **extra) -> dict:
+    return {"type": kind, "nullable": True, **extra}
+
+
+SCHOOL_FIELDS = {
+    "vestigingscode": {"type": "string", "pattern": "^[0-9]{2}[A-Z]{2}[0-9]{2}$"},
+    "name": {"type": "string"},
+    "type": {"type": "string", "enum": [t.value for t in SchoolType]},
+    "denomination": _nullable("string"),
+    "street": _nullable("string"),
+    "house_number": _nullable("string"),
+    "postcode": _nullable("string"),
+    "place": _nullable("string"),
+    "municipality": {"type": "string"},
+    "board_number": {"type": "string"},
+    "board": {"type": "string"},
+    "network": _nullable("string"),
+    "phone": _nullable("string"),
+    "email": _nullable("string"),
+    "website": _nullable("string"),
+    "pupils": _nullable("integer", minimum=0),
+    "pupils_reference_date": _nullable("string", format="date"),
+    "latitude": _nullable("number"),
+    "longitude": _nullable("number"),
+    "location_precision": _nullable("string", enum=["building", "pc6", "pc4", None]),
+    "distance_km": _nullable("number"),
+    "closed_on": _nullable("string", format="date"),
+    "url": {"type": "string"},
+}
+
+
+def _object(properties: dict, required: list[str] | None = None) -> dict:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required if required is not None else list(properties),
+        "additionalProperties": False,
+    }
+
+
+def _list_of(ref: str) -> dict:
+    return _object(
+        {
+            "total": {"type": "integer", "minimum": 0},
+            "items": {"type": "array", "items": {"$ref": ref}},
+        }
+    )
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR = _json({"$ref": "#/components/schemas/Error"}, "What is wrong, in one sentence.")
+
+
+def _text_parameter(name: str, description: str, many: bool = False, **schema) -> dict:
+    item = {"type": "string", "maxLength": MAX_VALUE, "pattern": PLAIN_TEXT, **schema}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        **(
+            {"schema": {"type": "array", "items": item}, "style": "form", "explode": True}
+            if many
+            else {"schema": item}
+        ),
+    }
+
+
+def _get(summary: str, response: dict, parameters=(), not_found: bool = False) -> dict:
+    responses = {"200": response, "400": ERROR}
+    if not_found:
+        responses["404"] = ERROR
+    return {"get": {"summary": summary, "parameters": list(parameters), "responses": responses}}
+
+
+def _path_parameter(name: str, pattern: str) -> dict:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": pattern},
+    }
+
+
+def openapi_document() -> dict:
+    school_filters = [
+        _text_parameter(
+            "q",
+            "Words that must all start a word of name, place, street, postcode, "
+            "board or municipality (case and accents ignored).",
+            maxLength=MAX_TEXT,
+        ),
+        _text_parameter(
+            "postcode", "Sort by distance from this postcode (e.g. 7941 AB).", pattern=POSTCODE
+        ),
+    ]
+    for facet in FACETS:
+        if facet == "type":
+            school_filters.append(
+                {
+                    "name": "type",
+                    "in": "query",
+                    "required": False,
+                    "style": "form",
+                    "explode": True,
+                    "description": "School type (repeatable: any of them).",
+                    "schema": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": [t.value for t in SchoolType]},
+                    },
+                }
+            )
+        else:
+            school_filters.append(_text_parameter(facet, f"Filter on {facet} (repeatable).", True))
+    school_filters += [
+        {
+            "name": "sort",
+            "in": "query",
+            "required": False,
+            "description": "Order; 'afstand' needs a postcode.",
+            "schema": {"type": "string", "enum": [s for s in SORTS if s != "afstand"]},
+        },
+        {
+            "name": "page",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        },
+    ]
+    school = dict(SCHOOL_FIELDS)
+    detail = {
+        **{k: v for k, v in school.items() if k != "distance_km"},
+        "pupil_counts": {
+            "type": "array",
+            "items": _object(
+                {
+                    "reference_date": {"type": "string", "format": "date"},
+                    "pupils": {"type": "integer", "minimum": 0},
+                }
+            ),
+        },
+        "support": {
+            "type": "array",
+            "items": _object(
+                {
+                    "area": {"type": "string"},
+                    "level": {"type": "string", "enum": ["basis", "extra"]},
+                }
+            ),
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Register SWV PO 22.03",
+            "version": "1.0.0",
+            "description": "Read-only data of the schools, boards, municipalities and networks of "
+            "Samenwerkingsverband Passend Onderwijs PO 22.03. Addresses and pupil counts: DUO "
+            "(CC BY 4.0).",
+        },
+        "servers": [{"url": url_for("api.openapi", _external=True).rsplit("/openapi.json", 1)[0]}],
+        "paths": {
+            "/schools": _get(
+                "Schools that match, 25 per page",
+                _json({"$ref": "#/components/schemas/SchoolPage"}, "One page."),
+                school_filters,
+            ),
+            "/schools/{code}": _get(
+                "One school",
+                _json({"$ref": "#/components/schemas/SchoolDetail"}, "The school."),
+                [_path_parameter("code", "^[0-9]{2}[A-Z]{2}[0-9]{2}$")],
+                True,
+            ),
+            "/boards": _get("All boards", _json(_list_of("#/components/schemas/Board"), "Boards.")),
+            "/boards/{number}": _get(
+                "One board",
+                _json({"$ref": "#/components/schemas/Board"}, "The board."),
+                [_path_parameter("number", "^[0-9]{5}$")],
+                True,
+            ),
+            "/municipalities": _get(
+                "The municipalities",
+                _json(_list_of("#/components/schemas/Municipality"), "Municipalities."),
+            ),
+            "/networks": _get(
+                "The networks", _json(_list_of("#/components/schemas/Network"), "Networks.")
+            ),
+            "/support-areas": _get(
+                "The support areas",
+                _json(_list_of("#/components/schemas/SupportArea"), "Support areas."),
+            ),
+        },
+        "components": {
+            "schemas": {
+                "Error": _object(
+                    {
+                        "error": _object(
+                            {"status": {"type": "integer"}, "message": {"type": "string"}}
+                        )
+                    }
+                ),
+                "School": _object(school),
+                "SchoolDetail": _object(detail),
+                "SchoolPage": _object(
+                    {
+                        "total": {"type": "integer", "minimum": 0},
+                        "page": {"type": "integer", "minimum": 1},
+                        "per_page": {"type": "integer"},
+                        "pages": {"type": "integer", "minimum": 1},
+                        "links": _object(
+                            {"next": {"type": "string"}, "prev": {"type": "string"}}, []
+                        ),
+                        "items": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/School"},
+                        },
+                    }
+                ),
+                "Board": _object(
+                    {
+                        **{
+                            k: _nullable("string")
+                            for k in (
+                                "kvk_number",
+                                "street",
+                                "house_number",
+                                "postcode",
+                                "place",
+                                "phone",
+                                "email",
+                                "website",
+                            )
+                        },
+                        "board_number": {"type": "string"},
+                        "name": {"type": "string"},
+                        "dissolved_on": _nullable("string", format="date"),
+                        "schools": {"type": "integer", "minimum": 0},
+                        "url": {"type": "string"},
+                    }
+                ),
+                "Municipality": _object(
+                    {
+                        "cbs_code": {"type": "string"},
+                        "name": {"type": "string"},
+                        "slug": {"type": "string"},
+                        "province": {"type": "string"},
+                        "postcode_areas": {"type": "array", "items": {"type": "string"}},
+                        "schools": {"type": "integer", "minimum": 0},
+                        "url": {"type": "string"},
+                    }
+                ),
+                "Network": _object(
+                    {
+                        "slug": {"type": "string"},
+                        "name": {"type": "string"},
+                        "description": _nullable("string"),
+                        "confirmed": {"type": "boolean"},
+                        "schools": {"type": "integer", "minimum": 0},
+                        "url": {"type": "string"},
+                    }
+                ),
+                "SupportArea": _object(
+                    {
+                        "code": {"type": "string"},
+                        "name": {"type": "string"},
+                        "name_en": {"type": "string"},
+                        "description": _nullable("string"),
+                    }
+                ),
+            }
+        },
+    }
