@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         exports,
         history,  # noqa: F401 (its import registers the change-history listeners)
         i18n,
+        overviews,
         security,
         seed,
     )
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(directory.bp)
     app.register_blueprint(corrections.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(overviews.bp)
     errors.init_app(app)
     auth.init_app(app)
     admin.init_app(app)

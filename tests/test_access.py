@@ -14,6 +14,7 @@ SAMPLE_ARGS = {
     "kind": "verified",
     "export_type": "csv",
     "fmt": "xlsx",
+    "group": "netwerk",
 }
 QUERY = {
     "edit_view": "?id=1",
@@ -22,7 +23,7 @@ QUERY = {
     "handle_view": "?id=1",
     "ajax_lookup": "?name=board&query=w",
 }
-PUBLIC = {"directory", "corrections", "api", "auth.login"}
+PUBLIC = {"directory", "corrections", "api", "overviews", "auth.login"}
 READ_ENDPOINTS = {
     "index_view",
     "details_view",

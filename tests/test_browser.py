@@ -22,6 +22,9 @@ MAIN_PAGES = [
     "/netwerken/meppel",
     "/over",
     "/scholen/XX0000",
+    "/scholen/05SX00/correctie",
+    "/overzichten",
+    "/overzichten/gemeente",
 ]
 
 

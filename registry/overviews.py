@@ -1,0 +1,232 @@
+"""Ready-made overviews for staff: schools and pupils per municipality, board or network on a
+chosen reference date with the five-year trend, and the support coverage matrix.
+
+Each overview is an HTML page and an XLSX file built from the same tables.
+"""
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from sqlalchemy import distinct, func, select
+
+from .db import db
+from .exports import BOLD, XLSX_TYPE, file_name, safe_cell
+from .models import (
+    Board,
+    Municipality,
+    Network,
+    PupilCount,
+    School,
+    SchoolSupport,
+    SchoolType,
+    SupportArea,
+    SupportLevel,
+)
+
+bp = Blueprint("overviews", __name__, url_prefix="/overzichten")
+TREND_YEARS = 5
+GROUPS = {
+    "gemeente": (_l("Per gemeente"), Municipality, School.municipality_id),
+    "bestuur": (_l("Per bestuur"), Board, School.board_id),
+    "netwerk": (_l("Per netwerk"), Network, School.network_id),
+}
+
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list]
+    total: list | None = None
+
+
+def reference_dates() -> list[date]:
+    return list(
+        db.session.scalars(
+            select(PupilCount.reference_date).distinct().order_by(PupilCount.reference_date)
+        )
+    )
+
+
+def chosen_reference_date(available: list[date]) -> date | None:
+    """?peildatum=YYYY-MM-DD, one of the dates DUO counted on; the newest by default."""
+    text = request.args.get("peildatum")
+    if not text:
+        return available[-1] if available else None
+    try:
+        chosen = date.fromisoformat(text)
+    except ValueError:
+        abort(400, _("Een peildatum schrijft u als JJJJ-MM-DD, bijvoorbeeld 2025-10-01."))
+    if chosen not in available:
+        abort(
+            400,
+            _(
+                "Voor %(date)s zijn geen leerlingen geteld. Kies een van: %(dates)s.",
+                date=text,
+                dates=", ".join(d.isoformat() for d in available),
+            ),
+        )
+    return chosen
+
+
+def schools_and_pupils(kind: str, reference: date | None, trend: list[date]) -> Table:
+    """Open schools per type, pupils on the reference date, and pupils over the trend years."""
+    _title, model, foreign_key = GROUPS[kind]
+    types = list(SchoolType)
+    counts = db.session.execute(
+        select(model.name, School.school_type, func.count(School.id))
+        .join(School, foreign_key == model.id)
+        .where(School.is_open)
+        .group_by(model.name, School.school_type)
+    ).all()
+    pupils = db.session.execute(
+        select(model.name, PupilCount.reference_date, func.sum(PupilCount.pupils))
+        .join(School, foreign_key == model.id)
+        .join(PupilCount, PupilCount.school_id == School.id)
+        .where(School.is_open, PupilCount.reference_date.in_(trend))
+        .group_by(model.name, PupilCount.reference_date)
+    ).all()
+    per_type = {(name, t): n for name, t, n in counts}
+    per_date = {(name, d): int(n) for name, d, n in pupils}
+    names = sorted({name for name, _t, _n in counts})
+    header = [
+        _("Naam"),
+        *[t.value for t in types],
+        _("Scholen"),
+        _("Leerlingen %(date)s", date=reference.isoformat() if reference else "—"),
+        *[d.isoformat() for d in trend],
+    ]
+    rows = []
+    for name in names:
+        by_type = [per_type.get((name, t), 0) for t in types]
+        rows.append(
+            [
+                name,
+                *by_type,
+                sum(by_type),
+                per_date.get((name, reference), 0),
+                *[per_date.get((name, d), 0) for d in trend],
+            ]
+        )
+    total = [_("Totaal"), *[sum(r[i] for r in rows) for i in range(1, len(header))]]
+    return Table(str(GROUPS[kind][0]), header, rows, total)
+
+
+def denominations(kind: str) -> Table:
+    _title, model, foreign_key = GROUPS[kind]
+    counts = db.session.execute(
+        select(model.name, School.denomination, func.count(School.id))
+        .join(School, foreign_key == model.id)
+        .where(School.is_open)
+        .group_by(model.name, School.denomination)
+    ).all()
+    names = sorted({n for n, _d, _c in counts})
+    kinds = sorted({d or "—" for _n, d, _c in counts})
+    cell = {(n, d or "—"): c for n, d, c in counts}
+    rows = [[n, *[cell.get((n, d), 0) for d in kinds]] for n in names]
+    total = [_("Totaal"), *[sum(r[i] for r in rows) for i in range(1, len(kinds) + 1)]]
+    return Table(_("Richting"), [_("Naam"), *kinds], rows, total)
+
+
+def coverage(kind: str) -> Table:
+    """Support area × group: how many open schools offer basic and extra support."""
+    _title, model, foreign_key = GROUPS[kind]
+    offers = db.session.execute(
+        select(SupportArea.name, model.name, SchoolSupport.level, func.count(distinct(School.id)))
+        .join(SchoolSupport, SchoolSupport.support_area_id == SupportArea.id)
+        .join(School, School.id == SchoolSupport.school_id)
+        .join(model, foreign_key == model.id)
+        .where(School.is_open)
+        .group_by(SupportArea.name, model.name, SchoolSupport.level)
+    ).all()
+    schools = dict(
+        db.session.execute(
+            select(model.name, func.count(School.id))
+            .join(School, foreign_key == model.id)
+            .where(School.is_open)
+            .group_by(model.name)
+        ).all()
+    )
+    areas = list(db.session.scalars(select(SupportArea.name).order_by(SupportArea.position)))
+    names = sorted(schools)
+    cell = {(a, n, level): c for a, n, level, c in offers}
+    rows = []
+    for area in areas:
+        row = [area]
+        for name in names:
+            row.append(
+                _(
+                    "%(extra)d extra, %(basis)d basis van %(schools)d",
+                    extra=cell.get((area, name, SupportLevel.EXTRA), 0),
+                    basis=cell.get((area, name, SupportLevel.BASIS), 0),
+                    schools=schools[name],
+                )
+            )
+        rows.append(row)
+    return Table(_("Ondersteuning per %(group)s", group=kind), [_("Ondersteuning"), *names], rows)
+
+
+def overview_tables(kind: str) -> tuple[list[Table], date | None, list[date]]:
+    available = reference_dates()
+    reference = chosen_reference_date(available)
+    trend = available[-TREND_YEARS:]
+    return (
+        [schools_and_pupils(kind, reference, trend), denominations(kind), coverage(kind)],
+        reference,
+        available,
+    )
+
+
+def tables_xlsx(tables: list[Table]) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for table in tables:
+        sheet = workbook.create_sheet(table.title[:31])
+        sheet.append(table.header)
+        for cell in sheet[1]:
+            cell.font = BOLD
+        for row in table.rows + ([table.total] if table.total else []):
+            sheet.append([safe_cell(v) for v in row])
+        sheet.freeze_panes = "B2"
+        for index, _column in enumerate(table.header, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = 40 if index == 1 else 14
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+@bp.get("/")
+def index():
+    return render_template("overviews/index.html", groups=GROUPS)
+
+
+@bp.get("/<any(gemeente, bestuur, netwerk):group>")
+def overview(group: str):
+    kind = group
+    tables, reference, available = overview_tables(kind)
+    return render_template(
+        "overviews/overview.html",
+        kind=kind,
+        title=GROUPS[kind][0],
+        tables=tables,
+        reference=reference,
+        available=available,
+    )
+
+
+@bp.get("/<any(gemeente, bestuur, netwerk):group>.xlsx")
+def overview_xlsx(group: str):
+    kind = group
+    tables, reference, _available = overview_tables(kind)
+    name = f"overzicht-per-{kind}-{reference.isoformat() if reference else ''}"
+    return Response(
+        tables_xlsx(tables),
+        mimetype=XLSX_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{file_name(name, "xlsx")}"'},
+    )
