@@ -38,11 +38,11 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e '.[postgres]'
+	$(BIN)/pip install --quiet -e '.[postgres,pdf]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test,postgres]'
+	$(BIN)/pip install --quiet -e '.[test,postgres,pdf]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -5,10 +5,12 @@ Each overview is an HTML page and an XLSX file built from the same tables.
 """
 
 import io
+import mimetypes
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -229,4 +231,52 @@ def overview_xlsx(group: str):
         tables_xlsx(tables),
         mimetype=XLSX_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{file_name(name, "xlsx")}"'},
+    )
+
+
+@bp.get("/<any(gemeente, bestuur, netwerk):group>.pdf")
+def overview_pdf(group: str):
+    """The same overview as a PDF for meetings, rendered from the page's own template."""
+    try:
+        # Needs Pango from the system (see README); imported here so the rest runs without it.
+        from weasyprint import HTML
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+    except (ImportError, OSError):
+        abort(
+            503,
+            _(
+                "PDF is op deze server niet beschikbaar: WeasyPrint of de Pango-bibliotheek "
+                "ontbreekt. Download het overzicht als Excel of print de pagina."
+            ),
+        )
+    tables, reference, available = overview_tables(group)
+    html = render_template(
+        "overviews/overview.html",
+        kind=group,
+        title=GROUPS[group][0],
+        tables=tables,
+        reference=reference,
+        available=available,
+        printing=True,
+    )
+    prefix, root = request.host_url + "static/", Path(current_app.static_folder).resolve()
+
+    class StaticFilesOnly(URLFetcher):
+        """Our stylesheet straight from disk: no HTTP request back to ourselves, nothing else."""
+
+        def fetch(self, url, headers=None):
+            path = (root / url[len(prefix) :]).resolve() if url.startswith(prefix) else None
+            if path is None or root not in path.parents or not path.is_file():
+                raise ValueError(f"not fetched: {url}")
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(
+                url, body=path.read_bytes(), headers={"Content-Type": content_type}
+            )
+
+    pdf = HTML(string=html, base_url=request.host_url, url_fetcher=StaticFilesOnly()).write_pdf()
+    name = f"overzicht-per-{group}-{reference.isoformat() if reference else ''}"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{file_name(name, "pdf")}"'},
     )

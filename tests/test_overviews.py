@@ -2,6 +2,7 @@ import io
 import re
 
 import openpyxl
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from registry.db import db
@@ -56,3 +57,11 @@ def test_coverage_matrix_counts_basic_and_extra_support(seeded_app, client):
     behaviour = next(r for r in rows if r[0] == "Gedrag")
     assert behaviour[1] == "1 extra, 1 basis van 49"
     assert behaviour[2] == "0 extra, 0 basis van 37"
+
+
+def test_pdf_overview_reads_back_with_the_same_figures(client):
+    response = client.get("/overzichten/bestuur.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    assert "Stichting WIES" in text and "2.274" in text
+    assert re.search(r"T\s?eldatum: 1 oktober 2025", text)
