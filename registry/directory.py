@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from . import quality, search
 from .db import db
 from .errors import error_response, wants_json
-from .exports import ExportError, choose_columns, export_response
+from .exports import Column, ExportError, choose_columns, export_response
 from .models import Board, LocationPrecision, Municipality, Network, School, SchoolType
 from .records import (
     DEFAULT_EXPORT,
@@ -216,16 +217,22 @@ GROUPS = {
 }
 
 
-def _group_list(kind: str):
+def _group_rows(kind: str):
+    """(record, open schools, pupils on the latest reference date) for every group."""
     group = GROUPS[kind]
     pupils = search.latest_pupils()
-    rows = db.session.execute(
+    return db.session.execute(
         select(group.model, func.count(School.id), func.coalesce(func.sum(pupils.c.pupils), 0))
         .outerjoin(School, (group.foreign_key == group.model.id) & School.is_open)
         .outerjoin(pupils, pupils.c.school_id == School.id)
         .group_by(group.model.id)
         .order_by(group.model.name)
     ).all()
+
+
+def _group_list(kind: str):
+    group = GROUPS[kind]
+    rows = _group_rows(kind)
     links = {
         row[0].id: url_for(group.endpoint, **{group.url_arg: getattr(row[0], group.key)})
         for row in rows
@@ -249,6 +256,42 @@ def _group_page(kind: str, key: str):
         totals=search.totals(found),
         error=None,
     )
+
+
+# The lists of groups as files: their own fields plus the school and pupil totals.
+GROUP_COLUMNS = {
+    "besturen": ["board_number", "name", "kvk_number", "dissolved_on"],
+    "gemeenten": ["cbs_code", "name", "province"],
+    "netwerken": ["slug", "name", "confirmed"],
+}
+GROUP_LABELS = {
+    "board_number": _l("Bestuursnummer"),
+    "name": _l("Naam"),
+    "kvk_number": _l("KvK-nummer"),
+    "dissolved_on": _l("Opgeheven op"),
+    "cbs_code": _l("CBS-code"),
+    "province": _l("Provincie"),
+    "slug": _l("Code"),
+    "confirmed": _l("Bevestigd"),
+    "schools": _l("Scholen"),
+    "pupils": _l("Leerlingen"),
+}
+
+
+@bp.get("/<any(besturen, gemeenten, netwerken):listing>.<any(csv, 'excel.csv', xlsx):fmt>")
+def groups_export(listing: str, fmt: str):
+    kind = listing
+    keys = [*GROUP_COLUMNS[kind], "schools", "pupils"]
+    columns = [Column(key, GROUP_LABELS[key], 40 if key == "name" else 14) for key in keys]
+    records = (
+        {
+            **{key: getattr(entity, key) for key in GROUP_COLUMNS[kind]},
+            "schools": schools,
+            "pupils": int(pupils),
+        }
+        for entity, schools, pupils in _group_rows(kind)
+    )
+    return export_response(fmt, columns, records, kind)
 
 
 @bp.get("/besturen")

@@ -15,6 +15,7 @@ SAMPLE_ARGS = {
     "export_type": "csv",
     "fmt": "xlsx",
     "group": "netwerk",
+    "listing": "besturen",
 }
 QUERY = {
     "edit_view": "?id=1",

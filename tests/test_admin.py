@@ -263,3 +263,19 @@ def test_a_beheerder_creates_an_account_that_can_log_in(seeded_app, login):
         ).status_code
         == 302
     )
+
+
+def test_staff_export_the_admin_list_under_its_current_search(login):
+    import io
+
+    import openpyxl
+
+    client = login("medewerker")
+    assert "/admin/school/export.xlsx" in client.get("/admin/school/").get_data(as_text=True)
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(client.get("/admin/school/export.xlsx?search=zwartsluis").data)
+    ).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("Vestigingscode", "Naam")
+    assert len(rows) == 3 and all(r[7] == "Zwartsluis" for r in rows[1:])
+    assert all(isinstance(r[14], int) for r in rows[1:])

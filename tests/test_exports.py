@@ -116,3 +116,23 @@ def test_the_cli_writes_the_same_rows_as_the_page(seeded_app, client, tmp_path):
         args=["export", "schools", "--type", "VO", "-o", str(csv_target)]
     )
     assert bad.exit_code == 1 and "type" in bad.output
+
+
+def test_boards_municipalities_and_networks_download_with_totals(client):
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/besturen.xlsx").data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == (
+        "Bestuursnummer",
+        "Naam",
+        "KvK-nummer",
+        "Opgeheven op",
+        "Scholen",
+        "Leerlingen",
+    )
+    assert ("41196", "Stichting WIES", "04060053", None, 14, 2274) in rows
+    text = client.get("/gemeenten.csv").get_data(as_text=True)
+    assert text.splitlines()[0] == "cbs_code,name,province,schools,pupils"
+    assert len(text.splitlines()) == 8
+    excel = client.get("/netwerken.excel.csv").data.decode("utf-8-sig")
+    assert excel.splitlines()[0] == "Code;Naam;Bevestigd;Scholen;Leerlingen"
+    assert 'href="/besturen.xlsx"' in client.get("/besturen").get_data(as_text=True)

@@ -9,13 +9,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import FloatField
 from wtforms.validators import ValidationError
 
 from .. import validation
 from ..auth import Role
 from ..db import db
+from ..exports import export_response
 from ..models import Network, PupilCount, School, SchoolSupport
+from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_values
+from ..search import SchoolRow, latest_pupils
 from ..text import place_name
 from .base import EDITORS, RegistryModelView, rule
 from .views import CONTACT_RULES, LABELS, as_ids
@@ -176,6 +180,21 @@ class SchoolView(RegistryModelView):
             ids=",".join(str(s.id) for s in schools),
         )
 
+    @expose("/export.<any(csv, 'excel.csv', xlsx):fmt>")
+    def export_view(self, fmt: str):
+        """The list under its current search and filters, as a file (every role may read)."""
+        latest = latest_pupils()
+        pupils = {
+            school_id: (count, reference)
+            for school_id, count, reference in db.session.execute(select(latest)).all()
+        }
+        rows = (
+            school_values(SchoolRow(school, *pupils.get(school.id, (None, None)), None))
+            for school in self.filtered_schools()
+        )
+        columns = [SCHOOL_COLUMNS[key] for key in DEFAULT_EXPORT]
+        return export_response(fmt, columns, rows, "scholen-beheer")
+
     def filtered_schools(self) -> list[School]:
         """Every school the list shows under its current search and filters (all pages)."""
         view_args = self._get_list_extra_args()
@@ -188,4 +207,10 @@ class SchoolView(RegistryModelView):
             execute=False,
             page_size=0,
         )
-        return list(query.all())
+        return list(
+            query.options(
+                joinedload(School.municipality),
+                joinedload(School.board),
+                joinedload(School.network),
+            ).all()
+        )
