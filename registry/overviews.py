@@ -30,6 +30,7 @@ from .models import (
     SupportArea,
     SupportLevel,
 )
+from .search import reference_dates
 
 bp = Blueprint("overviews", __name__, url_prefix="/overzichten")
 TREND_YEARS = 5
@@ -46,14 +47,6 @@ class Table:
     header: list[str]
     rows: list[list]
     total: list | None = None
-
-
-def reference_dates() -> list[date]:
-    return list(
-        db.session.scalars(
-            select(PupilCount.reference_date).distinct().order_by(PupilCount.reference_date)
-        )
-    )
 
 
 def chosen_reference_date(available: list[date]) -> date | None:

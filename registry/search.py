@@ -79,6 +79,37 @@ def _text(parameter: str, value: str, limit: int) -> str:
     return value
 
 
+def reference_dates() -> list[date]:
+    """The dates DUO counted pupils on, oldest first."""
+    return list(
+        db.session.scalars(
+            select(PupilCount.reference_date).distinct().order_by(PupilCount.reference_date)
+        )
+    )
+
+
+def _reference_date(text: str | None) -> date | None:
+    """?peildatum=YYYY-MM-DD: one of the dates DUO counted pupils on."""
+    if not text:
+        return None
+    try:
+        chosen = date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadParameter(
+            "peildatum", _l("Schrijf een datum als JJJJ-MM-DD, bijvoorbeeld 2025-10-01.")
+        ) from None
+    counted = reference_dates()
+    if chosen not in counted:
+        raise BadParameter(
+            "peildatum",
+            _l(
+                "Op die datum zijn geen leerlingen geteld. Kies uit %(dates)s.",
+                dates=", ".join(d.isoformat() for d in counted),
+            ),
+        )
+    return chosen
+
+
 @dataclass(frozen=True)
 class SchoolSearch:
     q: str = ""
@@ -87,6 +118,7 @@ class SchoolSearch:
     sort: str | None = None
     page: int = 1
     fixed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    reference: date | None = None  # pupils as counted on this date (?peildatum=)
 
     @classmethod
     def from_args(cls, args, fixed: Mapping[str, tuple[str, ...]] | None = None) -> "SchoolSearch":
@@ -133,7 +165,15 @@ class SchoolSearch:
             or not 1 <= int(page_text) <= MAX_PAGE
         ):
             raise BadParameter("page", _l("Een paginanummer is een heel getal vanaf 1."))
-        return cls(q, postcode, filters, sort, int(page_text), dict(fixed or {}))
+        return cls(
+            q,
+            postcode,
+            filters,
+            sort,
+            int(page_text),
+            dict(fixed or {}),
+            _reference_date(args.get("peildatum")),
+        )
 
     @property
     def origin(self) -> geo.Point | None:
@@ -168,6 +208,8 @@ class SchoolSearch:
         state = {"q": self.q, "postcode": self.postcode, "sort": self.sort, "page": self.page}
         state.update(changes)
         pairs = [(k, str(state[k])) for k in ("q", "postcode", "sort") if state[k]]
+        if self.reference:
+            pairs.append(("peildatum", self.reference.isoformat()))
         for facet in FACETS:
             pairs.extend((facet, v) for v in filters.get(facet, ()))
         if state["page"] and state["page"] != 1:
@@ -231,18 +273,18 @@ def latest_reference_date():
     return select(func.max(PupilCount.reference_date)).scalar_subquery()
 
 
-def latest_pupils():
-    """Each school's pupil count on the newest reference date in the registry."""
+def latest_pupils(reference: date | None = None):
+    """Each school's pupil count on a reference date: the newest in the registry by default."""
     return (
         select(PupilCount.school_id, PupilCount.pupils, PupilCount.reference_date)
-        .where(PupilCount.reference_date == latest_reference_date())
+        .where(PupilCount.reference_date == (reference or latest_reference_date()))
         .subquery("latest_pupils")
     )
 
 
 def ordered_query(search: SchoolSearch) -> Select:
     """Schools with their latest pupil count, filtered and in the search's order."""
-    latest = latest_pupils()
+    latest = latest_pupils(search.reference)
     pupils = latest.c.pupils
     query = (
         select(School, pupils, latest.c.reference_date)

@@ -136,3 +136,19 @@ def test_boards_municipalities_and_networks_download_with_totals(client):
     excel = client.get("/netwerken.excel.csv").data.decode("utf-8-sig")
     assert excel.splitlines()[0] == "Code;Naam;Bevestigd;Scholen;Leerlingen"
     assert 'href="/besturen.xlsx"' in client.get("/besturen").get_data(as_text=True)
+
+
+def test_exports_can_give_pupils_as_counted_on_an_earlier_reference_date(client):
+    rows = list(
+        openpyxl.load_workbook(
+            io.BytesIO(client.get("/scholen.xlsx?q=05SX00&peildatum=2021-10-01").data)
+        ).active.iter_rows(values_only=True)
+    )
+    assert rows[1][rows[0].index("Leerlingen")] == 82
+    assert rows[1][rows[0].index("Teldatum")].year == 2021
+    assert (
+        client.get("/scholen.json?q=05SX00&peildatum=2021-10-01").json["schools"][0]["pupils"] == 82
+    )
+    wrong = client.get("/scholen.csv?peildatum=2021-09-01")
+    assert wrong.status_code == 400 and "geen leerlingen geteld" in wrong.get_data(as_text=True)
+    assert client.get("/scholen.csv?peildatum=vorig-jaar").status_code == 400
