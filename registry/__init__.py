@@ -48,4 +48,5 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     seed.init_app(app)
     corrections.init_app(app)
     exports.init_app(app)
+    overviews.init_app(app)
     return app

@@ -6,11 +6,14 @@ Each overview is an HTML page and an XLSX file built from the same tables.
 
 import io
 import mimetypes
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import click
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -273,3 +276,40 @@ def overview_pdf(group: str):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{file_name(name, "pdf")}"'},
     )
+
+
+def init_app(app) -> None:
+    from .exports import export_cli
+
+    export_cli.add_command(export_overview_command)
+
+
+@click.command("overview")
+@click.argument("group", type=click.Choice(list(GROUPS)))
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "pdf"]), default="xlsx", show_default=True
+)
+@click.option(
+    "--peildatum", help="Reference date of the pupil counts (YYYY-MM-DD); the newest by default."
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@with_appcontext
+def export_overview_command(group: str, fmt: str, peildatum: str | None, output: str) -> None:
+    """Write an overview per gemeente, bestuur or netwerk, as the page offers it."""
+    query = {"peildatum": peildatum} if peildatum else {}
+    client = current_app.test_client()
+    # The very same view as the web page, so the file cannot differ from what staff see there.
+    response = client.get(
+        f"/overzichten/{group}.{fmt}", query_string=query, base_url=current_app.config["PUBLIC_URL"]
+    )
+    if response.status_code != 200:
+        message = response.get_data(as_text=True)
+        raise click.ClickException(f"{response.status_code}: {_strip_tags(message)[:300]}")
+    with open(output, "wb") as handle:
+        handle.write(response.data)
+    click.echo(f"Overzicht per {group} geschreven naar {output}")
+
+
+def _strip_tags(html: str) -> str:
+    main = re.search(r"<main[^>]*>(.*?)</main>", html, re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", main.group(1) if main else html).split())

@@ -65,3 +65,26 @@ def test_pdf_overview_reads_back_with_the_same_figures(client):
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert "Stichting WIES" in text and "2.274" in text
     assert re.search(r"T\s?eldatum: 1 oktober 2025", text)
+
+
+def test_overviews_from_the_command_line(seeded_app, tmp_path):
+    target = tmp_path / "netwerken.xlsx"
+    runner = seeded_app.test_cli_runner()
+    result = runner.invoke(
+        args=["export", "overview", "netwerk", "--peildatum", "2021-10-01", "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(openpyxl.load_workbook(target)["Per netwerk"].iter_rows(values_only=True))
+    assert rows[0][6] == "Leerlingen 2021-10-01"
+    pdf = tmp_path / "besturen.pdf"
+    assert (
+        runner.invoke(
+            args=["export", "overview", "bestuur", "--format", "pdf", "-o", str(pdf)]
+        ).exit_code
+        == 0
+    )
+    assert pdf.read_bytes().startswith(b"%PDF")
+    wrong = runner.invoke(
+        args=["export", "overview", "gemeente", "--peildatum", "2020-01-01", "-o", str(target)]
+    )
+    assert wrong.exit_code == 1 and "geen leerlingen geteld" in wrong.output
