@@ -7,15 +7,15 @@ The OpenAPI document at /api/v1/openapi.json describes exactly this (see openapi
 
 from flask import Blueprint, abort, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from . import search
 from .db import db
 from .errors import error_response
 from .models import Board, Municipality, Network, School, SupportArea
 from .openapi import openapi_document
-from .records import iso, school_record
-from .search import BadParameter, SchoolRow, SchoolSearch
+from .records import iso, school_detail, school_or_404, school_record
+from .search import BadParameter, SchoolSearch, group_totals
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -72,36 +72,16 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 @bp.get("/schools/<code>")
 def school(code: str):
-    found = db.session.scalar(select(School).filter_by(vestigingscode=code.upper()))
-    if found is None:
-        abort(404, _("Er is geen school met vestigingscode %(code)s.", code=code[:20]))
-    latest = found.pupil_counts[-1] if found.pupil_counts else None
-    record = school_record(
-        SchoolRow(found, latest and latest.pupils, latest and latest.reference_date, None)
-    )
-    record.pop("distance_km")
-    record["pupil_counts"] = [
-        {"reference_date": iso(c.reference_date), "pupils": c.pupils} for c in found.pupil_counts
-    ]
-    record["support"] = [
-        {"area": o.support_area.code, "level": o.level.value} for o in found.support_offers
-    ]
-    return record
+    return school_detail(school_or_404(code))
 
 
-def _count_schools(model, foreign_key):
-    return dict(
-        db.session.execute(
-            select(model.id, func.count(School.id))
-            .outerjoin(School, (foreign_key == model.id) & School.is_open)
-            .group_by(model.id)
-        ).all()
-    )
+def _counts(model, foreign_key) -> dict[int, int]:
+    return {entity.id: schools for entity, schools, _pupils in group_totals(model, foreign_key)}
 
 
 @bp.get("/boards")
 def boards():
-    counts = _count_schools(Board, School.board_id)
+    counts = _counts(Board, School.board_id)
     rows = db.session.scalars(select(Board).order_by(Board.name)).all()
     return {"total": len(rows), "items": [_board(b, counts.get(b.id, 0)) for b in rows]}
 
@@ -111,7 +91,7 @@ def board(number: str):
     found = db.session.scalar(select(Board).filter_by(board_number=number))
     if found is None:
         abort(404, _("Er is geen bestuur met nummer %(number)s.", number=number[:20]))
-    return _board(found, _count_schools(Board, School.board_id).get(found.id, 0))
+    return _board(found, _counts(Board, School.board_id).get(found.id, 0))
 
 
 def _board(b: Board, schools: int) -> dict:
@@ -134,7 +114,7 @@ def _board(b: Board, schools: int) -> dict:
 
 @bp.get("/municipalities")
 def municipalities():
-    counts = _count_schools(Municipality, School.municipality_id)
+    counts = _counts(Municipality, School.municipality_id)
     rows = db.session.scalars(select(Municipality).order_by(Municipality.name)).all()
     items = [
         {
@@ -153,7 +133,7 @@ def municipalities():
 
 @bp.get("/networks")
 def networks():
-    counts = _count_schools(Network, School.network_id)
+    counts = _counts(Network, School.network_id)
     rows = db.session.scalars(select(Network).order_by(Network.name)).all()
     items = [
         {

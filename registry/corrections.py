@@ -16,8 +16,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from .db import db
-from .directory import school_or_404
 from .models import CorrectionRequest, CorrectionStatus
+from .records import school_or_404
 from .security import limiter
 
 bp = Blueprint("corrections", __name__)

@@ -20,11 +20,12 @@ from .records import (
     DEFAULT_EXPORT,
     SCHOOL_COLUMNS,
     export_name,
-    iso,
+    school_detail,
+    school_or_404,
     school_record,
     school_values,
 )
-from .search import BadParameter, SchoolRow, SchoolSearch
+from .search import BadParameter, SchoolSearch
 from .text import place_name
 from .validation import link_href
 
@@ -147,13 +148,6 @@ def schools_export(fmt: str):
     return export_response(fmt, columns, rows, export_name(found))
 
 
-def school_or_404(code: str) -> School:
-    school = db.session.scalar(select(School).filter_by(vestigingscode=code.upper()))
-    if school is None:
-        abort(404, _("Er is geen school met vestigingscode %(code)s.", code=code[:20]))
-    return school
-
-
 @bp.get("/scholen/<code>")
 def school(code: str):
     if code != code.upper():
@@ -170,29 +164,7 @@ def school(code: str):
 
 @bp.get("/scholen/<code>.json")
 def school_json(code: str):
-    school = school_or_404(code)
-    latest = school.pupil_counts[-1] if school.pupil_counts else None
-    record = school_record(
-        SchoolRow(school, latest and latest.pupils, latest and latest.reference_date, None)
-    )
-    record.pop("distance_km")
-    record.update(
-        {
-            "pupil_counts": [
-                {"reference_date": c.reference_date.isoformat(), "pupils": c.pupils}
-                for c in school.pupil_counts
-            ],
-            "support": [
-                {"area": o.support_area.code, "name": o.support_area.name, "level": o.level.value}
-                for o in school.support_offers
-            ],
-            "support_profile_url": school.support_profile_url,
-            "support_profile_adopted_on": iso(school.support_profile_adopted_on),
-            "verified_on": iso(school.verified_on),
-            "is_open": school.is_open,
-        }
-    )
-    return record
+    return school_detail(school_or_404(code))
 
 
 # Boards, municipalities and networks: a list with totals, and a page listing their schools.
@@ -218,16 +190,7 @@ GROUPS = {
 
 
 def _group_rows(kind: str):
-    """(record, open schools, pupils on the latest reference date) for every group."""
-    group = GROUPS[kind]
-    pupils = search.latest_pupils()
-    return db.session.execute(
-        select(group.model, func.count(School.id), func.coalesce(func.sum(pupils.c.pupils), 0))
-        .outerjoin(School, (group.foreign_key == group.model.id) & School.is_open)
-        .outerjoin(pupils, pupils.c.school_id == School.id)
-        .group_by(group.model.id)
-        .order_by(group.model.name)
-    ).all()
+    return search.group_totals(GROUPS[kind].model, GROUPS[kind].foreign_key)
 
 
 def _group_list(kind: str):

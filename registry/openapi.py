@@ -159,10 +159,15 @@ def openapi_document() -> dict:
             "items": _object(
                 {
                     "area": {"type": "string"},
+                    "name": {"type": "string"},
                     "level": {"type": "string", "enum": ["basis", "extra"]},
                 }
             ),
         },
+        "support_profile_url": _nullable("string"),
+        "support_profile_adopted_on": _nullable("string", format="date"),
+        "verified_on": _nullable("string", format="date"),
+        "is_open": {"type": "boolean"},
     }
     return {
         "openapi": "3.0.3",

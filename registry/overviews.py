@@ -33,7 +33,7 @@ from .models import (
     SupportArea,
     SupportLevel,
 )
-from .search import reference_dates
+from .search import BadParameter, parse_reference_date, reference_dates
 
 bp = Blueprint("overviews", __name__, url_prefix="/overzichten")
 TREND_YEARS = 5
@@ -53,24 +53,12 @@ class Table:
 
 
 def chosen_reference_date(available: list[date]) -> date | None:
-    """?peildatum=YYYY-MM-DD, one of the dates DUO counted on; the newest by default."""
-    text = request.args.get("peildatum")
-    if not text:
-        return available[-1] if available else None
+    """?peildatum=, checked as the school lists check it; the newest counted date by default."""
     try:
-        chosen = date.fromisoformat(text)
-    except ValueError:
-        abort(400, _("Een peildatum schrijft u als JJJJ-MM-DD, bijvoorbeeld 2025-10-01."))
-    if chosen not in available:
-        abort(
-            400,
-            _(
-                "Voor %(date)s zijn geen leerlingen geteld. Kies een van: %(dates)s.",
-                date=text,
-                dates=", ".join(d.isoformat() for d in available),
-            ),
-        )
-    return chosen
+        chosen = parse_reference_date(request.args.get("peildatum"))
+    except BadParameter as error:
+        abort(400, str(error.message))
+    return chosen or (available[-1] if available else None)
 
 
 def schools_and_pupils(kind: str, reference: date | None, trend: list[date]) -> Table:

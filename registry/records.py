@@ -2,10 +2,14 @@
 
 from datetime import date
 
-from flask import url_for
+from flask import abort, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from .db import db
 from .exports import Column
+from .models import School
 from .search import SchoolRow, SchoolSearch
 from .text import place_name
 
@@ -105,3 +109,36 @@ def export_name(found: SchoolSearch) -> str:
     if found.q:
         parts.append(found.q)
     return "-".join(parts)
+
+
+def school_or_404(code: str) -> School:
+    school = db.session.scalar(select(School).filter_by(vestigingscode=code.upper()))
+    if school is None:
+        abort(404, _("Er is geen school met vestigingscode %(code)s.", code=code[:20]))
+    return school
+
+
+def school_detail(school: School) -> dict:
+    """One school with its pupil history and support, for /scholen/<code>.json and the API."""
+    latest = school.pupil_counts[-1] if school.pupil_counts else None
+    record = school_record(
+        SchoolRow(school, latest and latest.pupils, latest and latest.reference_date, None)
+    )
+    record.pop("distance_km")
+    record.update(
+        {
+            "pupil_counts": [
+                {"reference_date": iso(c.reference_date), "pupils": c.pupils}
+                for c in school.pupil_counts
+            ],
+            "support": [
+                {"area": o.support_area.code, "name": o.support_area.name, "level": o.level.value}
+                for o in school.support_offers
+            ],
+            "support_profile_url": school.support_profile_url,
+            "support_profile_adopted_on": iso(school.support_profile_adopted_on),
+            "verified_on": iso(school.verified_on),
+            "is_open": school.is_open,
+        }
+    )
+    return record

@@ -88,8 +88,8 @@ def reference_dates() -> list[date]:
     )
 
 
-def _reference_date(text: str | None) -> date | None:
-    """?peildatum=YYYY-MM-DD: one of the dates DUO counted pupils on."""
+def parse_reference_date(text: str | None) -> date | None:
+    """?peildatum=YYYY-MM-DD: one of the dates DUO counted pupils on (None when not given)."""
     if not text:
         return None
     try:
@@ -103,7 +103,8 @@ def _reference_date(text: str | None) -> date | None:
         raise BadParameter(
             "peildatum",
             _l(
-                "Op die datum zijn geen leerlingen geteld. Kies uit %(dates)s.",
+                "Voor %(date)s zijn geen leerlingen geteld. Kies uit %(dates)s.",
+                date=chosen.isoformat(),
                 dates=", ".join(d.isoformat() for d in counted),
             ),
         )
@@ -172,7 +173,7 @@ class SchoolSearch:
             sort,
             int(page_text),
             dict(fixed or {}),
-            _reference_date(args.get("peildatum")),
+            parse_reference_date(args.get("peildatum")),
         )
 
     @property
@@ -426,6 +427,19 @@ def run(search: SchoolSearch) -> SearchResult:
         for facet, values in search.filters.items():
             loosen.append((facet, ", ".join(values), count(search, skip=facet)))
     return SearchResult(search, total, rows, facets, loosen)
+
+
+def group_totals(model, foreign_key) -> list[tuple]:
+    """(record, open schools, pupils on the newest reference date) for every board,
+    municipality or network, by name: the lists, the dashboard and the API share it."""
+    latest = latest_pupils()
+    return db.session.execute(
+        select(model, func.count(School.id), func.coalesce(func.sum(latest.c.pupils), 0))
+        .outerjoin(School, (foreign_key == model.id) & School.is_open)
+        .outerjoin(latest, latest.c.school_id == School.id)
+        .group_by(model.id)
+        .order_by(model.name)
+    ).all()
 
 
 def totals(search: SchoolSearch) -> list[tuple[SchoolType, int, int]]:

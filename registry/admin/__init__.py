@@ -21,7 +21,7 @@ from ..models import (
     School,
     SupportArea,
 )
-from ..search import latest_pupils
+from ..search import group_totals
 from .base import RoleGuard
 from .corrections import CorrectionView
 from .schools import SchoolView
@@ -41,16 +41,7 @@ class DashboardView(RoleGuard, AdminIndexView):
     @expose("/")
     def index(self):
         def per(model, foreign_key):
-            pupils = latest_pupils()
-            return db.session.execute(
-                select(
-                    model.name, func.count(School.id), func.coalesce(func.sum(pupils.c.pupils), 0)
-                )
-                .join(School, (foreign_key == model.id) & School.is_open)
-                .outerjoin(pupils, pupils.c.school_id == School.id)
-                .group_by(model.name)
-                .order_by(model.name)
-            ).all()
+            return [(m.name, n, pupils) for m, n, pupils in group_totals(model, foreign_key) if n]
 
         open_corrections = db.session.scalar(
             select(func.count(CorrectionRequest.id)).where(
