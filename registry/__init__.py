@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         corrections,
         db,
         directory,
+        duo,
         errors,
         exports,
         history,  # noqa: F401 (its import registers the change-history listeners)
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     auth.init_app(app)
     admin.init_app(app)
     seed.init_app(app)
+    duo.init_app(app)
     corrections.init_app(app)
     exports.init_app(app)
     overviews.init_app(app)

@@ -82,7 +82,7 @@ def _counts(model, foreign_key) -> dict[int, int]:
 @bp.get("/boards")
 def boards():
     counts = _counts(Board, School.board_id)
-    rows = db.session.scalars(select(Board).order_by(Board.name)).all()
+    rows = db.session.scalars(select(Board).order_by(Board.name, Board.board_number)).all()
     return {"total": len(rows), "items": [_board(b, counts.get(b.id, 0)) for b in rows]}
 
 

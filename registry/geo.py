@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from . import PROJECT_ROOT
+from .models import LocationPrecision
 
 PC4_FILE = PROJECT_ROOT / "seed_data" / "pc4_centroids_nl.csv"
 PC6_FILE = PROJECT_ROOT / "seed_data" / "pc6_centroids_drenthe_7700-8439.csv"
@@ -53,6 +54,17 @@ def locate_postcode(postcode: str) -> Point | None:
     6-position one is used wherever the data has it. None when neither is known.
     """
     return pc6_points().get(postcode.replace(" ", "")) or pc4_points().get(postcode[:4])
+
+
+def postcode_point(postcode: str | None) -> tuple[Point | None, LocationPrecision | None]:
+    """A school's point from its postcode alone, with how precise that point is."""
+    if not postcode:
+        return None, None
+    if point := pc6_points().get(postcode.replace(" ", "")):
+        return point, LocationPrecision.PC6
+    if point := pc4_points().get(postcode[:4]):
+        return point, LocationPrecision.PC4
+    return None, None
 
 
 def distance_km(a: Point, b: Point) -> float:

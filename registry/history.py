@@ -127,7 +127,11 @@ def _child_field(obj) -> str:
         return (
             f"ondersteuning: {obj.support_area.name if obj.support_area else obj.support_area_id}"
         )
-    return f"leerlingen {obj.reference_date.isoformat()}"
+    return pupil_field(obj.reference_date)
+
+
+def pupil_field(reference_date: date) -> str:
+    return f"leerlingen {reference_date.isoformat()}"
 
 
 def _child_value(obj) -> str | None:
@@ -158,44 +162,51 @@ def _field_changes(session: Session, obj) -> list[tuple[str, str | None, str | N
 @event.listens_for(Session, "before_flush")
 def _touch_parent_school(session: Session, _context, _instances) -> None:
     """A change to a school's support or pupils is a change to the school: bump its version."""
+    # session.new and .deleted build a fresh set on every access: take them once.
+    new, deleted = session.new, session.deleted
     with session.no_autoflush:
-        for obj in session.new | session.dirty | session.deleted:
+        for obj in new | session.dirty | deleted:
             if isinstance(obj, SchoolSupport | PupilCount):
                 school = obj.school or (
                     session.get(School, obj.school_id) if obj.school_id else None
                 )
-                if (
-                    school is not None
-                    and school not in session.deleted
-                    and school not in session.new
-                ):
+                if school is not None and school not in deleted and school not in new:
                     school.updated_at = utcnow()
+
+
+def change_row(record_type, record_id, label, action, field=None, old=None, new=None, version=None):
+    """One history row as the listener writes it; also for code that inserts past the ORM."""
+    actor, user_id = current_actor()
+    return {
+        "changed_at": utcnow(),
+        "actor": actor,
+        "user_id": user_id,
+        "note": _note.get(),
+        "record_type": record_type,
+        "record_id": record_id,
+        "record_label": str(label)[:300],
+        "action": action,
+        "field": field,
+        "old_value": _text(old),
+        "new_value": _text(new),
+        "record_version": version,
+    }
+
+
+def record(rows: list[dict]) -> None:
+    """Write history rows made by change_row (bulk inserts do not pass the listener)."""
+    if rows:
+        db.session.execute(insert(Change), rows)
 
 
 @event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, _context) -> None:
-    actor, user_id = current_actor()
-    note = _note.get()
     rows = []
 
     def add(obj, action, field=None, old=None, new=None):
         record_type, record_id, owner = _owner(obj)
-        rows.append(
-            {
-                "changed_at": utcnow(),
-                "actor": actor,
-                "user_id": user_id,
-                "note": note,
-                "record_type": record_type,
-                "record_id": record_id,
-                "record_label": str(owner)[:300],
-                "action": action,
-                "field": field,
-                "old_value": old,
-                "new_value": new,
-                "record_version": getattr(owner, "version", None),
-            }
-        )
+        version = getattr(owner, "version", None)
+        rows.append(change_row(record_type, record_id, owner, action, field, old, new, version))
 
     with session.no_autoflush:
         for obj in session.new:

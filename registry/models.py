@@ -111,6 +111,10 @@ class Municipality(Timestamped, db.Model):
     def _check_cbs_code(self, _key, value):
         return validation.cbs_code(value)
 
+    @property
+    def label(self) -> str:
+        return self.name
+
     def __str__(self) -> str:
         return self.name
 
@@ -161,6 +165,10 @@ class Network(Timestamped, db.Model):
     def _check_phone(self, key, value):
         return validation.phone(value, key)
 
+    @property
+    def label(self) -> str:
+        return self.name
+
     def __str__(self) -> str:
         return self.name
 
@@ -172,7 +180,8 @@ class Board(Timestamped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     board_number: Mapped[str] = mapped_column(String(5), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    # Empty for a board first met in DUO's address file, which gives only its number.
+    name: Mapped[str | None] = mapped_column(String(200))
     other_names: Mapped[str | None] = mapped_column(Text)
     kvk_number: Mapped[str | None] = mapped_column(String(8))
     street: Mapped[str | None] = mapped_column(String(200))
@@ -214,8 +223,13 @@ class Board(Timestamped, db.Model):
     def _check_phone(self, _key, value):
         return validation.phone(value)
 
+    @property
+    def label(self) -> str:
+        """The name, or the number while the name is unknown."""
+        return self.name or self.board_number
+
     def __str__(self) -> str:
-        return f"{self.name} ({self.board_number})"
+        return f"{self.name} ({self.board_number})" if self.name else self.board_number
 
 
 class School(Timestamped, db.Model):
@@ -295,23 +309,15 @@ class School(Timestamped, db.Model):
     def refresh_search_text(
         self, board: "Board | None", municipality: "Municipality | None"
     ) -> None:
-        """Fold every searchable field into one string, each word preceded by a space.
-
-        A word-prefix search is then `LIKE '% word%'`, the same on SQLite and PostgreSQL.
-        """
-        postcode = self.postcode or ""
-        parts = [
+        self.search_text = search_text(
             self.vestigingscode,
             self.name,
             self.street,
             self.place,
-            postcode,
-            postcode.replace(" ", ""),
-            board.name if board else "",
-            board.other_names if board else "",
-            municipality.name if municipality else "",
-        ]
-        self.search_text = " " + fold(" ".join(p for p in parts if p))
+            self.postcode,
+            board,
+            municipality,
+        )
 
     @validates("vestigingscode")
     def _check_vestigingscode(self, _key, value):
@@ -347,6 +353,34 @@ class School(Timestamped, db.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.vestigingscode})"
+
+
+def search_text(
+    vestigingscode: str,
+    name: str,
+    street: str | None,
+    place: str | None,
+    postcode: str | None,
+    board: Board | None,
+    municipality: Municipality | None,
+) -> str:
+    """Fold every searchable field of a school into one string, each word after a space.
+
+    A word-prefix search is then `LIKE '% word%'`, the same on SQLite and PostgreSQL.
+    """
+    postcode = postcode or ""
+    parts = [
+        vestigingscode,
+        name,
+        street,
+        place,
+        postcode,
+        postcode.replace(" ", ""),
+        board.name if board else "",
+        board.other_names if board else "",
+        municipality.name if municipality else "",
+    ]
+    return " " + fold(" ".join(p for p in parts if p))
 
 
 class PupilCount(db.Model):

@@ -25,7 +25,7 @@ SCHOOL_FIELDS = {
     "place": _nullable("string"),
     "municipality": {"type": "string"},
     "board_number": {"type": "string"},
-    "board": {"type": "string"},
+    "board": _nullable("string"),
     "network": _nullable("string"),
     "phone": _nullable("string"),
     "email": _nullable("string"),
@@ -252,7 +252,7 @@ def openapi_document() -> dict:
                             )
                         },
                         "board_number": {"type": "string"},
-                        "name": {"type": "string"},
+                        "name": _nullable("string"),
                         "dissolved_on": _nullable("string", format="date"),
                         "schools": {"type": "integer", "minimum": 0},
                         "url": {"type": "string"},

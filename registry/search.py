@@ -372,8 +372,9 @@ def _facet_counts(search: SchoolSearch, facet: str) -> list[tuple[str, str, int]
             )
             group = (School.denomination,)
         case "bestuur":
-            query = select(Board.board_number, Board.name, counted).join(School.board)
-            group = (Board.board_number, Board.name)
+            label = func.coalesce(Board.name, Board.board_number)
+            query = select(Board.board_number, label, counted).join(School.board)
+            group = (Board.board_number, label)
         case "netwerk":
             query = select(Network.slug, Network.name, counted).join(School.network)
             group = (Network.slug, Network.name)

@@ -6,6 +6,8 @@ import unicodedata
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # DUO writes place names in capitals, with a few abbreviations to tell namesakes apart.
 _PLACE_WORDS = {"GEM": "gem.", "DR": "Dr"}
+_JOINING_WORDS = {"EN", "AAN", "OP", "BIJ", "VAN", "IN", "ONDER", "OVER", "TER"}
+_ARTICLES = {"DE", "DEN", "DER", "HET"}
 
 
 def fold(text: str | None) -> str:
@@ -20,7 +22,8 @@ def slugify(text: str) -> str:
 
 
 def place_name(duo_place: str | None) -> str:
-    """'ALTEVEER GEM DE WOLDEN' -> 'Alteveer gem. De Wolden', 'IJHORST' -> 'IJhorst'."""
+    """'ALTEVEER GEM DE WOLDEN' -> 'Alteveer gem. De Wolden', 'IJHORST' -> 'IJhorst',
+    'CAPELLE AAN DEN IJSSEL' -> 'Capelle aan den IJssel', 'S GRAVENHAGE' -> "'s-Gravenhage"."""
     if not duo_place:
         return ""
 
@@ -31,4 +34,14 @@ def place_name(duo_place: str | None) -> str:
             return "IJ" + part[2:].lower()
         return part[:1] + part[1:].lower()
 
-    return " ".join("-".join(word(p) for p in w.split("-")) for w in duo_place.split())
+    words = duo_place.split()
+    if len(words) > 1 and words[0] in ("S", "'S"):
+        words = ["'s-" + words[1], *words[2:]]
+    named = []
+    for index, w in enumerate(words):
+        previous = words[index - 1] if index else ""
+        # Joining words inside a name are lower case ('Bergen op Zoom', 'Horst aan de Maas');
+        # 'De' starts a name ('Alteveer gem. De Wolden') unless a joining word comes before it.
+        lower = index and (w in _JOINING_WORDS or (w in _ARTICLES and previous in _JOINING_WORDS))
+        named.append(w.lower() if lower else "-".join(word(p) for p in w.split("-")))
+    return " ".join(named).replace("'S-", "'s-")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from .. import quality
 from ..auth import User
 from ..db import db
+from ..duo.apply import ImportLog
 from ..history import Change
 from ..models import (
     Board,
@@ -24,6 +25,7 @@ from ..models import (
 from ..search import group_totals
 from .base import RoleGuard
 from .corrections import CorrectionView
+from .duo import DuoImportView, ImportLogView
 from .schools import SchoolView
 from .views import (
     BoardView,
@@ -41,7 +43,7 @@ class DashboardView(RoleGuard, AdminIndexView):
     @expose("/")
     def index(self):
         def per(model, foreign_key):
-            return [(m.name, n, pupils) for m, n, pupils in group_totals(model, foreign_key) if n]
+            return [(m.label, n, pupils) for m, n, pupils in group_totals(model, foreign_key) if n]
 
         open_corrections = db.session.scalar(
             select(func.count(CorrectionRequest.id)).where(
@@ -77,5 +79,13 @@ def init_app(app: Flask) -> Admin:
         CorrectionView(CorrectionRequest, db, name=_l("Correcties"), endpoint="correction")
     )
     admin.add_view(ChangeView(Change, db, name=_l("Wijzigingen"), endpoint="change"))
+    admin.add_view(
+        DuoImportView(name=_l("Vergelijken en bijwerken"), endpoint="duo", category=_l("DUO"))
+    )
+    admin.add_view(
+        ImportLogView(
+            ImportLog, db, name=_l("Importlog"), endpoint="duo_import", category=_l("DUO")
+        )
+    )
     admin.add_view(UserView(User, db, name=_l("Accounts"), endpoint="user"))
     return admin

@@ -55,7 +55,7 @@ class SchoolView(RegistryModelView):
     list_template = "admin/school_list.html"
     edit_template = "admin/school_edit.html"
     column_formatters = {
-        "board": lambda _v, _c, m, _n: m.board.name,
+        "board": lambda _v, _c, m, _n: m.board.label,
         "place": lambda _v, _c, m, _n: place_name(m.place),
     }
     form_columns = [

@@ -1,0 +1,194 @@
+"""The DUO import in the admin: upload, a preview of every difference, apply what is chosen.
+
+An uploaded file is kept under its checksum in the instance folder, so the preview, its CSV
+download and the apply step all read the very file the coordinator chose; the import log
+names that checksum.
+"""
+
+import re
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+
+from ..db import db
+from ..duo.apply import ImportLog, apply_comparison
+from ..duo.area import Area
+from ..duo.compare import KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
+from ..duo.files import DuoFile, DuoFileError, read_duo_file
+from ..exports import export_response
+from .base import EDITORS, RegistryModelView, RoleGuard
+
+CHECKSUM_RE = re.compile(r"^[0-9a-f]{64}$")
+# The preview shows this many records per kind; the CSV download has them all.
+SHOWN_PER_KIND = 200
+
+
+def _upload_folder() -> Path:
+    return Path(current_app.instance_path) / "duo_uploads"
+
+
+def _keep(data: bytes, duo: DuoFile) -> None:
+    folder = _upload_folder() / duo.checksum
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / (secure_filename(duo.name) or "duo.csv")).write_bytes(data)
+
+
+def _kept_files(checksums: list[str]) -> list[DuoFile]:
+    """Read the files kept under these checksums again; a wrong or lost one is a 404."""
+    files = []
+    for checksum in checksums:
+        if not CHECKSUM_RE.match(checksum):
+            abort(404)
+        found = sorted((_upload_folder() / checksum).glob("*"))
+        if not found:
+            abort(404, _("Dit bestand is niet (meer) bewaard; laad het opnieuw."))
+        try:
+            files.append(read_duo_file(found[0].read_bytes(), found[0].name))
+        except DuoFileError as error:
+            abort(400, str(error))
+    return files
+
+
+class DuoImportView(RoleGuard, BaseView):
+    """Only coordinators and administrators compare and apply DUO's files."""
+
+    read_roles = EDITORS
+    write_roles = EDITORS
+
+    def _area(self) -> tuple[str, Area]:
+        national = request.values.get("gebied") == "landelijk"
+        return ("landelijk", Area.whole_country()) if national else ("regio", Area.from_file())
+
+    def _comparison(self) -> tuple[str, Comparison]:
+        area_name, area = self._area()
+        files = _kept_files(request.values.getlist("bestand"))
+        if not files:
+            abort(400, _("Kies eerst een bestand."))
+        try:
+            return area_name, compare(files, area)
+        except ValueError as error:
+            abort(400, str(error))
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        errors = []
+        if request.method == "POST":
+            uploads = [f for f in request.files.getlist("bestanden") if f.filename]
+            if not uploads:
+                errors.append(_("Kies een adressenbestand (02) en/of een leerlingenbestand (06)."))
+            files = []
+            for upload in uploads:
+                data = upload.read()
+                try:
+                    duo = read_duo_file(data, upload.filename, current_app.config["DUO_MAX_BYTES"])
+                except DuoFileError as error:
+                    errors.append(str(error))
+                    continue
+                _keep(data, duo)
+                files.append(duo)
+            if not errors:
+                area_name, _area = self._area()
+                return redirect(
+                    url_for(
+                        ".preview",
+                        bestand=[duo.checksum for duo in files],
+                        gebied=area_name,
+                    )
+                )
+        recent = db.session.scalars(select(ImportLog).order_by(ImportLog.id.desc()).limit(10))
+        return self.render(
+            "admin/duo_upload.html",
+            errors=errors,
+            recent=list(recent),
+            max_mb=current_app.config["DUO_MAX_BYTES"] // (1024 * 1024),
+        ), (400 if errors else 200)
+
+    @expose("/vergelijking")
+    def preview(self):
+        area_name, comparison = self._comparison()
+        return self.render(
+            "admin/duo_preview.html",
+            comparison=comparison,
+            kinds=KINDS,
+            area_name=area_name,
+            checksums=[duo.checksum for duo in comparison.files],
+            shown=SHOWN_PER_KIND,
+        )
+
+    @expose("/vergelijking.<fmt>")
+    def report(self, fmt: str):
+        if fmt not in ("csv", "excel.csv", "xlsx"):
+            abort(404)
+        _area_name, comparison = self._comparison()
+        rows = list(report_rows(comparison))
+        return export_response(fmt, REPORT_COLUMNS, rows, "duo-vergelijking")
+
+    @expose("/toepassen", methods=("POST",))
+    def apply(self):
+        _area_name, comparison = self._comparison()
+        # Each button applies what it says: everything, one kind, or the ticked records.
+        kinds, keys = [], []
+        if request.form.get("alles"):
+            kinds = list(KINDS)
+        elif request.form.get("soort"):
+            kinds = [kind for kind in request.form.getlist("soort") if kind in KINDS]
+        elif request.form.get("gekozen"):
+            keys = request.form.getlist("kies")
+        if not kinds and not keys:
+            flash(_("Niets gekozen; er is niets gewijzigd."), "warning")
+            return redirect(request.referrer or url_for(".index"))
+        log = apply_comparison(
+            comparison, kinds=kinds, keys=keys, actor=current_user.email, user_id=current_user.id
+        )
+        flash(
+            _(
+                "Toegepast: %(new)d nieuw, %(closed)d gesloten, %(changed)d gewijzigd,"
+                " %(boards)d ander bestuur, %(pupils)d leerlingaantallen.",
+                new=log.new,
+                closed=log.closed,
+                changed=log.changed,
+                boards=log.board_changes,
+                pupils=log.pupil_counts,
+            ),
+            "success",
+        )
+        return redirect(url_for(".index"))
+
+
+class ImportLogView(RegistryModelView):
+    """Every applied import: read-only."""
+
+    read_roles = EDITORS
+    can_create = can_edit = can_delete = False
+    column_list = [
+        "applied_at",
+        "actor",
+        "area",
+        "files",
+        "selection",
+        "new",
+        "closed",
+        "changed",
+        "board_changes",
+        "pupil_counts",
+    ]
+    column_labels = {
+        "applied_at": _l("Toegepast op"),
+        "actor": _l("Door"),
+        "area": _l("Gebied"),
+        "files": _l("Bestanden (sha256)"),
+        "selection": _l("Gekozen"),
+        "new": _l("Nieuw"),
+        "closed": _l("Gesloten"),
+        "changed": _l("Gewijzigd"),
+        "board_changes": _l("Ander bestuur"),
+        "pupil_counts": _l("Leerlingaantallen"),
+    }
+    column_default_sort = ("applied_at", True)
+    column_filters = ["applied_at", "actor"]

@@ -1,0 +1,284 @@
+"""Applying a reviewed comparison in one transaction, recorded in the history and the import log.
+
+Only DUO's own fields are written. Networks, e-mail, support, profiles, verification and a
+point someone placed by hand are the partnership's and are never touched; held-back
+differences (a person changed the value since DUO last set it) are never applied.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, String, Text, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .. import geo
+from ..db import db
+from ..history import CREATED, UPDATED, acting_as, change_row, noting, pupil_field, record
+from ..models import (
+    Board,
+    LocationPrecision,
+    Municipality,
+    PartnershipPostcodeArea,
+    PupilCount,
+    School,
+    SchoolType,
+    search_text,
+    utcnow,
+)
+from ..text import place_name, slugify
+from .compare import BOARD, CHANGED, DISAPPEARED, IMPORT_ACTOR, KINDS, NEW, PUPILS, Comparison
+from .files import Location
+
+# Points derived from the postcode follow a new postcode; a point at the building stays.
+DERIVED_PRECISIONS = {LocationPrecision.PC6, LocationPrecision.PC4}
+
+
+class ImportLog(db.Model):
+    """One applied DUO import: when, who, which files (with checksums) and what it changed."""
+
+    __tablename__ = "duo_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # One line per file: "<sha256>  <file name>", as sha256sum writes them.
+    files: Mapped[str] = mapped_column(Text)
+    area: Mapped[str] = mapped_column(String(20))
+    selection: Mapped[str] = mapped_column(Text)
+    new: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[int] = mapped_column(default=0)
+    changed: Mapped[int] = mapped_column(default=0)
+    board_changes: Mapped[int] = mapped_column(default=0)
+    pupil_counts: Mapped[int] = mapped_column(default=0)
+
+    def __str__(self) -> str:
+        return f"DUO-import {self.applied_at:%Y-%m-%d %H:%M}"
+
+
+def files_line(comparison: Comparison) -> str:
+    return "\n".join(f"{duo.checksum}  {duo.name}" for duo in comparison.files)
+
+
+def apply_comparison(
+    comparison: Comparison,
+    kinds: Iterable[str] = (),
+    keys: Iterable[str] = (),
+    actor: str = "systeem",
+    user_id: int | None = None,
+) -> ImportLog:
+    """Apply every difference of the chosen kinds plus the individually chosen ones ('kind:code'),
+    all or nothing, and log it. Nothing is chosen means nothing changes (and nothing is logged)."""
+    kinds, keys = set(kinds), set(keys)
+    unknown = kinds - set(KINDS)
+    if unknown:
+        raise ValueError(str(_l("Onbekende soort: %(kinds)s", kinds=", ".join(sorted(unknown)))))
+    chosen = [d for d in comparison.differences if d.kind in kinds or d.key in keys]
+    log = ImportLog(
+        actor=actor,
+        user_id=user_id,
+        files=files_line(comparison),
+        area="landelijk" if comparison.area.national else "regio",
+        selection=", ".join(sorted(kinds) + sorted(keys)),
+    )
+    writer = _Writer(comparison)
+    note = ", ".join(duo.name for duo in comparison.files) + f" ({date.today():%d-%m-%Y})"  # noqa: DTZ011
+    try:
+        # The history names the import and who applied it: 'DUO-import (a@b.nl)'.
+        importer = acting_as(f"{IMPORT_ACTOR} ({actor})", user_id)
+        with importer, noting(note[:300]), db.session.no_autoflush:
+            for difference in chosen:
+                writer.apply(difference)
+            writer.insert_new()
+            for kind, count in writer.counts.items():
+                setattr(log, kind, count)
+            db.session.add(log)
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return log
+
+
+class _Writer:
+    """Applies differences, creating the municipalities and boards new locations need.
+
+    Changes to existing schools go through the ORM (validation, versions, the history
+    listener). New locations are inserted in bulk, with their history rows written alongside:
+    a national import creates some 6,000 schools and 30,000 counts, which the unit of work
+    would take minutes over.
+    """
+
+    def __init__(self, comparison: Comparison) -> None:
+        self.comparison = comparison
+        self.counts = {"new": 0, "closed": 0, "changed": 0, "board_changes": 0, "pupil_counts": 0}
+        self.municipalities = {m.cbs_code: m for m in db.session.scalars(select(Municipality))}
+        self.boards = {b.board_number: b for b in db.session.scalars(select(Board))}
+        self.new: dict[str, Location] = {}
+        self.new_pupils: dict[str, list] = {}
+
+    @staticmethod
+    def school(code: str) -> School | None:
+        return db.session.scalars(select(School).where(School.vestigingscode == code)).one_or_none()
+
+    def apply(self, difference) -> None:
+        code = difference.vestigingscode
+        if difference.kind == NEW:
+            self.new[code] = self.comparison.locations[code]
+        elif (
+            difference.kind == PUPILS
+            and code in self.comparison.locations
+            and not (school := self.school(code))
+        ):
+            self.new_pupils[code] = difference.changes
+        elif difference.kind == PUPILS:
+            self.pupils(school, difference.changes)
+        else:
+            self.update(difference)
+
+    def update(self, difference) -> None:
+        school = self.school(difference.vestigingscode)
+        if difference.kind == DISAPPEARED:
+            school.closed_on = date.fromisoformat(difference.changes[0].new)
+            self.counts["closed"] += 1
+        elif difference.kind == BOARD:
+            location = self.comparison.locations[school.vestigingscode]
+            school.board = self.board(location.board_number)
+            self.counts["board_changes"] += 1
+        elif difference.kind == CHANGED:
+            for change in difference.changes:
+                self.set_field(school, change)
+            self.counts["changed"] += 1
+
+    def set_field(self, school: School, change) -> None:
+        if change.field == "municipality":
+            school.municipality = self.municipality(
+                self.comparison.locations[school.vestigingscode]
+            )
+        elif change.field == "closed_on":
+            school.closed_on = None
+        else:
+            setattr(school, change.field, change.new)
+            if change.field == "postcode" and school.location_precision in DERIVED_PRECISIONS:
+                point, precision = geo.postcode_point(school.postcode)
+                school.latitude = point.latitude if point else None
+                school.longitude = point.longitude if point else None
+                school.location_precision = precision
+
+    def pupils(self, school: School, changes) -> None:
+        counts = {c.reference_date: c for c in school.pupil_counts}
+        for change in changes:
+            reference_date = date.fromisoformat(change.field.removeprefix("pupils:"))
+            if reference_date in counts:
+                counts[reference_date].pupils = int(change.new)
+            else:
+                school.pupil_counts.append(
+                    PupilCount(reference_date=reference_date, pupils=int(change.new))
+                )
+            self.counts["pupil_counts"] += 1
+
+    def insert_new(self) -> None:
+        """Insert the chosen new locations and their counts, and their history rows."""
+        if not self.new:
+            self.new_pupils.clear()  # counts for a location that is not added are skipped
+            return
+        for location in self.new.values():
+            self.municipality(location)
+            self.board(location.board_number)
+        db.session.flush()
+        rows = [self.school_row(location) for location in self.new.values()]
+        ids = dict(
+            db.session.execute(
+                insert(School).returning(School.vestigingscode, School.id), rows
+            ).all()
+        )
+        history = [
+            change_row("school", ids[row["vestigingscode"]], _label(row), CREATED, version=1)
+            for row in rows
+        ]
+        counts = []
+        for code, changes in self.new_pupils.items():
+            if code not in ids:
+                continue
+            for change in changes:
+                reference_date = date.fromisoformat(change.field.removeprefix("pupils:"))
+                counts.append(
+                    {
+                        "school_id": ids[code],
+                        "reference_date": reference_date,
+                        "pupils": int(change.new),
+                    }
+                )
+                label = _label(self.new[code].fields | {"vestigingscode": code})
+                history.append(
+                    change_row(
+                        "school",
+                        ids[code],
+                        label,
+                        UPDATED,
+                        pupil_field(reference_date),
+                        None,
+                        change.new,
+                        version=1,
+                    )
+                )
+        if counts:
+            db.session.execute(insert(PupilCount), counts)
+        record(history)
+        self.counts["new"] += len(rows)
+        self.counts["pupil_counts"] += len(counts)
+
+    def school_row(self, location: Location) -> dict:
+        municipality = self.municipalities[location.municipality_code]
+        board = self.boards[location.board_number]
+        fields = location.fields
+        point, precision = geo.postcode_point(fields.get("postcode"))
+        return {
+            **fields,
+            "vestigingscode": location.vestigingscode,
+            "school_type": SchoolType.BAO,
+            "municipality_id": municipality.id,
+            "board_id": board.id,
+            "latitude": point.latitude if point else None,
+            "longitude": point.longitude if point else None,
+            "location_precision": precision,
+            "search_text": search_text(
+                location.vestigingscode,
+                fields["name"],
+                fields.get("street"),
+                fields.get("place"),
+                fields.get("postcode"),
+                board,
+                municipality,
+            ),
+        }
+
+    def municipality(self, location: Location) -> Municipality:
+        code = location.municipality_code
+        if code not in self.municipalities:
+            name = place_name(location.municipality_name)
+            self.municipalities[code] = Municipality(
+                cbs_code=code,
+                name=name,
+                slug=slugify(name),
+                province=location.province,
+                postcode_areas=[
+                    PartnershipPostcodeArea(pc4=pc4)
+                    for pc4 in self.comparison.area.postcode_areas(code)
+                ],
+            )
+            db.session.add(self.municipalities[code])
+        return self.municipalities[code]
+
+    def board(self, number: str) -> Board:
+        if number not in self.boards:
+            # DUO's address file gives the board's number only; its name is a gap to fill.
+            self.boards[number] = Board(board_number=number, name=None)
+            db.session.add(self.boards[number])
+        return self.boards[number]
+
+
+def _label(row: dict) -> str:
+    """A school's label in the history, as School.__str__ gives it."""
+    return f"{row['name']} ({row['vestigingscode']})"

@@ -1,0 +1,119 @@
+"""`flask --app wsgi duo ...`: compare DUO's files with the registry, apply, and show the log."""
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from ..db import db
+from ..exports import csv_lines
+from .apply import ImportLog, apply_comparison
+from .area import Area
+from .compare import KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
+from .files import DuoFileError, read_duo_file
+
+duo_cli = click.Group("duo", help="Compare DUO's open-data files with the registry and apply them.")
+
+FILES = click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+NATIONAL = click.option(
+    "--landelijk", "national", is_flag=True, help="Take every location in the country."
+)
+
+
+def compare_files(paths: list[Path], national: bool) -> Comparison:
+    """Read and compare, turning a refused file into a command-line error that changes nothing."""
+    try:
+        files = [
+            read_duo_file(path.read_bytes(), path.name, current_app.config["DUO_MAX_BYTES"])
+            for path in paths
+        ]
+        return compare(files, Area.whole_country() if national else Area.from_file())
+    except (DuoFileError, ValueError) as error:
+        raise click.ClickException(f"Niets gewijzigd. {error}") from error
+
+
+def echo_summary(comparison: Comparison) -> None:
+    for kind, count in comparison.counts().items():
+        click.echo(f"{KINDS[kind]}: {count}")
+    held = sum(len(d.held_back) for d in comparison.differences)
+    click.echo(f"Lokaal gewijzigd en behouden: {held} velden")
+    click.echo(f"Waarden van DUO geweigerd: {len(comparison.rejected)}")
+
+
+@duo_cli.command("diff")
+@FILES
+@NATIONAL
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write every field difference to this CSV file.",
+)
+@with_appcontext
+def diff_command(paths, national, csv_path) -> None:
+    """Show what the files (address and/or pupil file) would change, without changing it."""
+    comparison = compare_files(paths, national)
+    echo_summary(comparison)
+    for difference in comparison.differences:
+        click.echo(f"\n[{difference.kind}] {difference.vestigingscode} {difference.name}")
+        if difference.note:
+            click.echo(f"  {difference.note}")
+        for change in difference.changes:
+            click.echo(f"  {change.label}: {change.old or '—'} → {change.new or '—'}")
+        for change in difference.held_back:
+            click.echo(
+                f"  {change.label}: {change.old or '—'}"
+                f" (lokaal gewijzigd, behouden; DUO: {change.new or '—'})"
+            )
+    if csv_path:
+        with open(csv_path, "w", encoding="utf-8", newline="") as handle:
+            handle.writelines(csv_lines(REPORT_COLUMNS, report_rows(comparison)))
+        click.echo(f"\nVerschillen geschreven naar {csv_path}")
+
+
+@duo_cli.command("apply")
+@FILES
+@NATIONAL
+@click.option(
+    "--soort",
+    "kinds",
+    multiple=True,
+    type=click.Choice(list(KINDS)),
+    help="Apply every difference of this kind (repeatable).",
+)
+@click.option("--alles", "everything", is_flag=True, help="Apply every kind of difference.")
+@click.option(
+    "--kies", "keys", multiple=True, help="Apply one difference: kind:vestigingscode (repeatable)."
+)
+@with_appcontext
+def apply_command(paths, national, kinds, everything, keys) -> None:
+    """Apply the chosen differences in one transaction, recorded as done by the DUO import."""
+    if not (kinds or everything or keys):
+        raise click.UsageError("Kies wat u toepast: --alles, --soort of --kies.")
+    comparison = compare_files(paths, national)
+    log = apply_comparison(
+        comparison, kinds=list(KINDS) if everything else kinds, keys=keys, actor="opdrachtregel"
+    )
+    click.echo(
+        f"Toegepast (import #{log.id}): {log.new} nieuw, {log.closed} gesloten,"
+        f" {log.changed} gewijzigd, {log.board_changes} ander bestuur,"
+        f" {log.pupil_counts} leerlingaantallen."
+    )
+
+
+@duo_cli.command("log")
+@with_appcontext
+def log_command() -> None:
+    """List the applied imports, newest first."""
+    for log in db.session.scalars(select(ImportLog).order_by(ImportLog.id.desc())):
+        click.echo(
+            f"#{log.id} {log.applied_at:%Y-%m-%d %H:%M} {log.actor} ({log.area}):"
+            f" {log.new} nieuw, {log.closed} gesloten, {log.changed} gewijzigd,"
+            f" {log.board_changes} ander bestuur, {log.pupil_counts} leerlingaantallen"
+        )
+        for line in log.files.splitlines():
+            click.echo(f"    {line}")

@@ -1,0 +1,354 @@
+"""Reading DUO's open-data files as DUO publishes them, refusing anything else with a message
+that names the line and says what to fix.
+
+Two files are understood: "02. alle schoolvestigingen basisonderwijs" (addresses, one row per
+BAO location) and "06. historisch overzicht aantal leerlingen per schoolvestiging" (pupils on
+1 October of each year, all PO types). Both are `;`-separated; DUO has published them in
+Windows-1252 and in UTF-8 with or without a byte-order mark, so the encoding is detected.
+"""
+
+import csv
+import difflib
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+
+from .. import validation
+from ..validation import InvalidValue
+
+# DUO counts pupils on 1 October; a count below 5 is published as "<5" for privacy.
+REFERENCE_MONTH, REFERENCE_DAY = 10, 1
+SUPPRESSED = "<5"
+PUPIL_COLUMN = re.compile(r"^LEERLINGEN_([0-9]{4})$")
+
+# DUO column -> School attribute, with the rule that gives the registry's canonical form.
+LOCATION_FIELDS = {
+    "INSTELLINGSCODE": ("brin", validation.brin),
+    "VESTIGINGSNAAM": ("name", None),
+    "STRAATNAAM": ("street", None),
+    "HUISNUMMER-TOEVOEGING": ("house_number", None),
+    "POSTCODE": ("postcode", validation.postcode),
+    "PLAATSNAAM": ("place", None),
+    "DENOMINATIE": ("denomination", None),
+    "TELEFOONNUMMER": ("phone", validation.phone),
+    "INTERNETADRES": ("website", validation.url),
+}
+LOCATION_COLUMNS = [
+    "VESTIGINGSCODE",
+    *LOCATION_FIELDS,
+    "GEMEENTENUMMER",
+    "GEMEENTENAAM",
+    "PROVINCIE",
+    "BEVOEGD GEZAG NUMMER",
+]
+# Fields that identify the row: a file with a bad one cannot be compared at all.
+REQUIRED_VALUES = {"VESTIGINGSCODE", "INSTELLINGSCODE", "VESTIGINGSNAAM", "GEMEENTENUMMER"}
+PUPIL_COLUMNS = ["VESTIGINGSCODE", "NAAM_VESTIGING", "SOORT_VESTIGING"]
+
+
+class DuoFileError(ValueError):
+    """A file that cannot be read as a DUO file; the message says where and what to fix."""
+
+
+@dataclass
+class Location:
+    """One row of the address file, in the registry's own field names and forms."""
+
+    line: int
+    vestigingscode: str
+    fields: dict[str, str | None]
+    board_number: str
+    municipality_code: str
+    municipality_name: str
+    province: str
+    # DUO values that break the registry's format rules: (field, value, why); not taken over.
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class DuoFile:
+    """A read file: its name, checksum and kind, with locations or pupil counts by code."""
+
+    name: str
+    checksum: str
+    kind: str  # "locations" or "pupils"
+    locations: dict[str, Location] = field(default_factory=dict)
+    # vestigingscode -> {reference date: pupils}; suppressed and blank counts are left out.
+    pupils: dict[str, dict[date, int]] = field(default_factory=dict)
+    rows: int = 0
+
+
+def read_duo_file(data: bytes, name: str, max_bytes: int | None = None) -> DuoFile:
+    """Read either DUO file, telling them apart by their header row."""
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DuoFileError(
+            _(
+                "%(name)s is %(size).1f MB; het maximum is %(max).0f MB.",
+                name=name,
+                size=len(data) / 1e6,
+                max=max_bytes / 1e6,
+            )
+        )
+    checksum = hashlib.sha256(data).hexdigest()
+    text = _decode(data, name)
+    lines = io.StringIO(text, newline="")
+    reader = csv.reader(lines, delimiter=";")
+    header = [column.strip().upper() for column in next(reader, [])]
+    _check_delimiter(header, name)
+    if "VESTIGINGSNAAM" in header:
+        duo = DuoFile(name, checksum, "locations")
+        _read_locations(duo, header, reader)
+    elif any(PUPIL_COLUMN.match(column) for column in header):
+        duo = DuoFile(name, checksum, "pupils")
+        _read_pupils(duo, header, reader)
+    else:
+        raise _missing_columns(header, LOCATION_COLUMNS, name)
+    if not duo.rows:
+        raise DuoFileError(_("%(name)s bevat alleen een kopregel en geen scholen.", name=name))
+    return duo
+
+
+def _decode(data: bytes, name: str) -> str:
+    if not data.strip():
+        raise DuoFileError(_("%(name)s is leeg.", name=name))
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DuoFileError(
+            _(
+                "%(name)s is een Excel-bestand, geen CSV. Gebruik het CSV-bestand van DUO"
+                " of sla het op als 'CSV (gescheiden door puntkomma)'.",
+                name=name,
+            )
+        )
+    if b"\x00" in data[:4096]:
+        raise DuoFileError(
+            _("%(name)s is geen tekstbestand (CSV); kies het CSV-bestand van DUO.", name=name)
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decode_as(data[3:], "utf-8", name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Not UTF-8: DUO's other encoding. Windows-1252 leaves five bytes undefined, so a file
+        # in yet another encoding can still be refused at the right line.
+        return _decode_as(data, "cp1252", name)
+
+
+def _decode_as(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise DuoFileError(
+            _(
+                "%(name)s, regel %(line)d: onbekende tekens; het bestand is geen UTF-8 en"
+                " geen Windows-1252. Sla het op als CSV in UTF-8.",
+                name=name,
+                line=line,
+            )
+        ) from error
+
+
+def _check_delimiter(header: list[str], name: str) -> None:
+    if len(header) > 1:
+        return
+    joined = header[0] if header else ""
+    for delimiter, label in ((",", _("komma's")), ("\t", _("tabs"))):
+        if delimiter in joined:
+            raise DuoFileError(
+                _(
+                    "%(name)s, regel 1: de kolommen zijn gescheiden door %(label)s; DUO's"
+                    " bestanden gebruiken een puntkomma (;). Sla het bestand op als"
+                    " 'CSV (gescheiden door puntkomma)'.",
+                    name=name,
+                    label=label,
+                )
+            )
+    raise DuoFileError(
+        _(
+            "%(name)s, regel 1: geen kolommen gevonden; dit lijkt geen CSV-bestand van DUO.",
+            name=name,
+        )
+    )
+
+
+def _require_columns(header: list[str], required: list[str], name: str) -> None:
+    if any(column not in header for column in required):
+        raise _missing_columns(header, required, name)
+
+
+def _missing_columns(header: list[str], required: list[str], name: str) -> DuoFileError:
+    missing = [column for column in required if column not in header]
+    unknown = [column for column in header if column not in required]
+    hints = []
+    for column in missing:
+        close = difflib.get_close_matches(column, unknown, n=1, cutoff=0.75)
+        hints.append(
+            _("%(column)s (heet nu %(found)s?)", column=column, found=close[0]) if close else column
+        )
+    return DuoFileError(
+        _(
+            "%(name)s, regel 1: deze kolommen ontbreken: %(columns)s. Gebruik het bestand"
+            " zoals DUO het publiceert, met de kolomnamen ongewijzigd.",
+            name=name,
+            columns=", ".join(hints),
+        )
+    )
+
+
+def _rows(header: list[str], reader, name: str):
+    """Yield (line number, {column: value}) for each non-empty row of the right length."""
+    for row in reader:
+        line = reader.line_num
+        if not any(value.strip() for value in row):
+            continue
+        if len(row) != len(header):
+            raise DuoFileError(
+                _(
+                    "%(name)s, regel %(line)d: %(found)d velden, %(expected)d verwacht."
+                    " Staat er een puntkomma in een waarde, of is de regel afgebroken?",
+                    name=name,
+                    line=line,
+                    found=len(row),
+                    expected=len(header),
+                )
+            )
+        # DUO writes a missing value as a single space.
+        yield line, {column: value.strip() for column, value in zip(header, row, strict=True)}
+
+
+def _check_unique(seen: dict[str, int], code: str, line: int, name: str) -> None:
+    if code in seen:
+        raise DuoFileError(
+            _(
+                "%(name)s, regel %(line)d: vestigingscode %(code)s staat ook op regel"
+                " %(first)d. Elke vestiging mag maar één keer voorkomen.",
+                name=name,
+                line=line,
+                code=code,
+                first=seen[code],
+            )
+        )
+    seen[code] = line
+
+
+def _bad_value(name: str, line: int, column: str, value: str, error: InvalidValue):
+    return DuoFileError(
+        _(
+            "%(name)s, regel %(line)d, kolom %(column)s: '%(value)s' klopt niet. %(message)s",
+            name=name,
+            line=line,
+            column=column,
+            value=value,
+            message=error.message,
+        )
+    )
+
+
+def _read_locations(duo: DuoFile, header: list[str], reader) -> None:
+    _require_columns(header, LOCATION_COLUMNS, duo.name)
+    seen: dict[str, int] = {}
+    for line, row in _rows(header, reader, duo.name):
+        for column in REQUIRED_VALUES:
+            if not row[column]:
+                raise DuoFileError(
+                    _(
+                        "%(name)s, regel %(line)d: kolom %(column)s is leeg.",
+                        name=duo.name,
+                        line=line,
+                        column=column,
+                    )
+                )
+        try:
+            code = validation.vestigingscode(row["VESTIGINGSCODE"])
+            board_number = validation.board_number(row["BEVOEGD GEZAG NUMMER"])
+        except InvalidValue as error:
+            column = "VESTIGINGSCODE" if error.field == "vestigingscode" else "BEVOEGD GEZAG NUMMER"
+            raise _bad_value(duo.name, line, column, row[column], error) from error
+        municipality = row["GEMEENTENUMMER"]
+        if not municipality.isdigit() or len(municipality) > 4:
+            raise DuoFileError(
+                _(
+                    "%(name)s, regel %(line)d, kolom GEMEENTENUMMER: '%(value)s' is geen"
+                    " CBS-gemeentenummer (4 cijfers).",
+                    name=duo.name,
+                    line=line,
+                    value=municipality,
+                )
+            )
+        _check_unique(seen, code, line, duo.name)
+        location = Location(
+            line=line,
+            vestigingscode=code,
+            fields={},
+            board_number=board_number,
+            municipality_code="GM" + municipality.zfill(4),
+            municipality_name=row["GEMEENTENAAM"],
+            province=row["PROVINCIE"],
+        )
+        for column, (attribute, rule) in LOCATION_FIELDS.items():
+            value = row[column] or None
+            if rule is not None and value is not None:
+                try:
+                    value = rule(value)
+                except InvalidValue as error:
+                    if column in REQUIRED_VALUES:
+                        raise _bad_value(duo.name, line, column, row[column], error) from error
+                    # One school's broken web address must not hold up the whole file: the
+                    # value is not taken over and the preview lists it for a coordinator.
+                    location.rejected.append((attribute, value, str(error.message)))
+                    continue
+            location.fields[attribute] = value
+        if location.fields["brin"] != code[:4]:
+            raise DuoFileError(
+                _(
+                    "%(name)s, regel %(line)d: vestigingscode %(code)s begint niet met"
+                    " instellingscode %(brin)s.",
+                    name=duo.name,
+                    line=line,
+                    code=code,
+                    brin=location.fields["brin"],
+                )
+            )
+        duo.locations[code] = location
+        duo.rows += 1
+
+
+def _read_pupils(duo: DuoFile, header: list[str], reader) -> None:
+    _require_columns(header, PUPIL_COLUMNS, duo.name)
+    years = {
+        column: date(int(match.group(1)), REFERENCE_MONTH, REFERENCE_DAY)
+        for column in header
+        if (match := PUPIL_COLUMN.match(column))
+    }
+    seen: dict[str, int] = {}
+    for line, row in _rows(header, reader, duo.name):
+        try:
+            code = validation.vestigingscode(row["VESTIGINGSCODE"])
+        except InvalidValue as error:
+            raise _bad_value(
+                duo.name, line, "VESTIGINGSCODE", row["VESTIGINGSCODE"], error
+            ) from error
+        _check_unique(seen, code, line, duo.name)
+        counts = {}
+        for column, reference_date in years.items():
+            value = row[column]
+            if not value or value == SUPPRESSED:
+                continue
+            if not value.isdigit():
+                raise DuoFileError(
+                    _(
+                        "%(name)s, regel %(line)d, kolom %(column)s: '%(value)s' is geen"
+                        " aantal leerlingen.",
+                        name=duo.name,
+                        line=line,
+                        column=column,
+                        value=value,
+                    )
+                )
+            counts[reference_date] = int(value)
+        duo.pupils[code] = counts
+        duo.rows += 1
