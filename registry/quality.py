@@ -54,4 +54,8 @@ def data_gaps() -> list[tuple[str, int]]:
         select(func.count(Board.id)).where(Board.dissolved_on.is_(None), Board.street.is_(None))
     )
     gaps.append((str(_l("Besturen zonder adres")), boards_without_address))
+    boards_without_name = db.session.scalar(
+        select(func.count(Board.id)).where(Board.dissolved_on.is_(None), Board.name.is_(None))
+    )
+    gaps.append((str(_l("Besturen zonder naam (nieuw uit DUO)")), boards_without_name))
     return gaps

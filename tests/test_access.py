@@ -44,7 +44,11 @@ READERS = {
     "correction": {"beheerder", "coordinator", "bestuur", "medewerker"},
     "change": {"beheerder", "coordinator", "medewerker"},
     "user": {"beheerder"},
+    "duo": {"beheerder", "coordinator"},
+    "duo_import": {"beheerder", "coordinator"},
 }
+# Pages that compare an uploaded file: without one they say so (400) to those allowed in.
+NEEDS_FILE = {"duo.preview", "duo.report"}
 WRITERS = {
     "school": {"beheerder", "coordinator", "bestuur"},
     "board": {"beheerder", "coordinator"},
@@ -85,10 +89,14 @@ def expected(endpoint: str, role: str) -> str:
         return "refused"
     if view == "ajax_lookup":
         return "missing"  # no view declares AJAX lookups: nothing to answer, for anyone
-    if blueprint == "change" and view == "details_view":
-        return "refused"  # the change log is its own detail
+    if blueprint in ("change", "duo_import") and view == "details_view":
+        return "refused"  # the logs are their own detail
+    if endpoint == "duo_import.history_view":
+        return "missing"  # no import has been applied to this database
     if blueprint == "correction" and view in ("create_view", "edit_view"):
         return "refused"  # corrections are handled, not edited
+    if endpoint in NEEDS_FILE:
+        return "bad"
     if view in READ_ENDPOINTS:
         return "ok"
     if view == "create_view" and blueprint == "school" and role == "bestuur":
@@ -125,10 +133,13 @@ def test_every_url_answers_each_role_as_intended(seeded_app, login, role):
             "network.export",
             "supportarea.export",
             "correction.export",
+            "duo_import.export",
         ):
             continue  # Flask-Admin's own export is off (can_export is False): 404 for all
         response = client.get(url)
-        outcome = {200: "ok", 403: "refused", 404: "missing"}.get(response.status_code)
+        outcome = {200: "ok", 400: "bad", 403: "refused", 404: "missing"}.get(
+            response.status_code
+        )
         if response.status_code == 302:
             location = response.headers["Location"]
             outcome = "login" if "/inloggen" in location else "refused"
@@ -153,6 +164,8 @@ def test_writes_are_refused_on_the_server_for_roles_without_the_right(seeded_app
         ("/admin/school/bulk/verified/", {"ids": "2"}),
         ("/admin/school/edit/?id=2", {"name": "Overgenomen"}),
         ("/admin/correction/behandelen/", {"id": "1", "decision": "reject", "reason": "x"}),
+        ("/admin/duo/", {"gebied": "regio"}),
+        ("/admin/duo/toepassen", {"bestand": "0" * 64, "alles": "1"}),
     ]
     for url, data in attempts:
         response = client.post(url, data={**data, "csrf_token": token})

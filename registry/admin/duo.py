@@ -166,6 +166,7 @@ class ImportLogView(RegistryModelView):
 
     read_roles = EDITORS
     can_create = can_edit = can_delete = False
+    can_view_details = False
     column_list = [
         "applied_at",
         "actor",

@@ -126,14 +126,12 @@ class _Writer:
         code = difference.vestigingscode
         if difference.kind == NEW:
             self.new[code] = self.comparison.locations[code]
-        elif (
-            difference.kind == PUPILS
-            and code in self.comparison.locations
-            and not (school := self.school(code))
-        ):
-            self.new_pupils[code] = difference.changes
         elif difference.kind == PUPILS:
-            self.pupils(school, difference.changes)
+            school = self.school(code)
+            if school is None:  # a location this import adds
+                self.new_pupils[code] = difference.changes
+            else:
+                self.pupils(school, difference.changes)
         else:
             self.update(difference)
 
