@@ -8,17 +8,14 @@ app in-process and prints the median and 95th percentile time per request.
 """
 
 import argparse
-import contextlib
 import statistics
 import tempfile
 import time
-import uuid
 
+from common import database_config
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
 
 from registry import create_app
-from registry.config import sqlalchemy_url
 from registry.db import db
 from registry.seed import load_seed
 
@@ -33,27 +30,6 @@ REQUESTS = {
     "school page": "/scholen/05SX00",
     "board page": "/besturen/41196",
 }
-
-
-@contextlib.contextmanager
-def database_config(url: str | None, folder: str):
-    """SQLAlchemy settings for an empty database that is removed afterwards."""
-    if not url:
-        yield {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3"}
-        return
-    url, schema = sqlalchemy_url(url), f"bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
-        }
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def main() -> None:

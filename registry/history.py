@@ -196,7 +196,7 @@ def change_row(record_type, record_id, label, action, field=None, old=None, new=
 def record(rows: list[dict]) -> None:
     """Write history rows made by change_row (bulk inserts do not pass the listener)."""
     if rows:
-        db.session.execute(insert(Change), rows)
+        db.session.connection().execute(insert(Change.__table__), rows)
 
 
 @event.listens_for(Session, "after_flush")

@@ -99,12 +99,19 @@ def test_the_regional_file_reads_the_same_in_every_encoding_duo_uses(ctx):
     assert any(loc.fields["website"] is None for loc in read[0].locations.values())
 
 
-def test_the_pupil_file_leaves_privacy_suppressed_counts_empty(ctx):
-    duo = read_duo_file(REGIONAL_PUPILS.read_bytes(), "06.csv")
+def test_the_pupil_file_keeps_the_latest_five_counts_and_leaves_suppressed_ones_empty(ctx):
+    data = REGIONAL_PUPILS.read_bytes()
+    duo = read_duo_file(data, "06.csv")
     assert duo.kind == "pupils" and duo.rows == 181
-    kameleon = duo.pupils["00JH00"]
-    assert date(1996, 10, 1) not in kameleon  # published as "<5"
-    assert kameleon[date(2025, 10, 1)] == 39
+    assert duo.pupils["00JH00"] == {
+        date(year, 10, 1): n
+        for year, n in zip(range(2021, 2026), (41, 32, 38, 50, 39), strict=True)
+    }
+    # DUO publishes a count below 5 as "<5" for privacy: it stays empty.
+    suppressed = read_duo_file(data.replace(b";50;39\r\n", b";50;<5\r\n", 1), "06.csv")
+    assert suppressed.pupils["00JH00"] == {
+        date(year, 10, 1): n for year, n in zip(range(2021, 2025), (41, 32, 38, 50), strict=True)
+    }
 
 
 def excel_file() -> bytes:

@@ -28,10 +28,12 @@ from ..models import (
 )
 from ..text import place_name, slugify
 from .compare import BOARD, CHANGED, DISAPPEARED, IMPORT_ACTOR, KINDS, NEW, PUPILS, Comparison
-from .files import Location
+from .files import LOCATION_FIELDS, Location
 
 # Points derived from the postcode follow a new postcode; a point at the building stays.
 DERIVED_PRECISIONS = {LocationPrecision.PC6, LocationPrecision.PC4}
+# New locations are inserted this many at a time (with their counts and history rows).
+INSERT_BATCH = 1000
 
 
 class ImportLog(db.Model):
@@ -115,23 +117,22 @@ class _Writer:
         self.counts = {"new": 0, "closed": 0, "changed": 0, "board_changes": 0, "pupil_counts": 0}
         self.municipalities = {m.cbs_code: m for m in db.session.scalars(select(Municipality))}
         self.boards = {b.board_number: b for b in db.session.scalars(select(Board))}
+        self.existing = set(db.session.scalars(select(School.vestigingscode)))
         self.new: dict[str, Location] = {}
         self.new_pupils: dict[str, list] = {}
 
     @staticmethod
-    def school(code: str) -> School | None:
-        return db.session.scalars(select(School).where(School.vestigingscode == code)).one_or_none()
+    def school(code: str) -> School:
+        return db.session.scalars(select(School).where(School.vestigingscode == code)).one()
 
     def apply(self, difference) -> None:
         code = difference.vestigingscode
         if difference.kind == NEW:
             self.new[code] = self.comparison.locations[code]
+        elif difference.kind == PUPILS and code not in self.existing:
+            self.new_pupils[code] = difference.changes  # counts of a location this import adds
         elif difference.kind == PUPILS:
-            school = self.school(code)
-            if school is None:  # a location this import adds
-                self.new_pupils[code] = difference.changes
-            else:
-                self.pupils(school, difference.changes)
+            self.pupils(self.school(code), difference.changes)
         else:
             self.update(difference)
 
@@ -177,29 +178,35 @@ class _Writer:
             self.counts["pupil_counts"] += 1
 
     def insert_new(self) -> None:
-        """Insert the chosen new locations and their counts, and their history rows."""
+        """Insert the chosen new locations, their counts and their history rows, a batch at a
+        time so that a national import stays within a small, fixed amount of memory."""
         if not self.new:
-            self.new_pupils.clear()  # counts for a location that is not added are skipped
-            return
+            return  # counts for a location that is not added are skipped
         for location in self.new.values():
             self.municipality(location)
             self.board(location.board_number)
         db.session.flush()
-        rows = [self.school_row(location) for location in self.new.values()]
+        locations = list(self.new.values())
+        for start in range(0, len(locations), INSERT_BATCH):
+            self.insert_batch(locations[start : start + INSERT_BATCH])
+
+    def insert_batch(self, locations: list[Location]) -> None:
+        # Plain executemany and one SELECT for the ids: RETURNING over thousands of rows makes
+        # SQLAlchemy splice its batches together, which costs more than the inserts.
+        connection = db.session.connection()
+        connection.execute(insert(School.__table__), [self.school_row(loc) for loc in locations])
+        codes = [location.vestigingscode for location in locations]
         ids = dict(
             db.session.execute(
-                insert(School).returning(School.vestigingscode, School.id), rows
+                select(School.vestigingscode, School.id).where(School.vestigingscode.in_(codes))
             ).all()
         )
-        history = [
-            change_row("school", ids[row["vestigingscode"]], _label(row), CREATED, version=1)
-            for row in rows
-        ]
-        counts = []
-        for code, changes in self.new_pupils.items():
-            if code not in ids:
-                continue
-            for change in changes:
+        history, counts = [], []
+        for location in locations:
+            code = location.vestigingscode
+            label = f"{location.fields['name']} ({code})"  # as School.__str__ gives it
+            history.append(change_row("school", ids[code], label, CREATED, version=1))
+            for change in self.new_pupils.get(code, ()):
                 reference_date = date.fromisoformat(change.field.removeprefix("pupils:"))
                 counts.append(
                     {
@@ -208,23 +215,14 @@ class _Writer:
                         "pupils": int(change.new),
                     }
                 )
-                label = _label(self.new[code].fields | {"vestigingscode": code})
+                field = pupil_field(reference_date)
                 history.append(
-                    change_row(
-                        "school",
-                        ids[code],
-                        label,
-                        UPDATED,
-                        pupil_field(reference_date),
-                        None,
-                        change.new,
-                        version=1,
-                    )
+                    change_row("school", ids[code], label, UPDATED, field, None, change.new, 1)
                 )
         if counts:
-            db.session.execute(insert(PupilCount), counts)
+            connection.execute(insert(PupilCount.__table__), counts)
         record(history)
-        self.counts["new"] += len(rows)
+        self.counts["new"] += len(locations)
         self.counts["pupil_counts"] += len(counts)
 
     def school_row(self, location: Location) -> dict:
@@ -233,7 +231,9 @@ class _Writer:
         fields = location.fields
         point, precision = geo.postcode_point(fields.get("postcode"))
         return {
-            **fields,
+            # A value DUO gave in a form the registry refuses is left empty (every row of an
+            # executemany needs the same columns).
+            **{attribute: fields.get(attribute) for attribute, _rule in LOCATION_FIELDS.values()},
             "vestigingscode": location.vestigingscode,
             "school_type": SchoolType.BAO,
             "municipality_id": municipality.id,
@@ -275,8 +275,3 @@ class _Writer:
             self.boards[number] = Board(board_number=number, name=None)
             db.session.add(self.boards[number])
         return self.boards[number]
-
-
-def _label(row: dict) -> str:
-    """A school's label in the history, as School.__str__ gives it."""
-    return f"{row['name']} ({row['vestigingscode']})"

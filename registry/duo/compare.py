@@ -67,8 +67,6 @@ REPORT_COLUMNS = [
     Column("status", _l("Status"), 24),
     Column("note", _l("Opmerking"), 40),
 ]
-# The registry keeps DUO's most recent five counts, as the overviews' five-year trend shows.
-PUPIL_YEARS_KEPT = 5
 
 
 @dataclass
@@ -212,7 +210,7 @@ def compare(files: list[DuoFile], area: Area) -> Comparison:
         differences.extend(_disappeared(known, locations, address_files[0]))
     pupils = {}
     if pupil_files:
-        pupils = _kept_pupils(pupil_files[0])
+        pupils = pupil_files[0].pupils
         differences.extend(_pupil_changes(known, locations, pupils))
     return Comparison(files, area, differences, rejected, locations, pupils)
 
@@ -270,13 +268,6 @@ def _disappeared(known: dict[str, _Known], selected: dict, duo: DuoFile) -> list
         )
         differences.append(difference)
     return differences
-
-
-def _kept_pupils(duo: DuoFile) -> dict[str, dict[date, int]]:
-    dates = sorted({d for counts in duo.pupils.values() for d in counts})[-PUPIL_YEARS_KEPT:]
-    return {
-        code: {d: n for d, n in counts.items() if d in dates} for code, counts in duo.pupils.items()
-    }
 
 
 def _pupil_changes(known: dict[str, _Known], locations: dict, pupils: dict) -> list[Difference]:

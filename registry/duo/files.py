@@ -24,6 +24,9 @@ from ..validation import InvalidValue
 REFERENCE_MONTH, REFERENCE_DAY = 10, 1
 SUPPRESSED = "<5"
 PUPIL_COLUMN = re.compile(r"^LEERLINGEN_([0-9]{4})$")
+# The registry keeps DUO's latest five counts, the overviews' five-year trend; older columns
+# of the pupil file (it goes back to 1996) are not read.
+PUPIL_YEARS_KEPT = 5
 
 # DUO column -> School attribute, with the rule that gives the registry's canonical form.
 LOCATION_FIELDS = {
@@ -77,7 +80,8 @@ class DuoFile:
     checksum: str
     kind: str  # "locations" or "pupils"
     locations: dict[str, Location] = field(default_factory=dict)
-    # vestigingscode -> {reference date: pupils}; suppressed and blank counts are left out.
+    # vestigingscode -> {reference date: pupils} for the latest PUPIL_YEARS_KEPT dates;
+    # suppressed and blank counts are left out.
     pupils: dict[str, dict[date, int]] = field(default_factory=dict)
     rows: int = 0
 
@@ -319,11 +323,13 @@ def _read_locations(duo: DuoFile, header: list[str], reader) -> None:
 
 def _read_pupils(duo: DuoFile, header: list[str], reader) -> None:
     _require_columns(header, PUPIL_COLUMNS, duo.name)
-    years = {
-        column: date(int(match.group(1)), REFERENCE_MONTH, REFERENCE_DAY)
-        for column in header
-        if (match := PUPIL_COLUMN.match(column))
-    }
+    years = dict(
+        sorted(
+            (column, date(int(match.group(1)), REFERENCE_MONTH, REFERENCE_DAY))
+            for column in header
+            if (match := PUPIL_COLUMN.match(column))
+        )[-PUPIL_YEARS_KEPT:]
+    )
     seen: dict[str, int] = {}
     for line, row in _rows(header, reader, duo.name):
         try:
