@@ -4,6 +4,8 @@ import contextlib
 import resource
 import sys
 import uuid
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -48,3 +50,9 @@ def peak_rss_mb() -> float:
     """The process's peak resident memory so far (Linux reports kB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def in_fresh_process(function, *args):
+    """Run function(*args) in a new interpreter, so its peak memory is its own."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()

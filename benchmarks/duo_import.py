@@ -13,10 +13,15 @@ reports (resident set size) is that step's own, interpreter and app included:
 import argparse
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
-from common import NATIONAL_APRIL, NATIONAL_AUGUST, NATIONAL_PUPILS, database_config, peak_rss_mb
+from common import (
+    NATIONAL_APRIL,
+    NATIONAL_AUGUST,
+    NATIONAL_PUPILS,
+    database_config,
+    in_fresh_process,
+    peak_rss_mb,
+)
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -60,11 +65,6 @@ def step(name: str, database: dict, folder: str) -> dict:
     return timings
 
 
-def in_fresh_process(name: str, database: dict, folder: str) -> dict:
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(step, name, database, folder).result()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url")
@@ -83,7 +83,7 @@ def main() -> None:
             database_config(options.database_url, folder) as database,
         ):
             for name in steps:
-                result = in_fresh_process(name, database, folder)
+                result = in_fresh_process(step, name, database, folder)
         figures = ", ".join(
             f"{key} {value:.2f} s"
             if isinstance(value, float) and key != "peak MB"

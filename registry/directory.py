@@ -20,10 +20,10 @@ from .records import (
     DEFAULT_EXPORT,
     SCHOOL_COLUMNS,
     export_name,
+    export_values,
     school_detail,
     school_or_404,
     school_record,
-    school_values,
 )
 from .search import BadParameter, SchoolSearch
 from .text import place_name
@@ -144,8 +144,7 @@ def schools_export(fmt: str):
         raise BadParameter("kolom", error.args[0]) from error
     if found.origin and not request.args.getlist("kolom"):
         columns.append(SCHOOL_COLUMNS["distance_km"])
-    rows = (school_values(row) for row in search.all_rows(found))
-    return export_response(fmt, columns, rows, export_name(found))
+    return export_response(fmt, columns, export_values(found), export_name(found))
 
 
 @bp.get("/scholen/<code>")

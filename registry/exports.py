@@ -92,19 +92,22 @@ def xlsx_bytes(columns: list[Column], records: Iterable[dict], title: str) -> by
     sheet.append(header)
     rows = 1
     for record in records:
-        cells = []
-        for column in columns:
-            value = record.get(column.key)
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text stays text: openpyxl would store "=..." as a formula
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append([_xlsx_value(sheet, record.get(column.key)) for column in columns])
         rows += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{rows}"
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def _xlsx_value(sheet, value):
+    """openpyxl stores text that starts with "=" as a formula: such text gets a cell typed as
+    text. Everything else goes in as the plain value, which is several times faster."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def file_name(name: str, extension: str) -> str:
@@ -156,7 +159,7 @@ def export_schools_command(fmt, output, q, gemeente, types, bestuur, netwerk, ko
     from werkzeug.datastructures import MultiDict
 
     from . import search
-    from .records import DEFAULT_EXPORT, SCHOOL_COLUMNS, export_name, school_values
+    from .records import DEFAULT_EXPORT, SCHOOL_COLUMNS, export_name, export_values
 
     args = MultiDict(
         [("q", q)]
@@ -172,7 +175,7 @@ def export_schools_command(fmt, output, q, gemeente, types, bestuur, netwerk, ko
         raise click.ClickException(str(error)) from error
     # Links in the file point at the public site, which a command line does not know itself.
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        rows = [school_values(row) for row in search.all_rows(found)]
+        rows = list(export_values(found))
     if fmt == "xlsx":
         with open(output, "wb") as handle:
             handle.write(xlsx_bytes(columns, rows, export_name(found)))

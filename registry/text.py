@@ -1,5 +1,6 @@
 """Text helpers shared by search, seed and templates."""
 
+import functools
 import re
 import unicodedata
 
@@ -21,6 +22,7 @@ def slugify(text: str) -> str:
     return fold(text).replace(" ", "-")
 
 
+@functools.lru_cache(maxsize=8192)
 def place_name(duo_place: str | None) -> str:
     """'ALTEVEER GEM DE WOLDEN' -> 'Alteveer gem. De Wolden', 'IJHORST' -> 'IJhorst',
     'CAPELLE AAN DEN IJSSEL' -> 'Capelle aan den IJssel', 'S GRAVENHAGE' -> "'s-Gravenhage"."""

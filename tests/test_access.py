@@ -32,6 +32,7 @@ READ_ENDPOINTS = {
     "export_csv",
     "ajax_lookup",
     "index",
+    "download_view",
 }
 # Who may open each admin view at all; writing is narrower (see WRITERS).
 READERS = {
@@ -137,9 +138,7 @@ def test_every_url_answers_each_role_as_intended(seeded_app, login, role):
         ):
             continue  # Flask-Admin's own export is off (can_export is False): 404 for all
         response = client.get(url)
-        outcome = {200: "ok", 400: "bad", 403: "refused", 404: "missing"}.get(
-            response.status_code
-        )
+        outcome = {200: "ok", 400: "bad", 403: "refused", 404: "missing"}.get(response.status_code)
         if response.status_code == 302:
             location = response.headers["Location"]
             outcome = "login" if "/inloggen" in location else "refused"

@@ -279,3 +279,19 @@ def test_staff_export_the_admin_list_under_its_current_search(login):
     assert rows[0][:2] == ("Vestigingscode", "Naam")
     assert len(rows) == 3 and all(r[7] == "Zwartsluis" for r in rows[1:])
     assert all(isinstance(r[14], int) for r in rows[1:])
+
+
+def test_staff_choose_the_columns_of_the_admin_export(login):
+    from conftest import form_fields
+
+    client = login("medewerker")
+    page = client.get("/admin/school/download/?search=zwartsluis").get_data(as_text=True)
+    fields = form_fields(page)
+    assert ("search", "zwartsluis") in fields and ("kolom", "vestigingscode") in fields
+    assert 'value="distance_km"' not in page  # no postcode search in the admin list
+    chosen = [(k, v) for k, v in fields if k != "kolom"] + [("kolom", "name"), ("kolom", "board")]
+    response = client.get("/admin/school/export.csv", query_string=chosen)
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "name,board" and len(lines) == 3
+    wrong = client.get("/admin/school/export.csv?kolom=geheim")
+    assert wrong.status_code == 400 and "Onbekende kolom" in wrong.get_data(as_text=True)

@@ -125,3 +125,46 @@ def test_a_coordinator_corrects_a_location_on_the_map(seeded_app, live_server, b
         assert (moved.latitude, moved.longitude) != old
         assert abs(moved.latitude - old[0]) < 0.01 and abs(moved.longitude - old[1]) < 0.01
     context.close()
+
+
+def test_a_coordinator_brings_the_registry_in_step_with_duo(
+    seeded_app, live_server, browser, make_user, tmp_path
+):
+    from test_duo import edited, row_of
+
+    upload = tmp_path / "02-alle-schoolvestigingen-september.csv"
+    upload.write_bytes(
+        edited(
+            {
+                (row_of("05SX00"), "VESTIGINGSNAAM"): "De Arendsvleugel",
+                (row_of("06PS00"), "TELEFOONNUMMER"): "0528 361623",
+            },
+            drop=(row_of("06MU00"),),
+        )
+    )
+    email = make_user("coordinator", email="duo@example.org")
+    context = browser.new_context(base_url=live_server, locale="nl-NL")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    log_in(page, email)
+    page.get_by_role("link", name="DUO").click()
+    page.get_by_role("link", name="Vergelijken en bijwerken").click()
+    page.get_by_label("Bestanden van DUO").set_input_files(upload)
+    page.get_by_role("button", name="Vergelijken").click()
+    page.wait_for_url("**/vergelijking?**")
+    assert "Staat niet meer in het DUO-bestand." in page.content()
+    row = page.locator("tr", has_text="06PS00")
+    assert "Telefoon: 0528361622 → 0528 361623" in row.inner_text()
+    row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Gekozen toepassen").click()
+    page.wait_for_url("**/admin/duo/")
+    assert (
+        "Toegepast: 0 nieuw, 0 gesloten, 1 gewijzigd" in page.locator(".alert").first.inner_text()
+    )
+    assert upload.name in page.locator("table").inner_text()
+    with seeded_app.app_context():
+        schools = {s.vestigingscode: s for s in db.session.scalars(select(School))}
+        assert schools["06PS00"].phone == "0528 361623"
+        assert schools["05SX00"].name != "De Arendsvleugel"  # not ticked: not applied
+        assert schools["06MU00"].closed_on is None
+    context.close()

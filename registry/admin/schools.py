@@ -16,13 +16,16 @@ from wtforms.validators import ValidationError
 from .. import validation
 from ..auth import Role
 from ..db import db
-from ..exports import export_response
+from ..exports import ExportError, choose_columns, export_response
 from ..models import Network, PupilCount, School, SchoolSupport
 from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_values
 from ..search import SchoolRow, latest_pupils
 from ..text import place_name
 from .base import EDITORS, RegistryModelView, rule
 from .views import CONTACT_RULES, LABELS, as_ids
+
+# The admin's list has no "near a postcode": a distance column would always be empty.
+ADMIN_HIDDEN_COLUMNS = {"distance_km"}
 
 
 class SchoolView(RegistryModelView):
@@ -192,8 +195,22 @@ class SchoolView(RegistryModelView):
             school_values(SchoolRow(school, *pupils.get(school.id, (None, None)), None))
             for school in self.filtered_schools()
         )
-        columns = [SCHOOL_COLUMNS[key] for key in DEFAULT_EXPORT]
+        try:
+            columns = choose_columns(SCHOOL_COLUMNS, request.args.getlist("kolom"), DEFAULT_EXPORT)
+        except ExportError as error:
+            abort(400, str(error.args[0]))
         return export_response(fmt, columns, rows, "scholen-beheer")
+
+    @expose("/download/")
+    def download_view(self):
+        """Choose the columns and the format of the list under its current search and filters."""
+        current = [(key, value) for key, value in request.args.items(multi=True) if key != "kolom"]
+        return self.render(
+            "admin/school_download.html",
+            current=current,
+            columns=[c for key, c in SCHOOL_COLUMNS.items() if key not in ADMIN_HIDDEN_COLUMNS],
+            default=DEFAULT_EXPORT,
+        )
 
     def filtered_schools(self) -> list[School]:
         """Every school the list shows under its current search and filters (all pages)."""
