@@ -19,7 +19,7 @@ from werkzeug.utils import secure_filename
 from ..db import db
 from ..duo.apply import ImportLog, apply_comparison
 from ..duo.area import Area
-from ..duo.compare import KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
+from ..duo.compare import FIELD_LABELS, KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
 from ..duo.files import DuoFile, DuoFileError, read_duo_file
 from ..exports import export_response
 from .base import EDITORS, RegistryModelView, RoleGuard
@@ -116,6 +116,7 @@ class DuoImportView(RoleGuard, BaseView):
             "admin/duo_preview.html",
             comparison=comparison,
             kinds=KINDS,
+            field_labels=FIELD_LABELS,
             area_name=area_name,
             checksums=[duo.checksum for duo in comparison.files],
             shown=SHOWN_PER_KIND,
