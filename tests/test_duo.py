@@ -600,3 +600,44 @@ def test_a_coordinator_previews_downloads_and_applies_chosen_records(seeded_app,
         assert log.actor.startswith("coordinator-") and log.selection == "changed:06PS00"
         assert log.files == f"{checksum}  02-september.csv"
     assert "02-september.csv" in client.get("/admin/duo_import/").get_data(as_text=True)
+
+
+def test_applying_after_someone_else_did_changes_nothing_and_says_so(
+    seeded_app, login, monkeypatch
+):
+    """Two coordinators compare the same file; the second one's apply finds the new location
+    already there: a clear message, not an error page, and nothing half-written."""
+    lines = regional_lines()
+    header = lines[0].split(";")
+    row = lines[row_of("05SX00")].split(";")
+    row[header.index("VESTIGINGSCODE")] = "05SX01"
+    data = "\r\n".join([*lines, ";".join(row)]).encode("cp1252")
+    client = login("coordinator")
+    preview = client.get(upload(client, (data, "02.csv")).headers["Location"])
+    with seeded_app.app_context():
+        apply_comparison(comparison_of((data, "02.csv")), kinds=[NEW], actor="first@example.org")
+        before = database_checksum()
+    # The second coordinator still holds the comparison made before the first one applied.
+    from registry.duo import compare as compare_module
+
+    registry_now = compare_module._registry
+    monkeypatch.setattr(
+        compare_module,
+        "_registry",
+        lambda: {k: v for k, v in registry_now().items() if k != "05SX01"},
+    )
+    response = client.post(
+        "/admin/duo/toepassen",
+        data={
+            "csrf_token": csrf_from(preview.get_data(as_text=True)),
+            "bestand": hashlib.sha256(data).hexdigest(),
+            "gebied": "regio",
+            "alles": "1",
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "intussen door iemand anders gewijzigd" in response.get_data(as_text=True)
+    with seeded_app.app_context():
+        assert database_checksum() == before
+        assert db.session.scalar(select(func.count(ImportLog.id))) == 1

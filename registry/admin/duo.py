@@ -14,6 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
 
 from ..db import db
@@ -144,9 +146,21 @@ class DuoImportView(RoleGuard, BaseView):
         if not kinds and not keys:
             flash(_("Niets gekozen; er is niets gewijzigd."), "warning")
             return redirect(request.referrer or url_for(".index"))
-        log = apply_comparison(
-            comparison, kinds=kinds, keys=keys, actor=current_user.email, user_id=current_user.id
-        )
+        try:
+            log = apply_comparison(
+                comparison, kinds, keys, actor=current_user.email, user_id=current_user.id
+            )
+        except (IntegrityError, StaleDataError):
+            # Someone changed the same records between this comparison and now; nothing of
+            # this import was written (it rolled back as a whole).
+            flash(
+                _(
+                    "Het register is intussen door iemand anders gewijzigd; er is niets"
+                    " toegepast. Vergelijk opnieuw en kies dan wat u toepast."
+                ),
+                "error",
+            )
+            return redirect(request.referrer or url_for(".index"))
         flash(
             _(
                 "Toegepast: %(new)d nieuw, %(closed)d gesloten, %(changed)d gewijzigd,"
