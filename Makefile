@@ -38,11 +38,11 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e '.[postgres,pdf]'
+	$(BIN)/pip install --quiet -e '.[postgres,pdf,serve]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test,postgres,pdf]'
+	$(BIN)/pip install --quiet -e '.[test,postgres,pdf,serve]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         exports,
         history,  # noqa: F401 (its import registers the change-history listeners)
         i18n,
+        operations,
         overviews,
         security,
         seed,
@@ -44,6 +45,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(api.bp)
     app.register_blueprint(overviews.bp)
     errors.init_app(app)
+    operations.init_app(app)
     auth.init_app(app)
     admin.init_app(app)
     seed.init_app(app)

@@ -29,6 +29,9 @@ def load(app: Flask, test_config: dict | None) -> None:
         # Where the public site lives, for links in files the command line writes.
         PUBLIC_URL="http://127.0.0.1:5000",
         RATELIMIT_HEADERS_ENABLED=True,
+        # Behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0 = none).
+        PROXY_COUNT=0,
+        LOG_LEVEL="INFO",
         # DUO's national address file is about 2 MB; uploads above this are refused (413).
         DUO_MAX_BYTES=20 * 1024 * 1024,
         MAX_CONTENT_LENGTH=21 * 1024 * 1024,

@@ -8,6 +8,7 @@ differences (a person changed the value since DUO last set it) are never applied
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -100,6 +101,17 @@ def apply_comparison(
     except Exception:
         db.session.rollback()
         raise
+    current_app.logger.info(
+        "DUO import #%d by %s: %d new, %d closed, %d changed, %d board, %d pupil counts; %s",
+        log.id,
+        actor,
+        log.new,
+        log.closed,
+        log.changed,
+        log.board_changes,
+        log.pupil_counts,
+        log.files.replace("\n", "; "),
+    )
     return log
 
 

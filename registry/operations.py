@@ -1,0 +1,86 @@
+"""Running in production: a health check, reverse-proxy headers, an audit log, backups."""
+
+import sqlite3
+from pathlib import Path
+
+import click
+from flask import Blueprint, Flask, current_app, request
+from flask.cli import with_appcontext
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .db import db
+
+bp = Blueprint("operations", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """For load balancers and monitoring: 200 while the database answers, else 503."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.exception("health check: database unreachable")
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+def _log_refusal(response):
+    """Refused access (401/403) is worth knowing about: who tried what."""
+    if response.status_code in (401, 403):
+        who = current_user.email if current_user and current_user.is_authenticated else "anoniem"
+        current_app.logger.warning(
+            "access refused: %s %s by %s from %s",
+            request.method,
+            request.path,
+            who,
+            request.remote_addr,
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.after_request(_log_refusal)
+    app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # Behind nginx or a load balancer, trust this many proxies' X-Forwarded-* headers, so that
+    # rate limits, logs and external URLs see the client's address and https.
+    proxies = int(app.config.get("PROXY_COUNT", 0))
+    if proxies:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
+    app.cli.add_command(backup_command)
+
+
+def backup_sqlite(database: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy while the app keeps serving."""
+    source = sqlite3.connect(database)
+    try:
+        destination = sqlite3.connect(target)
+        with destination:
+            source.backup(destination)
+        destination.close()
+    finally:
+        source.close()
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(target: Path) -> None:
+    """Write a consistent copy of the SQLite database to TARGET (PostgreSQL: use pg_dump)."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            "Deze database is PostgreSQL: maak een back-up met pg_dump, bijvoorbeeld\n"
+            f"  pg_dump --format=custom --file={target} "
+            f'"{url.set(drivername="postgresql").render_as_string(hide_password=True)}"\n'
+            "en zet hem terug met pg_restore --clean --dbname=... (zie README)."
+        )
+    if target.exists():
+        raise click.ClickException(f"{target} bestaat al; kies een nieuwe bestandsnaam.")
+    backup_sqlite(Path(url.database), target)
+    click.echo(f"Back-up geschreven naar {target}")

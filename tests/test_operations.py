@@ -1,0 +1,108 @@
+"""Production serving: health check, reverse-proxy headers, audit log, backup and restore."""
+
+import hashlib
+import logging
+import sqlite3
+
+import pytest
+from conftest import POSTGRES_URL
+from flask import request
+from sqlalchemy import select
+
+from registry import create_app
+from registry.db import db
+from registry.models import School
+
+
+def test_the_health_check_answers_while_the_database_does(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_the_health_check_says_unavailable_when_the_database_is_gone(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/no/such/folder/registry.sqlite3",
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+
+
+def test_behind_a_proxy_the_clients_address_and_scheme_are_used(database, tmp_path):
+    config = {"TESTING": True, "SECRET_KEY": "test", "PROXY_COUNT": 1, **database}
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
+    seen = {}
+
+    @app.get("/whoami")
+    def whoami():
+        seen.update(address=request.remote_addr, scheme=request.scheme)
+        return "ok"
+
+    app.test_client().get(
+        "/whoami", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    )
+    assert seen == {"address": "203.0.113.7", "scheme": "https"}
+    direct = create_app({**config, "PROXY_COUNT": 0}, instance_path=str(tmp_path / "direct"))
+
+    @direct.get("/whoami")
+    def whoami_direct():
+        seen.update(address=request.remote_addr, scheme=request.scheme)
+        return "ok"
+
+    direct.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert seen == {"address": "127.0.0.1", "scheme": "http"}  # headers not trusted
+
+
+def test_refused_access_is_logged(seeded_app, login, caplog):
+    client = login("medewerker")
+    with caplog.at_level(logging.WARNING, logger=seeded_app.logger.name):
+        assert client.get("/admin/user/").status_code == 403
+    assert any(
+        "access refused: GET /admin/user/ by medewerker-" in r.getMessage() for r in caplog.records
+    )
+
+
+def table_contents(connection) -> str:
+    digest = hashlib.sha256()
+    for (name,) in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    ):
+        rows = connection.execute(f'SELECT * FROM "{name}" ORDER BY 1').fetchall()
+        digest.update(f"{name}:{rows}".encode())
+    return digest.hexdigest()
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's online backup; PostgreSQL uses pg_dump")
+def test_a_backup_restores_to_the_same_content(seeded_app, tmp_path):
+    runner = seeded_app.test_cli_runner()
+    target = tmp_path / "backup.sqlite3"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    with seeded_app.app_context():
+        live = db.engine.url.database
+        db.session.execute(select(School).limit(1)).scalar_one().name = "Na de back-up gewijzigd"
+        db.session.commit()
+        db.engine.dispose()
+    # Restore: the backup file replaces the database; the content is what it was.
+    original = table_contents(sqlite3.connect(target))
+    with open(target, "rb") as source, open(live, "wb") as destination:
+        destination.write(source.read())
+    assert table_contents(sqlite3.connect(live)) == original
+    with seeded_app.app_context():
+        names = db.session.scalars(select(School.name)).all()
+        assert "Na de back-up gewijzigd" not in names and len(names) == 117
+    again = runner.invoke(args=["backup", str(target)])
+    assert again.exit_code != 0 and "bestaat al" in again.output
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the PostgreSQL route")
+def test_on_postgresql_the_backup_command_gives_the_pg_dump_route(seeded_app, tmp_path):
+    result = seeded_app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b.dump")])
+    assert result.exit_code != 0
+    assert "pg_dump --format=custom" in result.output and "postgresql://" in result.output
