@@ -2,7 +2,7 @@
 
 from enum import Enum
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -134,12 +134,11 @@ class RegistryModelView(RoleGuard, ModelView):
         if hasattr(model, "version") and loaded and int(loaded) != model.version:
             self._explain_conflict(form, model, int(loaded))
             return False
-        try:
-            return super().update_model(form, model)
-        except StaleDataError:
-            db.session.rollback()
-            self._explain_conflict(form, self.get_one(str(model.id)), int(loaded or 0))
-            return False
+        # Flask-Admin catches the save's exceptions itself and hands them to
+        # handle_view_exception, which needs the form to explain a lost race (StaleDataError:
+        # another save committed between our version check and our UPDATE).
+        g.saving = (form, model.id, int(loaded or 0))
+        return super().update_model(form, model)
 
     def _explain_conflict(self, form, model, loaded: int) -> None:
         changes = db.session.scalars(
@@ -179,6 +178,11 @@ class RegistryModelView(RoleGuard, ModelView):
     def handle_view_exception(self, exc) -> bool:
         if isinstance(exc, InvalidValue | ValidationError):
             flash(str(getattr(exc, "message", exc)), "error")
+            return True
+        if isinstance(exc, StaleDataError) and "saving" in g:
+            db.session.rollback()
+            form, model_id, loaded = g.saving
+            self._explain_conflict(form, self.get_one(str(model_id)), loaded)
             return True
         return super().handle_view_exception(exc)
 
