@@ -3,9 +3,10 @@
 import hashlib
 import logging
 import sqlite3
+import uuid
 
 import pytest
-from conftest import POSTGRES_URL
+from conftest import IN_CI, POSTGRES_URL
 from flask import request
 from sqlalchemy import select
 
@@ -106,3 +107,44 @@ def test_on_postgresql_the_backup_command_gives_the_pg_dump_route(seeded_app, tm
     result = seeded_app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b.dump")])
     assert result.exit_code != 0
     assert "pg_dump --format=custom" in result.output and "postgresql://" in result.output
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+def test_rate_limits_hold_across_workers_with_shared_storage(app, database, tmp_path):
+    """Two app processes (gunicorn workers, or servers) share the login limit through Redis:
+    10 attempts a minute per address in all, not 10 each."""
+    if not redis_available():
+        if IN_CI:
+            pytest.fail("CI=true but Redis is not running on 127.0.0.1:6379")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "WTF_CSRF_ENABLED": False,
+        **database,
+    }
+    workers = [
+        create_app(config, instance_path=str(tmp_path / f"worker{i}")).test_client()
+        for i in range(2)
+    ]
+    statuses = [
+        workers[attempt % 2]
+        .post("/inloggen", data={"email": "x@example.org", "password": "wrong"})
+        .status_code
+        for attempt in range(12)
+    ]
+    assert statuses[:10] == [400] * 10
+    assert statuses[10:] == [429, 429]
