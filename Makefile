@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test translations extract-messages lint serve
+.PHONY: run test bench install install-test install-bench translations extract-messages lint serve
 
 # The development server speaks plain http, so the session cookie cannot be Secure here.
 run: install translations
@@ -44,6 +44,16 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test,postgres,pdf,serve]'
 	touch $@
+
+# Not part of `make test`: the registry, Datasette and a minimal Flask route under load (wrk),
+# on DUO's national data; the table goes to docs/benchmarks.md too.
+bench: install-bench translations
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } \
+		|| { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	$(BIN)/python benchmarks/serve.py --markdown docs/benchmarks-latest.md
+
+install-bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[postgres,pdf,serve,bench]'
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

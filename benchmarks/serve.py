@@ -1,0 +1,267 @@
+"""`make bench`: the registry at national scale under load, beside Datasette and the ceiling.
+
+    .venv/bin/python benchmarks/serve.py [--duration 10] [--connections 4] [--markdown FILE]
+
+A benchmark, not a test. It loads DUO's national files (6,122 locations) into a fresh SQLite
+database, builds the same rows into a Datasette database with full-text search, and serves
+side by side: the registry under gunicorn (2 workers, gunicorn.conf.py), Datasette on the same
+data, and a minimal Flask route under the same gunicorn settings (the ceiling). Each URL gets a
+warm-up and then wrk at a fixed concurrency; the table gives requests/s, p50/p95/p99 latency
+and the peak memory (VmHWM) of each worker, with the registry's throughput as a ratio of
+Datasette's comparable page and of the ceiling.
+"""
+
+import argparse
+import csv
+import os
+import platform
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from common import NATIONAL_AUGUST, NATIONAL_PUPILS
+from flask_migrate import upgrade
+
+from registry import create_app
+from registry.db import db
+from registry.duo.apply import apply_comparison
+from registry.duo.area import Area
+from registry.duo.compare import KINDS, compare
+from registry.duo.files import read_duo_file
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+BIN = Path(sys.executable).parent
+# (what, registry URL, Datasette's comparable URL)
+SCENARIOS = [
+    (
+        "search: text + 2 filters + counts",
+        "/scholen?q=school&gemeente=amsterdam&type=BAO",
+        "/national/schools?_search=school&gemeentenaam=AMSTERDAM&_size=25"
+        "&_facet=gemeentenaam&_facet=denominatie&_facet=provincie",
+    ),
+    ("school page", "/scholen/05SX00", "/national/schools/1"),
+    (
+        "JSON API list",
+        "/api/v1/schools?gemeente=amsterdam",
+        "/national/schools.json?gemeentenaam=AMSTERDAM",
+    ),
+    ("CSV of all rows", "/scholen.csv", "/national/schools.csv?_stream=on&_size=max"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load_registry(folder: Path) -> str:
+    url = f"sqlite:///{folder}/registry.sqlite3"
+    app = create_app({"SECRET_KEY": "benchmark", "SQLALCHEMY_DATABASE_URI": url}, str(folder))
+    with app.app_context():
+        upgrade()
+        files = [read_duo_file(p.read_bytes(), p.name) for p in (NATIONAL_AUGUST, NATIONAL_PUPILS)]
+        apply_comparison(compare(files, Area.whole_country()), kinds=KINDS)
+        db.engine.dispose()
+    return url
+
+
+def load_datasette(folder: Path) -> Path:
+    """DUO's national address file as one table, with full-text search on name and place."""
+    path = folder / "national.db"
+    with open(NATIONAL_AUGUST, newline="", encoding="cp1252") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    columns = [c.lower().replace(" ", "_").replace("-", "_") for c in rows[0]]
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"CREATE TABLE schools ({', '.join(columns)})")
+        marks = ", ".join("?" * len(columns))
+        connection.executemany(
+            f"INSERT INTO schools VALUES ({marks})", [[v.strip() for v in r] for r in rows[1:]]
+        )
+        for column in ("gemeentenaam", "denominatie", "provincie"):
+            connection.execute(f"CREATE INDEX schools_{column} ON schools ({column})")
+        connection.execute(
+            "CREATE VIRTUAL TABLE schools_fts USING fts5"
+            '(vestigingsnaam, plaatsnaam, content="schools")'
+        )
+        connection.execute("INSERT INTO schools_fts (schools_fts) VALUES ('rebuild')")
+    return path
+
+
+def start(command: list[str], env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{command[0]} did not start on port {port}")
+
+
+def wrk(url: str, duration: int, connections: int) -> dict:
+    """Warm up, then measure: requests/s, p50/p95/p99 in ms, errors."""
+    base = ["wrk", "-t", "2", "-c", str(connections), "--timeout", "10s"]
+    subprocess.run([*base, "-d", "3s", url], capture_output=True, check=True)
+    output = subprocess.run(
+        [*base, "-d", f"{duration}s", "-s", str(HERE / "latency.lua"), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("RESULT"))
+    rps, p50, p95, p99, errors, requests = line.split()[1:]
+    return {
+        "rps": float(rps),
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+        "errors": int(errors),
+        "requests": int(requests),
+    }
+
+
+def peak_mb(master: subprocess.Popen) -> float:
+    """The largest peak resident memory among a server's processes (gunicorn: its workers)."""
+    pids = [master.pid]
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    peaks = []
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--markdown", type=Path, help="Also write the table to this file.")
+    options = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk (Debian's package)")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        print("loading DUO's national files into the registry and into Datasette ...")
+        database_url = load_registry(folder)
+        national = load_datasette(folder)
+        ports = {name: free_port() for name in ("registry", "datasette", "ceiling")}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REGISTRY_SECRET_KEY": "benchmark",
+            "ACCESS_LOG": "",
+            "LOG_LEVEL": "warning",
+        }
+        gunicorn = [str(BIN / "gunicorn"), "-c", str(PROJECT / "gunicorn.conf.py"), "-w", "2"]
+        servers = {
+            "registry": start(
+                [*gunicorn, "-b", f"127.0.0.1:{ports['registry']}", "wsgi:app"],
+                env,
+                ports["registry"],
+            ),
+            "ceiling": start(
+                [
+                    *gunicorn,
+                    "-b",
+                    f"127.0.0.1:{ports['ceiling']}",
+                    "--chdir",
+                    str(HERE),
+                    "minimal_app:app",
+                ],
+                env,
+                ports["ceiling"],
+            ),
+            "datasette": start(
+                [
+                    str(BIN / "datasette"),
+                    "serve",
+                    str(national),
+                    "-p",
+                    str(ports["datasette"]),
+                    "--setting",
+                    "facet_time_limit_ms",
+                    "1000",
+                    "--setting",
+                    "sql_time_limit_ms",
+                    "5000",
+                ],
+                env,
+                ports["datasette"],
+            ),
+        }
+        try:
+            ceiling = wrk(
+                f"http://127.0.0.1:{ports['ceiling']}/", options.duration, options.connections
+            )
+            rows = []
+            for label, ours, theirs in SCENARIOS:
+                print(f"measuring: {label} ...")
+                mine = wrk(
+                    f"http://127.0.0.1:{ports['registry']}{ours}",
+                    options.duration,
+                    options.connections,
+                )
+                datasette = wrk(
+                    f"http://127.0.0.1:{ports['datasette']}{theirs}",
+                    options.duration,
+                    options.connections,
+                )
+                rows.append((label, ours, mine, datasette))
+            memory = {name: peak_mb(process) for name, process in servers.items()}
+        finally:
+            for process in servers.values():
+                process.terminate()
+            for process in servers.values():
+                process.wait(timeout=30)
+    report = table(rows, ceiling, memory, options)
+    print(report)
+    if options.markdown:
+        options.markdown.parent.mkdir(parents=True, exist_ok=True)
+        options.markdown.write_text(report)
+
+
+def table(rows, ceiling, memory, options) -> str:
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    lines = [
+        f"Measured {date.today():%Y-%m-%d} on {machine}; wrk -t2 -c{options.connections}"  # noqa: DTZ011
+        f" -d{options.duration}s after a 3 s warm-up; 6,122 locations.",
+        "",
+        "| page | registry req/s | p50 / p95 / p99 ms | Datasette req/s | p50 / p95 / p99 ms"
+        " | registry ÷ Datasette | registry ÷ ceiling |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, _url, mine, theirs in rows:
+        errors = f" ({mine['errors']} errors)" if mine["errors"] else ""
+        lines.append(
+            f"| {label}{errors} | {mine['rps']:.0f} | {mine['p50']:.1f} / {mine['p95']:.1f} /"
+            f" {mine['p99']:.1f} | {theirs['rps']:.0f} | {theirs['p50']:.1f} /"
+            f" {theirs['p95']:.1f} / {theirs['p99']:.1f} | {mine['rps'] / theirs['rps']:.1f}×"
+            f" | {mine['rps'] / ceiling['rps']:.0%} |"
+        )
+    lines += [
+        "",
+        f"Ceiling (minimal Flask route, same gunicorn settings): {ceiling['rps']:.0f} req/s,"
+        f" p50 / p95 / p99 {ceiling['p50']:.1f} / {ceiling['p95']:.1f} / {ceiling['p99']:.1f} ms.",
+        "Peak memory per process (VmHWM, largest worker): "
+        + ", ".join(f"{name} {mb:.0f} MB" for name, mb in memory.items())
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
