@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         admin,
         api,
         auth,
+        cache,
         config,
         corrections,
         db,
@@ -45,6 +46,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(api.bp)
     app.register_blueprint(overviews.bp)
     errors.init_app(app)
+    cache.init_app(app)
     operations.init_app(app)
     auth.init_app(app)
     admin.init_app(app)

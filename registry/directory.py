@@ -5,7 +5,16 @@ Every school listing goes through search.py, so the HTML, JSON and CSV of one UR
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -79,8 +88,9 @@ def _revalidate(response):
     """Let browsers and proxies keep pages, but ask every time (cheap 304s, never stale)."""
     if request.method == "GET" and response.status_code == 200 and not response.is_streamed:
         response.cache_control.no_cache = True
-        # A page that read the session (a flashed message) is this visitor's alone.
-        if session.accessed:
+        # With a session (a login, a flashed message) a page may be this visitor's alone.
+        # The templates always look for flashed messages, so reading the session says nothing.
+        if current_app.config["SESSION_COOKIE_NAME"] in request.cookies or session.modified:
             response.cache_control.private = True
         else:
             response.cache_control.public = True

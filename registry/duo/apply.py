@@ -14,6 +14,7 @@ from sqlalchemy import ForeignKey, String, Text, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import geo
+from ..cache import bump
 from ..db import db
 from ..history import CREATED, UPDATED, acting_as, change_row, noting, pupil_field, record
 from ..models import (
@@ -234,6 +235,7 @@ class _Writer:
         if counts:
             connection.execute(insert(PupilCount.__table__), counts)
         record(history)
+        bump(connection)  # these inserts bypass the session: tell the page cache
         self.counts["new"] += len(locations)
         self.counts["pupil_counts"] += len(counts)
 

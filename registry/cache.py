@@ -1,0 +1,148 @@
+"""A page cache for the public site that can never serve a page older than the data.
+
+The data changes a few times a day and is read all day, so each worker keeps the pages it
+rendered, keyed by the data version: one row in `data_version` that every transaction changing
+public data raises, inside that same transaction. A request reads the version (one primary-key
+lookup) and is served from the cache only when the page was rendered at that version, so a
+write is visible at once, in every worker and on every app server sharing the database.
+
+Invalidation is by whole version, not per page: nearly every public page (lists, filter counts,
+board, municipality and network pages, overviews, the API) depends on every school, so a finer
+scheme would invalidate nearly everything anyway and add ways to go wrong.
+"""
+
+from collections import OrderedDict
+from threading import Lock
+
+from flask import Flask, Response, current_app, request, session
+from flask_babel import get_locale
+from sqlalchemy import Integer, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .db import db
+from .models import (
+    Board,
+    Municipality,
+    Network,
+    PartnershipPostcodeArea,
+    PupilCount,
+    School,
+    SchoolSupport,
+    SupportArea,
+)
+
+PUBLIC_DATA = (
+    School,
+    Board,
+    Municipality,
+    Network,
+    SupportArea,
+    SchoolSupport,
+    PupilCount,
+    PartnershipPostcodeArea,
+)
+CACHED_BLUEPRINTS = {"directory", "api", "overviews"}
+MAX_ENTRIES = 2000
+MAX_BYTES = 48 * 1024 * 1024
+
+
+class DataVersion(db.Model):
+    """The single row whose number goes up with every change to public data."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
+def bump(connection) -> None:
+    """Raise the data version inside the caller's transaction (for writes past the ORM)."""
+    connection.execute(update(DataVersion).values(version=DataVersion.version + 1))
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_on_public_changes(session: Session, _context) -> None:
+    changed = session.new | session.dirty | session.deleted
+    if any(isinstance(obj, PUBLIC_DATA) for obj in changed):
+        bump(session.connection())
+
+
+class PageCache:
+    """Rendered responses by (data version, locale, full path), least recently used out first."""
+
+    def __init__(self) -> None:
+        self.entries: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
+        self.size = 0
+        self.lock = Lock()
+
+    def get(self, key: tuple):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: tuple[int, list, bytes]) -> None:
+        with self.lock:
+            if key in self.entries:
+                return
+            self.entries[key] = entry
+            self.size += len(entry[2])
+            while len(self.entries) > MAX_ENTRIES or self.size > MAX_BYTES:
+                _key, (_status, _headers, body) = self.entries.popitem(last=False)
+                self.size -= len(body)
+
+
+def _cacheable_request() -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and request.blueprint in CACHED_BLUEPRINTS
+        and current_app.config["PAGE_CACHE"]
+        # Someone with a session (logged in, or a flashed message waiting) is served fresh:
+        # only visitors without one share pages. Reading the session itself would mark every
+        # page as read-the-session, so the cookie's presence decides.
+        and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
+    )
+
+
+def _serve_from_cache():
+    if not _cacheable_request():
+        return None
+    version = db.session.scalar(select(DataVersion.version).where(DataVersion.id == 1))
+    if version is None:
+        return None  # no version row (a database not made by the migrations): no caching
+    key = (version, str(get_locale()), request.full_path)
+    request.environ["registry.cache_key"] = key
+    entry = current_app.extensions["page_cache"].get(key)
+    if entry is None:
+        return None
+    status, headers, body = entry
+    response = Response(body, status=status, headers=headers)
+    response.headers["X-Cache"] = "hit"
+    return response.make_conditional(request)
+
+
+def _store(response: Response) -> Response:
+    key = request.environ.get("registry.cache_key")
+    if (
+        key is not None
+        and response.status_code == 200
+        and not response.is_streamed
+        and "Set-Cookie" not in response.headers
+        and not session.modified
+        and "X-Cache" not in response.headers
+    ):
+        headers = [(k, v) for k, v in response.headers if k.lower() != "content-length"]
+        current_app.extensions["page_cache"].put(key, (200, headers, response.get_data()))
+        response.headers["X-Cache"] = "miss"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("PAGE_CACHE", True)
+    app.extensions["page_cache"] = PageCache()
+    app.before_request(_serve_from_cache)
+    app.after_request(_store)

@@ -1,0 +1,67 @@
+"""The public page cache: served again while nothing changed, never older than the data."""
+
+from conftest import form_fields, with_values
+from sqlalchemy import select
+
+from registry.db import db
+from registry.duo.apply import apply_comparison
+from registry.duo.area import Area
+from registry.duo.compare import NEW, compare
+from registry.duo.files import read_duo_file
+from registry.models import School
+
+PAGE = "/scholen?q=arendsvleugel"
+
+
+def test_a_page_is_served_from_the_cache_until_the_data_changes(seeded_app, login):
+    visitor = seeded_app.test_client()
+    first, second = visitor.get(PAGE), visitor.get(PAGE)
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
+    assert first.data == second.data
+    assert visitor.get(PAGE, headers={"If-None-Match": second.headers["ETag"]}).status_code == 304
+
+    coordinator = login("coordinator")
+    fields = form_fields(coordinator.get("/admin/school/edit/?id=1").get_data(as_text=True))
+    saved = coordinator.post(
+        "/admin/school/edit/?id=1", data=with_values(fields, name="Arendsvleugel Ruinerwold")
+    )
+    assert saved.status_code == 302
+    after = visitor.get(PAGE)
+    assert after.headers["X-Cache"] == "miss"
+    assert "Arendsvleugel Ruinerwold" in after.get_data(as_text=True)
+    # Logged in, a page is never shared.
+    assert "X-Cache" not in coordinator.get(PAGE).headers
+
+
+def test_every_worker_sees_a_write_made_through_another(seeded_app, make_app):
+    """Two app instances on one database, as two gunicorn workers or two servers."""
+    worker, other = seeded_app, make_app("other-worker")
+    client = worker.test_client()
+    assert "05SX01" not in client.get("/scholen.json?q=05SX").get_data(as_text=True)
+    assert client.get("/scholen.json?q=05SX").headers["X-Cache"] == "hit"
+    duo = read_duo_file(
+        b"VESTIGINGSCODE;INSTELLINGSCODE;VESTIGINGSNAAM;STRAATNAAM;HUISNUMMER-TOEVOEGING;"
+        b"POSTCODE;PLAATSNAAM;GEMEENTENUMMER;GEMEENTENAAM;PROVINCIE;DENOMINATIE;TELEFOONNUMMER;"
+        b"INTERNETADRES;BEVOEGD GEZAG NUMMER\r\n"
+        b"05SX01;05SX;Dependance;Bleekhof;2;7961 AW;RUINERWOLD;1690;DE WOLDEN;Drenthe;"
+        b"Openbaar; ; ;41196\r\n",
+        "02.csv",
+    )
+    with other.app_context():
+        # DUO's new locations are inserted past the ORM, in bulk: they raise the version too.
+        apply_comparison(compare([duo], Area.from_file()), kinds=[NEW])
+        db.session.remove()
+    fresh = client.get("/scholen.json?q=05SX")
+    assert fresh.headers["X-Cache"] == "miss"
+    assert "05SX01" in fresh.get_data(as_text=True)
+    with worker.app_context():
+        assert db.session.scalar(select(School.name).filter_by(vestigingscode="05SX01"))
+
+
+def test_each_language_has_its_own_page(seeded_app):
+    client = seeded_app.test_client()
+    dutch = client.get("/scholen", headers={"Accept-Language": "nl"})
+    english = client.get("/scholen", headers={"Accept-Language": "en"})
+    assert english.headers["X-Cache"] == "miss"
+    assert dutch.get_data(as_text=True) != english.get_data(as_text=True)
+    assert client.get("/scholen", headers={"Accept-Language": "en"}).headers["X-Cache"] == "hit"
