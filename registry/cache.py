@@ -16,7 +16,7 @@ from threading import Lock
 
 from flask import Flask, Response, current_app, request, session
 from flask_babel import get_locale
-from sqlalchemy import Integer, event, select, update
+from sqlalchemy import Integer, event, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import db
@@ -43,7 +43,8 @@ PUBLIC_DATA = (
 )
 CACHED_BLUEPRINTS = {"directory", "api", "overviews"}
 MAX_ENTRIES = 2000
-MAX_BYTES = 48 * 1024 * 1024
+MAX_BYTES = 32 * 1024 * 1024  # per worker; the national search pages are 20-60 kB each
+VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
 
 
 class DataVersion(db.Model):
@@ -111,7 +112,10 @@ def _cacheable_request() -> bool:
 def _serve_from_cache():
     if not _cacheable_request():
         return None
-    version = db.session.scalar(select(DataVersion.version).where(DataVersion.id == 1))
+    # Plain SQL on a pooled connection: this runs on every public request, and the ORM's
+    # session machinery would cost more than the page it guards.
+    with db.engine.connect() as connection:
+        version = connection.exec_driver_sql(VERSION_SQL).scalar()
     if version is None:
         return None  # no version row (a database not made by the migrations): no caching
     key = (version, str(get_locale()), request.full_path)
