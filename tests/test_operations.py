@@ -148,3 +148,52 @@ def test_rate_limits_hold_across_workers_with_shared_storage(app, database, tmp_
     ]
     assert statuses[:10] == [400] * 10
     assert statuses[10:] == [429, 429]
+
+
+def test_gunicorn_serves_the_app_with_the_projects_settings(app, database, tmp_path):
+    """`gunicorn -c gunicorn.conf.py wsgi:app`, as the README says, answers /healthz."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    from urllib.parse import quote
+    from urllib.request import urlopen
+
+    project = Path(__file__).resolve().parent.parent
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = database["SQLALCHEMY_DATABASE_URI"]
+    options = database.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}).get("options")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{url}?options={quote(options)}" if options else url,
+        "REGISTRY_SECRET_KEY": "test-only-secret",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    with open(tmp_path / "gunicorn.log", "wb") as log:
+        server = subprocess.Popen(
+            [str(gunicorn), "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=project,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                    assert response.status == 200
+                    assert b'"status":"ok"' in response.read().replace(b" ", b"")
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
