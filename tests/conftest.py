@@ -40,6 +40,15 @@ def database(tmp_path):
     admin_engine.dispose()
 
 
+def database_url(database: dict) -> str:
+    """The test database as DATABASE_URL for another process (PostgreSQL: with its schema)."""
+    from urllib.parse import quote
+
+    url = database["SQLALCHEMY_DATABASE_URI"]
+    options = database.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}).get("options")
+    return f"{url}?options={quote(options)}" if options else url
+
+
 @pytest.fixture
 def make_app(tmp_path, database):
     """Build an app on this test's database, without migrating it; `name` keeps instances apart."""

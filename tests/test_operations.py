@@ -6,7 +6,7 @@ import sqlite3
 import uuid
 
 import pytest
-from conftest import IN_CI, POSTGRES_URL
+from conftest import IN_CI, POSTGRES_URL, database_url
 from flask import request
 from sqlalchemy import select
 
@@ -158,18 +158,15 @@ def test_gunicorn_serves_the_app_with_the_projects_settings(app, database, tmp_p
     import sys
     import time
     from pathlib import Path
-    from urllib.parse import quote
     from urllib.request import urlopen
 
     project = Path(__file__).resolve().parent.parent
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    url = database["SQLALCHEMY_DATABASE_URI"]
-    options = database.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}).get("options")
     env = {
         **os.environ,
-        "DATABASE_URL": f"{url}?options={quote(options)}" if options else url,
+        "DATABASE_URL": database_url(database),
         "REGISTRY_SECRET_KEY": "test-only-secret",
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",

@@ -8,10 +8,9 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import requests
-from conftest import PASSWORD, POSTGRES_URL, csrf_from, form_fields
+from conftest import PASSWORD, POSTGRES_URL, csrf_from, database_url, form_fields
 from sqlalchemy import create_engine, func, select, text
 
 from registry.db import db
@@ -117,13 +116,6 @@ def test_parallel_edits_are_all_kept_or_refused_with_a_message(seeded_app, live_
             [(ids[i], f"https://school{i}.example.nl") for i in range(editors)]
             + [(shared, f"https://same{winner}.example.nl")]
         )
-
-
-def database_url(database: dict) -> str:
-    """The test database as DATABASE_URL for another process (PostgreSQL: with its schema)."""
-    url = database["SQLALCHEMY_DATABASE_URI"]
-    options = database.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}).get("options")
-    return f"{url}?options={quote(options)}" if options else url
 
 
 def writing_started(database: dict, engine) -> bool:
