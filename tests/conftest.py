@@ -51,19 +51,27 @@ def database_url(database: dict) -> str:
 
 @pytest.fixture
 def make_app(tmp_path, database):
-    """Build an app on this test's database, without migrating it; `name` keeps instances apart."""
+    """Build an app on this test's database, without migrating it; `name` keeps instances apart,
+    keyword arguments add configuration. Every app's connections are closed at the end."""
+    made = []
 
-    def make(name="instance"):
+    def make(name="instance", **extra):
         # The browser tests talk plain http to 127.0.0.1, where Secure cookies are not sent.
         config = {
             "TESTING": True,
             "SECRET_KEY": "test-only-secret",
             "SESSION_COOKIE_SECURE": False,
             **database,
+            **extra,
         }
-        return create_app(config, instance_path=str(tmp_path / name))
+        made.append(create_app(config, instance_path=str(tmp_path / name)))
+        return made[-1]
 
-    return make
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -35,28 +35,20 @@ def test_the_health_check_says_unavailable_when_the_database_is_gone(tmp_path):
     assert response.json["status"] == "unavailable"
 
 
-def test_behind_a_proxy_the_clients_address_and_scheme_are_used(database, tmp_path):
-    config = {"TESTING": True, "SECRET_KEY": "test", "PROXY_COUNT": 1, **database}
-    app = create_app(config, instance_path=str(tmp_path / "instance"))
+def test_behind_a_proxy_the_clients_address_and_scheme_are_used(make_app):
     seen = {}
 
-    @app.get("/whoami")
     def whoami():
         seen.update(address=request.remote_addr, scheme=request.scheme)
         return "ok"
 
-    app.test_client().get(
-        "/whoami", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
-    )
+    behind, direct = make_app("behind", PROXY_COUNT=1), make_app("direct", PROXY_COUNT=0)
+    for app in (behind, direct):
+        app.add_url_rule("/whoami", view_func=whoami)
+    headers = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    behind.test_client().get("/whoami", headers=headers)
     assert seen == {"address": "203.0.113.7", "scheme": "https"}
-    direct = create_app({**config, "PROXY_COUNT": 0}, instance_path=str(tmp_path / "direct"))
-
-    @direct.get("/whoami")
-    def whoami_direct():
-        seen.update(address=request.remote_addr, scheme=request.scheme)
-        return "ok"
-
-    direct.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+    direct.test_client().get("/whoami", headers=headers)
     assert seen == {"address": "127.0.0.1", "scheme": "http"}  # headers not trusted
 
 
@@ -121,25 +113,19 @@ def redis_available() -> bool:
         return False
 
 
-def test_rate_limits_hold_across_workers_with_shared_storage(app, database, tmp_path):
+def test_rate_limits_hold_across_workers_with_shared_storage(app, make_app):
     """Two app processes (gunicorn workers, or servers) share the login limit through Redis:
     10 attempts a minute per address in all, not 10 each."""
     if not redis_available():
         if IN_CI:
             pytest.fail("CI=true but Redis is not running on 127.0.0.1:6379")
         pytest.skip("Redis is not running on 127.0.0.1:6379")
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test",
+    shared = {
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "WTF_CSRF_ENABLED": False,
-        **database,
     }
-    workers = [
-        create_app(config, instance_path=str(tmp_path / f"worker{i}")).test_client()
-        for i in range(2)
-    ]
+    workers = [make_app(f"worker{i}", **shared).test_client() for i in range(2)]
     statuses = [
         workers[attempt % 2]
         .post("/inloggen", data={"email": "x@example.org", "password": "wrong"})
