@@ -19,7 +19,8 @@ run: install translations
 # Ruff, then the suite on SQLite, then again on PostgreSQL when one is configured
 # (TEST_DATABASE_URL) or answers on 127.0.0.1:5432. With CI=true PostgreSQL is required.
 test: install-test translations lint
-	$(BIN)/pytest
+	@echo "== the suite on SQLite =="
+	TEST_DATABASE_URL= $(BIN)/pytest
 	@url="$${TEST_DATABASE_URL:-}"; \
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then \
 		url="postgresql://postgres@127.0.0.1:5432/test"; fi; \
