@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import sqlite3
+import subprocess
 import uuid
 
 import pytest
@@ -99,6 +100,55 @@ def test_on_postgresql_the_backup_command_gives_the_pg_dump_route(seeded_app, tm
     result = seeded_app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b.dump")])
     assert result.exit_code != 0
     assert "pg_dump --format=custom" in result.output and "postgresql://" in result.output
+
+
+def postgres_content(engine) -> str:
+    """A hash of every row of every registry table, read through this engine."""
+    digest = hashlib.sha256()
+    with engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            rows = connection.execute(select(table).order_by(*table.primary_key.columns)).all()
+            digest.update(f"{table.name}:{[tuple(map(str, row)) for row in rows]}".encode())
+    return digest.hexdigest()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the PostgreSQL route")
+def test_on_postgresql_pg_dump_and_pg_restore_give_back_the_content(seeded_app, database, tmp_path):
+    """The README's route: pg_dump --format=custom, then pg_restore into an empty database."""
+    from sqlalchemy import create_engine, text
+
+    from registry.config import sqlalchemy_url
+
+    options = database["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
+    schema = options.removeprefix("-csearch_path=")
+    plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
+    original = create_engine(sqlalchemy_url(plain), connect_args={"options": options})
+    before = postgres_content(original)
+    dump = tmp_path / "registry.dump"
+    subprocess.run(
+        ["pg_dump", "--format=custom", f"--schema={schema}", f"--file={dump}", plain], check=True
+    )
+    with original.begin() as connection:
+        connection.execute(text("UPDATE school SET name = 'Na de back-up gewijzigd'"))
+    assert postgres_content(original) != before
+    original.dispose()
+
+    restored_name = f"restore_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(sqlalchemy_url(plain), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{restored_name}"'))
+    restored_url = plain.rsplit("/", 1)[0] + f"/{restored_name}"
+    try:
+        subprocess.run(
+            ["pg_restore", "--no-owner", f"--dbname={restored_url}", str(dump)], check=True
+        )
+        restored = create_engine(sqlalchemy_url(restored_url), connect_args={"options": options})
+        assert postgres_content(restored) == before
+        restored.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{restored_name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
