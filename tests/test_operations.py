@@ -230,3 +230,24 @@ def test_gunicorn_serves_the_app_with_the_projects_settings(app, database, tmp_p
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_an_applied_import_is_logged(seeded_app, caplog, tmp_path):
+    path = tmp_path / "02.csv"
+    path.write_bytes(
+        b"VESTIGINGSCODE;INSTELLINGSCODE;VESTIGINGSNAAM;STRAATNAAM;HUISNUMMER-TOEVOEGING;"
+        b"POSTCODE;PLAATSNAAM;GEMEENTENUMMER;GEMEENTENAAM;PROVINCIE;DENOMINATIE;TELEFOONNUMMER;"
+        b"INTERNETADRES;BEVOEGD GEZAG NUMMER\r\n"
+        b"05SX01;05SX;Dependance;Bleekhof;2;7961 AW;RUINERWOLD;1690;DE WOLDEN;Drenthe;"
+        b"Openbaar; ; ;41196\r\n"
+    )
+    with caplog.at_level(logging.INFO, logger=seeded_app.logger.name):
+        result = seeded_app.test_cli_runner().invoke(
+            args=["duo", "apply", "--soort", "new", str(path)]
+        )
+    assert result.exit_code == 0, result.output
+    checksum = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert any(
+        "DUO import #1 by opdrachtregel: 1 new" in r.getMessage() and checksum in r.getMessage()
+        for r in caplog.records
+    )
