@@ -97,15 +97,18 @@ class PageCache:
                 self.size -= len(body)
 
 
+def has_session() -> bool:
+    """Did the visitor bring a session (a login, a flashed message waiting)? The templates
+    always look for flashed messages, so reading the session says nothing; the cookie does."""
+    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+
+
 def _cacheable_request() -> bool:
     return (
         request.method in ("GET", "HEAD")
         and request.blueprint in CACHED_BLUEPRINTS
         and current_app.config["PAGE_CACHE"]
-        # Someone with a session (logged in, or a flashed message waiting) is served fresh:
-        # only visitors without one share pages. Reading the session itself would mark every
-        # page as read-the-session, so the cookie's presence decides.
-        and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
+        and not has_session()  # a page for someone with a session may be theirs alone
     )
 
 

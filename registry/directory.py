@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from flask import (
     Blueprint,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
@@ -21,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from . import quality, search
+from .cache import has_session
 from .db import db
 from .errors import error_response, wants_json
 from .exports import Column, ExportError, choose_columns, export_response
@@ -89,8 +89,7 @@ def _revalidate(response):
     if request.method == "GET" and response.status_code == 200 and not response.is_streamed:
         response.cache_control.no_cache = True
         # With a session (a login, a flashed message) a page may be this visitor's alone.
-        # The templates always look for flashed messages, so reading the session says nothing.
-        if current_app.config["SESSION_COOKIE_NAME"] in request.cookies or session.modified:
+        if has_session() or session.modified:
             response.cache_control.private = True
         else:
             response.cache_control.public = True

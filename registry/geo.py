@@ -53,7 +53,7 @@ def locate_postcode(postcode: str) -> Point | None:
     The 4-digit centre is a median 353 m off and up to a few km in the countryside, so the
     6-position one is used wherever the data has it. None when neither is known.
     """
-    return pc6_points().get(postcode.replace(" ", "")) or pc4_points().get(postcode[:4])
+    return postcode_point(postcode)[0]
 
 
 def postcode_point(postcode: str | None) -> tuple[Point | None, LocationPrecision | None]:

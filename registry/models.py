@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
     or_,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -223,10 +224,15 @@ class Board(Timestamped, db.Model):
     def _check_phone(self, _key, value):
         return validation.phone(value)
 
-    @property
+    @hybrid_property
     def label(self) -> str:
         """The name, or the number while the name is unknown."""
         return self.name or self.board_number
+
+    @label.inplace.expression
+    @classmethod
+    def _label_expression(cls):
+        return func.coalesce(cls.name, cls.board_number)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.board_number})" if self.name else self.board_number

@@ -116,7 +116,10 @@ def export_values(found: SchoolSearch) -> Iterator[dict]:
     query = ordered_query(found, columns).execution_options(yield_per=1000)
     # url_for costs as much as the rest of a row: build the address once, fill in the code.
     template = url_for("directory.school", code="00AA00", _external=True)
-    url = lambda code: template.replace("00AA00", code)  # noqa: E731
+
+    def url(code: str) -> str:
+        return template.replace("00AA00", code)
+
     # Core rows zipped into plain dicts: the ORM's result and Row lookups by key cost more.
     result = db.session.connection().execute(query)
     keys = list(result.keys())

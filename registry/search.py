@@ -386,9 +386,8 @@ def _facet_counts(search: SchoolSearch, facet: str) -> list[tuple[str, str, int]
             )
             group = (School.denomination,)
         case "bestuur":
-            label = func.coalesce(Board.name, Board.board_number)
-            query = select(Board.board_number, label, counted).join(School.board)
-            group = (Board.board_number, label)
+            query = select(Board.board_number, Board.label, counted).join(School.board)
+            group = (Board.board_number, Board.label)
         case "netwerk":
             query = select(Network.slug, Network.name, counted).join(School.network)
             group = (Network.slug, Network.name)

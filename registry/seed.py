@@ -265,7 +265,7 @@ def summary() -> dict[str, list[tuple[str, int]]]:
     return {
         "totaal": totals,
         "per gemeente": per(Municipality.name, School.municipality),
-        "per bestuur": per(func.coalesce(Board.name, Board.board_number), School.board),
+        "per bestuur": per(Board.label, School.board),
         "per type": per(School.school_type),
         "per netwerk": per(Network.name, School.network),
     }

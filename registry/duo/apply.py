@@ -11,7 +11,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, insert, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, selectinload
 
 from .. import geo
 from ..cache import bump
@@ -29,7 +29,18 @@ from ..models import (
     utcnow,
 )
 from ..text import place_name, slugify
-from .compare import BOARD, CHANGED, DISAPPEARED, IMPORT_ACTOR, KINDS, NEW, PUPILS, Comparison
+from .compare import (
+    BOARD,
+    CHANGED,
+    DISAPPEARED,
+    IMPORT_ACTOR,
+    KINDS,
+    NEW,
+    PUPILS,
+    Comparison,
+    Difference,
+    FieldChange,
+)
 from .files import LOCATION_FIELDS, Location
 
 # Points derived from the postcode follow a new postcode; a point at the building stays.
@@ -86,7 +97,7 @@ def apply_comparison(
         area="landelijk" if comparison.area.national else "regio",
         selection=", ".join(sorted(kinds) + sorted(keys)),
     )
-    writer = _Writer(comparison)
+    writer = _Writer(comparison, chosen)
     note = ", ".join(duo.name for duo in comparison.files) + f" ({date.today():%d-%m-%Y})"  # noqa: DTZ011
     try:
         # The history names the import and who applied it: 'DUO-import (a@b.nl)'.
@@ -125,32 +136,37 @@ class _Writer:
     would take minutes over.
     """
 
-    def __init__(self, comparison: Comparison) -> None:
+    def __init__(self, comparison: Comparison, chosen: list[Difference]) -> None:
         self.comparison = comparison
         self.counts = {"new": 0, "closed": 0, "changed": 0, "board_changes": 0, "pupil_counts": 0}
         self.municipalities = {m.cbs_code: m for m in db.session.scalars(select(Municipality))}
         self.boards = {b.board_number: b for b in db.session.scalars(select(Board))}
-        self.existing = set(db.session.scalars(select(School.vestigingscode)))
+        # Every registry school the chosen differences touch, with its counts, in one query
+        # (a school may have a change, a board change and new counts: one load serves all).
+        codes = {d.vestigingscode for d in chosen if d.kind != NEW}
+        self.schools = {
+            school.vestigingscode: school
+            for school in db.session.scalars(
+                select(School)
+                .where(School.vestigingscode.in_(codes))
+                .options(selectinload(School.pupil_counts))
+            )
+        }
         self.new: dict[str, Location] = {}
         self.new_pupils: dict[str, list] = {}
 
-    @staticmethod
-    def school(code: str) -> School:
-        return db.session.scalars(select(School).where(School.vestigingscode == code)).one()
-
-    def apply(self, difference) -> None:
+    def apply(self, difference: Difference) -> None:
         code = difference.vestigingscode
         if difference.kind == NEW:
             self.new[code] = self.comparison.locations[code]
-        elif difference.kind == PUPILS and code not in self.existing:
+        elif difference.kind == PUPILS and code not in self.schools:
             self.new_pupils[code] = difference.changes  # counts of a location this import adds
         elif difference.kind == PUPILS:
-            self.pupils(self.school(code), difference.changes)
+            self.pupils(self.schools[code], difference.changes)
         else:
-            self.update(difference)
+            self.update(self.schools[code], difference)
 
-    def update(self, difference) -> None:
-        school = self.school(difference.vestigingscode)
+    def update(self, school: School, difference: Difference) -> None:
         if difference.kind == DISAPPEARED:
             school.closed_on = date.fromisoformat(difference.changes[0].new)
             self.counts["closed"] += 1
@@ -173,15 +189,13 @@ class _Writer:
         else:
             setattr(school, change.field, change.new)
             if change.field == "postcode" and school.location_precision in DERIVED_PRECISIONS:
-                point, precision = geo.postcode_point(school.postcode)
-                school.latitude = point.latitude if point else None
-                school.longitude = point.longitude if point else None
-                school.location_precision = precision
+                for attribute, value in _point_from(school.postcode).items():
+                    setattr(school, attribute, value)
 
     def pupils(self, school: School, changes) -> None:
         counts = {c.reference_date: c for c in school.pupil_counts}
         for change in changes:
-            reference_date = date.fromisoformat(change.field.removeprefix("pupils:"))
+            reference_date = _reference_date(change)
             if reference_date in counts:
                 counts[reference_date].pupils = int(change.new)
             else:
@@ -220,7 +234,7 @@ class _Writer:
             label = f"{location.fields['name']} ({code})"  # as School.__str__ gives it
             history.append(change_row("school", ids[code], label, CREATED, version=1))
             for change in self.new_pupils.get(code, ()):
-                reference_date = date.fromisoformat(change.field.removeprefix("pupils:"))
+                reference_date = _reference_date(change)
                 counts.append(
                     {
                         "school_id": ids[code],
@@ -243,7 +257,6 @@ class _Writer:
         municipality = self.municipalities[location.municipality_code]
         board = self.boards[location.board_number]
         fields = location.fields
-        point, precision = geo.postcode_point(fields.get("postcode"))
         return {
             # A value DUO gave in a form the registry refuses is left empty (every row of an
             # executemany needs the same columns).
@@ -252,9 +265,7 @@ class _Writer:
             "school_type": SchoolType.BAO,
             "municipality_id": municipality.id,
             "board_id": board.id,
-            "latitude": point.latitude if point else None,
-            "longitude": point.longitude if point else None,
-            "location_precision": precision,
+            **_point_from(fields.get("postcode")),
             "search_text": search_text(
                 location.vestigingscode,
                 fields["name"],
@@ -289,3 +300,17 @@ class _Writer:
             self.boards[number] = Board(board_number=number, name=None)
             db.session.add(self.boards[number])
         return self.boards[number]
+
+
+def _point_from(postcode: str | None) -> dict:
+    """A school's point fields from its postcode alone: its own centre, else its area's."""
+    point, precision = geo.postcode_point(postcode)
+    return {
+        "latitude": point.latitude if point else None,
+        "longitude": point.longitude if point else None,
+        "location_precision": precision,
+    }
+
+
+def _reference_date(change: FieldChange) -> date:
+    return date.fromisoformat(change.field.removeprefix("pupils:"))
