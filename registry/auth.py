@@ -25,7 +25,6 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -35,7 +34,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from . import validation
 from .db import db
 from .models import Board, portable_enum, utcnow
-from .security import limiter
+from .security import SafeForm, limiter
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -123,14 +122,14 @@ def _load_user(token: str) -> User | None:
     return db.session.scalar(select(User).filter_by(session_token=token, active=True))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SafeForm):
     email = EmailField(_l("E-mailadres"), validators=[DataRequired(_l("Vul uw e-mailadres in."))])
     password = PasswordField(
         _l("Wachtwoord"), validators=[DataRequired(_l("Vul uw wachtwoord in."))]
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(SafeForm):
     current = PasswordField(_l("Huidig wachtwoord"), validators=[DataRequired()])
     new = PasswordField(
         _l("Nieuw wachtwoord"),

@@ -9,7 +9,6 @@ from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -18,7 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from .db import db
 from .models import CorrectionRequest, CorrectionStatus
 from .records import school_or_404
-from .security import limiter
+from .security import SafeForm, limiter
 
 bp = Blueprint("corrections", __name__)
 
@@ -34,7 +33,7 @@ FIELDS = {
 }
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(SafeForm):
     field = SelectField(
         _l("Wat klopt er niet?"),
         choices=[SelectChoice(value, label) for value, label in FIELDS.items()],

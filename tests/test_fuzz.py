@@ -1,7 +1,7 @@
 """Property-based tests: whatever a visitor or coordinator sends, never a 500, never markup
 that runs."""
 
-from conftest import form_fields, with_values
+from conftest import csrf_from, form_fields, with_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,3 +82,17 @@ def test_admin_forms_never_break_or_inject_markup(seeded_app, login, view, data)
     for page in (response, client.get(f"/admin/{view}/"), client.get("/scholen")):
         assert page.status_code < 500
         assert MARK not in page.get_data(as_text=True)
+
+
+def test_a_nul_character_in_a_form_is_dropped_not_a_server_error(seeded_app, login):
+    """PostgreSQL refuses NUL in any text, even in a uniqueness lookup (found by the fuzzer)."""
+    client = login("beheerder")
+    fields = form_fields(client.get("/admin/board/edit/?id=1").get_data(as_text=True))
+    saved = client.post("/admin/board/edit/?id=1", data=with_values(fields, board_number="\x00"))
+    assert saved.status_code == 200  # the form again, with the board number's message
+    visitor = seeded_app.test_client()
+    token = csrf_from(visitor.get("/inloggen").get_data(as_text=True))
+    refused = visitor.post(
+        "/inloggen", data={"csrf_token": token, "email": "a\x00@example.org", "password": "x"}
+    )
+    assert refused.status_code == 400

@@ -10,7 +10,6 @@ from flask_admin.model.form import converts
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,6 +19,7 @@ from wtforms.validators import ValidationError
 from ..auth import Role
 from ..db import db
 from ..history import Change
+from ..security import SafeForm
 from ..validation import InvalidValue
 
 EDITORS = {Role.BEHEERDER, Role.COORDINATOR}
@@ -62,7 +62,7 @@ def rule(check):
     return validate
 
 
-class AdminForm(FlaskForm):
+class AdminForm(SafeForm):
     """Flask-WTF's form (its CSRF token is the one CSRFProtect checks on every POST) plus what
     Flask-Admin's own BaseForm adds: the record being edited, which its Unique check needs."""
 
