@@ -106,9 +106,17 @@ def url(value: str | None, field: str = "website") -> str | None:
     cleaned = _clean(value)
     if not cleaned:
         return None
-    parts = urlsplit(cleaned if "://" in cleaned else "http://" + cleaned)
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not HOSTNAME_RE.match(host) or " " in cleaned:
+    try:
+        parts = urlsplit(cleaned if "://" in cleaned else "http://" + cleaned)
+        host = (parts.hostname or "").lower()
+    except ValueError:  # e.g. an unbalanced "[" reads as a broken IPv6 address
+        parts, host = None, ""
+    if (
+        not parts
+        or parts.scheme not in ("http", "https")
+        or not HOSTNAME_RE.match(host)
+        or " " in cleaned
+    ):
         raise InvalidValue(
             field, _l("Vul een webadres in, bijvoorbeeld www.school.nl of https://www.school.nl.")
         )

@@ -55,7 +55,16 @@ def test_urls_with_or_without_scheme_are_accepted_as_typed(typed):
 
 
 @pytest.mark.parametrize(
-    "typed", ["javascript:alert(1)", "ftp://school.nl", "geen website", "school", "http://"]
+    "typed",
+    [
+        "javascript:alert(1)",
+        "ftp://school.nl",
+        "geen website",
+        "school",
+        "http://",
+        "[",
+        "http://[::1",
+    ],
 )
 def test_bad_urls_are_refused(typed):
     with pytest.raises(InvalidValue):
