@@ -11,10 +11,10 @@ from datetime import date, datetime
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import ForeignKey, Index, String, Text, event, insert, inspect
+from sqlalchemy import ForeignKey, Index, String, Text, and_, event, insert, inspect, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .auth import User
+from .auth import Role, User
 from .db import db
 from .models import (
     Board,
@@ -49,6 +49,12 @@ REFERENCES = {
     "school_id": ("school", School),
 }
 
+# Who reads what the history holds besides the public data: accounts (e-mail addresses,
+# roles, activation) are the beheerder's business, the contact details of the people who
+# sent corrections the coordinators'.
+ACCOUNT_READERS = {Role.BEHEERDER}
+SENDER_READERS = {Role.BEHEERDER, Role.COORDINATOR}
+
 _actor: ContextVar[tuple[str, int | None] | None] = ContextVar("history_actor", default=None)
 _note: ContextVar[str | None] = ContextVar("history_note", default=None)
 
@@ -75,6 +81,22 @@ class Change(db.Model):
 
     def __str__(self) -> str:
         return f"{self.record_label}: {self.field or self.action}"
+
+
+def readable_changes(role: Role):
+    """The part of the change log this role may read, as a condition for a query."""
+    conditions = []
+    if role not in ACCOUNT_READERS:
+        conditions.append(Change.record_type != User.__tablename__)
+    if role not in SENDER_READERS:
+        conditions.append(
+            or_(
+                Change.record_type != CorrectionRequest.__tablename__,
+                Change.field.is_(None),
+                Change.field != "contact",
+            )
+        )
+    return and_(True, *conditions)
 
 
 @contextlib.contextmanager

@@ -1,11 +1,16 @@
 """CSRF protection for every form, rate limits, and the security headers of every response."""
 
-from flask import Flask, request
+from flask import Flask, abort, current_app, request
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
-from wtforms import FieldList, FormField
+from wtforms import FieldList, FormField, StringField, TextAreaField
+from wtforms.validators import ValidationError
+
+from .validation import InvalidValue, plain_text
 
 csrf = CSRFProtect()
 
@@ -14,11 +19,22 @@ def _without_nul(value):
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
+def _plain_text(multiline: bool):
+    def validate(_form, field):
+        try:
+            plain_text(field.data, field.name, multiline=multiline)
+        except InvalidValue as error:
+            raise ValidationError(str(error.message)) from error
+
+    return validate
+
+
 class SafeForm(FlaskForm):
     """Every form of the app: Flask-WTF's CSRF, and no NUL character in any field's data.
 
     No one types a NUL, and PostgreSQL refuses one in any text value (even in a lookup such
-    as a uniqueness check), so a posted NUL would end in a 500 instead of a message.
+    as a uniqueness check), so a posted NUL would end in a 500 instead of a message. Other
+    control characters (a pasted tab in a name) are refused next to their field.
     """
 
     class Meta(FlaskForm.Meta):
@@ -27,7 +43,11 @@ class SafeForm(FlaskForm):
                 # Lists and sub-forms take no filters; the fields inside them are bound here too.
                 return unbound_field.bind(form=form, **options)
             filters = [_without_nul, *unbound_field.kwargs.get("filters", ())]
-            return unbound_field.bind(form=form, filters=filters, **options)
+            validators = list(unbound_field.kwargs.get("validators") or ())
+            if issubclass(unbound_field.field_class, StringField):
+                multiline = issubclass(unbound_field.field_class, TextAreaField)
+                validators.append(_plain_text(multiline))
+            return unbound_field.bind(form=form, filters=filters, validators=validators, **options)
 
 
 # Storage comes from RATELIMIT_STORAGE_URI: memory for one process, Redis across workers.
@@ -55,10 +75,29 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_user and current_user.is_authenticated:
+        # A page for a logged-in user may hold what others must not see: no browser or proxy
+        # keeps it, so the back button after logging out shows nothing.
+        response.headers["Cache-Control"] = "no-store"
+    max_age = current_app.config["HSTS_MAX_AGE"]
+    if max_age:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={int(max_age)}")
     return response
 
 
+def _refuse_nul_in_address():
+    """A NUL in the path or query is never a real address; PostgreSQL would refuse the lookup
+    it leads to with an error, so it is a clear 400 here, before any view runs."""
+    if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
+        abort(400, _("Het adres bevat een ongeldig teken (NUL)."))
+
+
 def init_app(app: Flask) -> None:
+    # Strict-Transport-Security only where the site is served over https (behind a proxy that
+    # terminates TLS): REGISTRY_HSTS_MAX_AGE=31536000. Off by default: plain http would ignore
+    # it, and turning it on for a host without https locks browsers out for the whole period.
+    app.config.setdefault("HSTS_MAX_AGE", 0)
     csrf.init_app(app)
     limiter.init_app(app)
+    app.before_request(_refuse_nul_in_address)
     app.after_request(_security_headers)

@@ -165,3 +165,27 @@ def link_href(website: str | None) -> str | None:
     if not website:
         return None
     return website if "://" in website else "http://" + website
+
+
+# C0 control characters and DEL: no one types them, pasted ones hide in names and break XLSX
+# files and PostgreSQL (NUL). Multi-line text keeps its tab and line breaks.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+MULTILINE_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+CONTROL_MESSAGE = _l(
+    "Dit veld bevat een onzichtbaar stuurteken (bijvoorbeeld een tab of regeleinde, vaak"
+    " meegekopieerd); typ de tekst opnieuw of plak hem zonder opmaak."
+)
+MULTILINE_CONTROL_MESSAGE = _l(
+    "Deze tekst bevat een onzichtbaar stuurteken (vaak meegekopieerd); typ de tekst opnieuw"
+    " of plak hem zonder opmaak."
+)
+
+
+def plain_text(value, field: str = "tekst", multiline: bool = False):
+    """Refuse invisible control characters (a tab or line break only in multi-line text)."""
+    pattern = MULTILINE_CONTROL_RE if multiline else CONTROL_RE
+    if isinstance(value, str) and pattern.search(value):
+        raise InvalidValue(field, MULTILINE_CONTROL_MESSAGE if multiline else CONTROL_MESSAGE)
+    return value

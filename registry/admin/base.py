@@ -1,5 +1,6 @@
 """What every admin view shares: role checks on the server, CSRF, conflict detection, history."""
 
+import re
 from enum import Enum
 
 from flask import abort, flash, g, redirect, request, url_for
@@ -18,12 +19,48 @@ from wtforms.validators import ValidationError
 
 from ..auth import Role
 from ..db import db
-from ..history import Change
+from ..history import Change, readable_changes
 from ..security import SafeForm
 from ..validation import InvalidValue
 
 EDITORS = {Role.BEHEERDER, Role.COORDINATOR}
 EVERYONE = set(Role)
+
+# A record id as our pages write it: a positive integer that fits PostgreSQL's bigint.
+RECORD_ID_RE = re.compile(r"^[1-9][0-9]{0,17}$")
+# Flask-Admin's numeric list parameters; a page past a million is never a real request.
+SMALL_NUMBER_RE = re.compile(r"^[0-9]{1,6}$")
+NUMERIC_PARAMETERS = {"page", "page_size", "sort", "desc", "offset", "limit"}
+# Parameters our pages send as lists; every other query parameter is read as one value, and
+# a second copy is refused: Flask-Admin reads the first `id` in one place and all of them in
+# another. Of posted fields, these are the ones that name what a request acts on.
+LIST_PARAMETERS = {"kolom", "bestand", "kies", "soort"}
+SINGLE_FIELDS = {"id", "list_form_pk", "action", "ids", "network_id", "decision", "url"}
+
+
+def record_id(value) -> int | None:
+    """A posted or linked record id as an integer, or None when it cannot be one."""
+    text = str(value) if isinstance(value, str | int) else ""
+    return int(text) if RECORD_ID_RE.match(text) else None
+
+
+def check_admin_parameters() -> None:
+    """Refuse ambiguous or malformed parameters before any admin view reads them (400)."""
+    repeated = [name for name, values in request.args.lists() if len(values) > 1]
+    repeated += [name for name in SINGLE_FIELDS if len(request.form.getlist(name)) > 1]
+    # A form may repeat the id of the address it posts to, but not name another record.
+    if len(set(request.args.getlist("id") + request.form.getlist("id"))) > 1:
+        repeated.append("id")
+    for name in repeated:
+        if name not in LIST_PARAMETERS:
+            abort(400, _("De parameter %(name)s staat er meer dan eens in.", name=name[:50]))
+    for name in ("id", "list_form_pk", "rowid"):
+        for value in request.args.getlist(name) + request.form.getlist(name):
+            if record_id(value) is None:
+                abort(400, _("%(value)s is geen geldig recordnummer.", value=value[:50]))
+    for name in NUMERIC_PARAMETERS & request.args.keys():
+        if not SMALL_NUMBER_RE.match(request.args[name]):
+            abort(400, _("Vul bij %(name)s een geheel getal in.", name=name))
 
 
 class RoleGuard:
@@ -38,6 +75,12 @@ class RoleGuard:
 
     def is_accessible(self) -> bool:
         return current_user.is_authenticated and current_user.role in self.read_roles
+
+    def _handle_view(self, name, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is None:
+            check_admin_parameters()
+        return refused
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:
@@ -82,6 +125,16 @@ class RegistryConverter(AdminModelConverter):
         return field
 
 
+def _tolerant(validate):
+    def checked(value) -> bool:
+        try:
+            return validate(value)
+        except (LookupError, TypeError, OverflowError):
+            return False
+
+    return checked
+
+
 class RegistryModelView(RoleGuard, ModelView):
     form_base_class = AdminForm
     model_form_converter = RegistryConverter
@@ -94,6 +147,14 @@ class RegistryModelView(RoleGuard, ModelView):
     @property
     def can_create(self) -> bool:
         return self.may_write()
+
+    def get_filters(self):
+        """Flask-Admin's filters expect only ValueError from a bad value; a choice filter raises
+        KeyError on an unknown one. Any bad value now gets Flask-Admin's own message."""
+        filters = super().get_filters()
+        for flt in filters or ():
+            flt.validate = _tolerant(flt.validate)
+        return filters
 
     def scaffold_form(self):
         """Every form carries the version it was loaded at (see update_model)."""
@@ -115,13 +176,23 @@ class RegistryModelView(RoleGuard, ModelView):
     def may_edit_record(self, model) -> bool:
         return self.may_write()
 
+    def get_one(self, id):
+        """The record behind one well-formed id; anything else (a list, text, a number past
+        64 bits) is no record at all rather than a database error."""
+        number = record_id(id)
+        return None if number is None else db.session.get(self.model, number)
+
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):
-        record_id = request.args.get("id")
-        model = self.get_one(record_id) if record_id else None
+        model = self.get_one(request.args.get("id"))
         if model is not None and not self.may_edit_record(model):
             abort(403)
         return super().edit_view()
+
+    def delete_model(self, model) -> bool:
+        if not self.may_edit_record(model):
+            abort(403)
+        return super().delete_model(model)
 
     def on_form_prefill(self, form, id):
         model = self.get_one(id)
@@ -130,14 +201,19 @@ class RegistryModelView(RoleGuard, ModelView):
 
     def update_model(self, form, model) -> bool:
         """Refuse a save made on an older version, keeping what the user typed."""
-        loaded = form.loaded_version.data
-        if hasattr(model, "version") and loaded and int(loaded) != model.version:
-            self._explain_conflict(form, model, int(loaded))
+        # Judged on the record as loaded, before the form writes into it; on_model_change
+        # judges what the record becomes.
+        if not self.may_edit_record(model):
+            abort(403)
+        loaded = str(form.loaded_version.data or "")
+        loaded = int(loaded) if SMALL_NUMBER_RE.match(loaded) else 0
+        if hasattr(model, "version") and loaded and loaded != model.version:
+            self._explain_conflict(form, model, loaded)
             return False
         # Flask-Admin catches the save's exceptions itself and hands them to
         # handle_view_exception, which needs the form to explain a lost race (StaleDataError:
         # another save committed between our version check and our UPDATE).
-        g.saving = (form, model.id, int(loaded or 0))
+        g.saving = (form, model.id, loaded)
         return super().update_model(form, model)
 
     def _explain_conflict(self, form, model, loaded: int) -> None:
@@ -194,7 +270,11 @@ class RegistryModelView(RoleGuard, ModelView):
             abort(404)
         changes = db.session.scalars(
             select(Change)
-            .where(Change.record_type == model.__tablename__, Change.record_id == model.id)
+            .where(
+                Change.record_type == model.__tablename__,
+                Change.record_id == model.id,
+                readable_changes(current_user.role),
+            )
             .order_by(Change.changed_at.desc(), Change.id.desc())
         ).all()
         return self.render("admin/history.html", model=model, changes=changes)

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..corrections import FIELDS
 from ..db import db
-from ..history import noting
+from ..history import SENDER_READERS, noting
 from ..models import CorrectionStatus, utcnow
 from ..validation import InvalidValue
 from .base import EDITORS, EVERYONE, RegistryModelView
@@ -33,10 +33,22 @@ class CorrectionView(RegistryModelView):
         "reason",
     ]
     column_labels = {**LABELS, "handled_by": _l("Behandeld door"), "reason": _l("Reden")}
-    column_formatters = {"field": lambda _v, _c, m, _n: FIELDS.get(m.field, m.field)}
+    column_formatters = {
+        "field": lambda _v, _c, m, _n: FIELDS.get(m.field, m.field),
+        # The sender's contact details: coordinators may need to ask; no one else reads them.
+        "contact": lambda _v, _c, m, _n: (
+            m.contact if current_user.role in SENDER_READERS else _("(alleen voor coördinatoren)")
+        ),
+    }
     column_filters = ["status", "field", "created_at"]
     column_default_sort = ("created_at", True)
     list_template = "admin/correction_list.html"
+
+    def get_sortable_columns(self):
+        """Not by contact: the order would hint at what the hidden values are."""
+        columns = super().get_sortable_columns()
+        columns.pop("contact", None)
+        return columns
 
     @expose("/behandelen/", methods=("GET", "POST"))
     def handle_view(self):

@@ -21,7 +21,7 @@ from ..models import Network, PupilCount, School, SchoolSupport
 from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_values
 from ..search import SchoolRow, latest_pupils
 from ..text import place_name
-from .base import EDITORS, RegistryModelView, rule
+from .base import EDITORS, RegistryModelView, record_id, rule
 from .views import CONTACT_RULES, LABELS, as_ids
 
 # The admin's list has no "near a postcode": a distance column would always be empty.
@@ -149,8 +149,8 @@ class SchoolView(RegistryModelView):
         if request.values.get("filter") == "all":
             schools = [s for s in self.filtered_schools() if self.may_edit_record(s)]
         else:
-            ids = [i for i in request.values.get("ids", "").split(",") if i.isdigit()]
-            schools = self._selected(ids)
+            ids = request.values.get("ids", "")
+            schools = self._selected(ids.split(",") if ids else [])
         networks = db.session.scalars(select(Network).order_by(Network.name)).all()
         if request.method == "POST":
             if kind == "verified":
@@ -158,7 +158,8 @@ class SchoolView(RegistryModelView):
                     school.verified_on = date.today()  # noqa: DTZ011 (a calendar day)
                 message = _("%(n)d scholen gemarkeerd als gecontroleerd.", n=len(schools))
             else:
-                network = db.session.get(Network, int(request.form.get("network_id") or 0))
+                network_id = record_id(request.form.get("network_id", ""))
+                network = db.session.get(Network, network_id) if network_id else None
                 if network is None:
                     flash(_("Kies een netwerk."), "error")
                     return self._render_batch(kind, schools, networks), 400

@@ -3,7 +3,7 @@ change log; schools have their own module."""
 
 import secrets
 
-from flask import flash
+from flask import abort, flash
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
@@ -16,8 +16,9 @@ from .. import validation
 from ..auth import ROLE_LABELS, Role, User
 from ..db import db
 from ..exports import csv_response
+from ..history import readable_changes
 from ..models import School
-from .base import EVERYONE, RegistryModelView, rule
+from .base import EVERYONE, RegistryModelView, record_id, rule
 
 LABELS = {
     "vestigingscode": _l("Vestigingscode"),
@@ -86,8 +87,12 @@ LABELS = {
 
 
 def as_ids(values) -> list[int]:
-    """Row ids as posted by a list page (strings), as the integers PostgreSQL compares."""
-    return [int(v) for v in values if str(v).isdigit()]
+    """Row ids as posted by a list page (strings), as the integers PostgreSQL compares; one
+    that cannot be a record id is refused rather than silently dropped."""
+    ids = [record_id(v) for v in values]
+    if None in ids:
+        abort(400, _("Een van de gekozen regels heeft een ongeldig recordnummer."))
+    return ids
 
 
 CONTACT_RULES = {
@@ -249,6 +254,15 @@ class ChangeView(RegistryModelView):
     column_filters = ["record_type", "actor", "changed_at", "field", "action"]
     column_searchable_list = ["record_label", "old_value", "new_value"]
     list_template = "admin/change_list.html"
+
+    def _visible(self, query):
+        return query.filter(readable_changes(current_user.role))
+
+    def get_query(self):
+        return self._visible(super().get_query())
+
+    def get_count_query(self):
+        return self._visible(super().get_count_query())
 
     @expose("/export.csv")
     def export_csv(self):
