@@ -9,9 +9,10 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from registry import auth
-from registry.auth import User, password_problem
+from registry.auth import User
 from registry.db import db
 from registry.models import Board
+from registry.passwords import password_problem
 
 EXPORT = "/admin/school/export.csv"
 
