@@ -1,6 +1,8 @@
 """Running in production: a health check, reverse-proxy headers, an audit log, backups."""
 
+import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -56,15 +58,23 @@ def init_app(app: Flask) -> None:
 
 
 def backup_sqlite(database: Path, target: Path) -> None:
-    """SQLite's online backup: a consistent copy while the app keeps serving."""
-    source = sqlite3.connect(database)
+    """SQLite's online backup: a consistent copy while the app keeps serving.
+
+    The copy holds password hashes, so only its owner may read it: the file is created 0600
+    (and refused if it exists) before SQLite writes into it; SQLite gives its journal the
+    same mode.
+    """
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
-        destination = sqlite3.connect(target)
-        with destination:
+        with (
+            closing(sqlite3.connect(database)) as source,
+            closing(sqlite3.connect(target)) as destination,
+            destination,
+        ):
             source.backup(destination)
-        destination.close()
-    finally:
-        source.close()
+    except BaseException:
+        target.unlink(missing_ok=True)  # a half copy must not pass for a backup
+        raise
 
 
 @click.command("backup")
@@ -72,6 +82,8 @@ def backup_sqlite(database: Path, target: Path) -> None:
 @with_appcontext
 def backup_command(target: Path) -> None:
     """Write a consistent copy of the SQLite database to TARGET (PostgreSQL: use pg_dump)."""
+    if not target.parent.is_dir():
+        raise click.ClickException(f"De map {target.parent} bestaat niet.")
     url = db.engine.url
     if url.get_backend_name() != "sqlite":
         raise click.ClickException(
@@ -80,7 +92,10 @@ def backup_command(target: Path) -> None:
             f'"{url.set(drivername="postgresql").render_as_string(hide_password=True)}"\n'
             "en zet hem terug met pg_restore --clean --dbname=... (zie README)."
         )
-    if target.exists():
-        raise click.ClickException(f"{target} bestaat al; kies een nieuwe bestandsnaam.")
-    backup_sqlite(Path(url.database), target)
+    try:
+        backup_sqlite(Path(url.database), target)
+    except FileExistsError as error:
+        raise click.ClickException(f"{target} bestaat al; kies een nieuwe bestandsnaam.") from error
+    except PermissionError as error:
+        raise click.ClickException(f"Geen toestemming om {target} te schrijven.") from error
     click.echo(f"Back-up geschreven naar {target}")

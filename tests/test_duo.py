@@ -2,7 +2,9 @@
 
 import csv
 import hashlib
+import html
 import io
+import re
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from conftest import csrf_from
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from registry.admin.duo import kept_name
 from registry.db import db
 from registry.duo.apply import ImportLog, apply_comparison
 from registry.duo.area import Area
@@ -42,6 +45,7 @@ NATIONAL_AUGUST = DUO / (
     "duo_02-alle-schoolvestigingen-basisonderwijs_NATIONAL_via-sessyll-bb794a7_2026-08.csv"
 )
 SEED_SCHOOLS = Path(__file__).parent.parent / "seed_data" / "schools.csv"
+LIMIT = 20 * 1024 * 1024  # DUO_MAX_BYTES: the "20 MB" the upload page promises
 
 
 def regional_lines() -> list[str]:
@@ -159,6 +163,48 @@ BAD_FILES = {
     "empty": (lambda: b"", "is leeg"),
     "header only": (lambda: regional_lines()[0].encode(), "alleen een kopregel"),
     "unknown": (lambda: b"naam;adres\r\nx;y\r\n", "deze kolommen ontbreken: VESTIGINGSCODE"),
+    # Python's CSV reader stops at 128 kB in one value (usually an unclosed quote).
+    "value above the CSV limit": (
+        lambda: edited({(2, "VESTIGINGSNAAM"): "x" * 200_000}),
+        "regel 3: een waarde is langer dan 131.072 tekens",
+    ),
+    # The start of the file is checked for binary content; a NUL further on is caught too.
+    "NUL after the first 4 kB": (
+        lambda: edited({(59, "VESTIGINGSNAAM"): "De\x00Arend"}),
+        "regel 60: onzichtbaar stuurteken U+0000",
+    ),
+    "control character": (
+        lambda: edited({(59, "STRAATNAAM"): "Dorps\x1bstraat"}),
+        "regel 60: onzichtbaar stuurteken U+001B",
+    ),
+    "C1 control character in UTF-8": (
+        lambda: "\r\n".join(
+            line + "\x85" if i == 59 else line for i, line in enumerate(regional_lines())
+        ).encode("utf-8"),
+        "regel 60: onzichtbaar stuurteken U+0085",
+    ),
+    "value too long for the registry": (
+        lambda: edited({(2, "VESTIGINGSNAAM"): "A" * 201}),
+        "regel 3, kolom VESTIGINGSNAAM: de waarde is 201 tekens lang;"
+        " het register bewaart er hoogstens 200.",
+    ),
+    "municipality name too long once spelled": (
+        # A trade mark sign is one character in DUO's name, two ("tm") in the registry's slug.
+        lambda: edited({(2, "GEMEENTENAAM"): "\u2122" * 60}),
+        "kolom GEMEENTENAAM: de waarde is 120 tekens lang",
+    ),
+    "municipality number in other digits": (
+        lambda: edited({(2, "GEMEENTENUMMER"): "1\u00b290"}),
+        "'1\u00b290' is geen CBS-gemeentenummer",
+    ),
+    "pupil count in other digits": (
+        lambda: REGIONAL_PUPILS.read_bytes().replace(b";50;39\r\n", ";50;\u00b3\r\n".encode()),
+        "'\u00b3' is geen aantal leerlingen",
+    ),
+    "pupil count beyond any school": (
+        lambda: REGIONAL_PUPILS.read_bytes().replace(b";50;39\r\n", b";50;99999999999\r\n"),
+        "'99999999999' is geen aantal leerlingen",
+    ),
 }
 
 
@@ -174,6 +220,28 @@ def test_bad_files_are_refused_with_the_line_and_what_to_fix(ctx, kind):
 def test_a_file_above_the_limit_is_refused(ctx):
     with pytest.raises(DuoFileError, match="het maximum is 0 MB"):
         read_duo_file(REGIONAL.read_bytes(), "02.csv", max_bytes=1000)
+
+
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [
+        # 21,000,000 bytes once read as "21.0 MB; het maximum is 21 MB" against a 20 MB limit.
+        (21_000_000, "02.csv is 20,1 MB; het maximum is 20 MB."),
+        # One byte over never reads as equal to the limit.
+        (LIMIT + 1, "02.csv is 20,1 MB; het maximum is 20 MB."),
+        (LIMIT + LIMIT // 40, "02.csv is 20,5 MB; het maximum is 20 MB."),
+    ],
+)
+def test_the_size_message_gives_the_real_size_and_limit(ctx, size, message):
+    with pytest.raises(DuoFileError) as error:
+        read_duo_file(b"x" * size, "02.csv", max_bytes=LIMIT)
+    assert str(error.value) == message
+
+
+def test_a_pupil_column_of_year_zero_is_not_a_year(ctx):
+    data = REGIONAL_PUPILS.read_bytes()
+    duo = read_duo_file(data.replace(b"LEERLINGEN_1996", b"LEERLINGEN_0000", 1), "06.csv")
+    assert duo.pupils == read_duo_file(data, "06.csv").pupils
 
 
 # Comparing and applying
@@ -519,7 +587,7 @@ def test_the_command_line_refuses_a_bad_file_and_changes_nothing(seeded_app, tmp
         assert database_checksum() == before
 
 
-def upload(client, *files: tuple[bytes, str], area="regio"):
+def upload(client, *files: tuple[bytes, str], area="regio", **options):
     token = csrf_from(client.get("/admin/duo/").get_data(as_text=True))
     return client.post(
         "/admin/duo/",
@@ -529,6 +597,7 @@ def upload(client, *files: tuple[bytes, str], area="regio"):
             "bestanden": [(io.BytesIO(data), name) for data, name in files],
         },
         content_type="multipart/form-data",
+        **options,
     )
 
 
@@ -547,16 +616,100 @@ def test_the_admin_refuses_bad_files_and_nothing_changes(seeded_app, login, kind
         assert database_checksum() == before
 
 
-def test_the_admin_refuses_an_upload_above_the_limit(seeded_app, login):
+def kept_files(app) -> list[Path]:
+    return sorted((Path(app.instance_path) / "duo_uploads").glob("*/*"))
+
+
+def test_an_upload_between_the_two_limits_is_refused_with_the_real_figures(seeded_app, login):
+    """20.5 MB passes the request limit (21 MB, room for the form around the file) and is
+    refused by the reader, which states the 20 MB the page promises."""
     client = login("coordinator")
-    seeded_app.config["MAX_CONTENT_LENGTH"] = 20_000
+    size = LIMIT + LIMIT // 40
+    assert seeded_app.config["DUO_MAX_BYTES"] == LIMIT
+    assert size < seeded_app.config["MAX_CONTENT_LENGTH"]
     with seeded_app.app_context():
         before = database_checksum()
-    response = upload(client, (REGIONAL.read_bytes(), "02.csv"))
-    assert response.status_code == 413
-    assert "Het bestand is te groot" in response.get_data(as_text=True)
+    # The test client keeps a large body in a temporary file, which it only closes with the
+    # response when it was asked to follow redirects.
+    with upload(client, (b"x" * size, "groot.csv"), follow_redirects=True) as response:
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+    assert "Niet ingelezen; er is niets gewijzigd." in page
+    assert "groot.csv is 20,5 MB; het maximum is 20 MB." in page
+    assert kept_files(seeded_app) == []
     with seeded_app.app_context():
         assert database_checksum() == before
+
+
+def test_an_upload_above_the_request_limit_is_413_with_the_limit(seeded_app, login):
+    client = login("coordinator")
+    with seeded_app.app_context():
+        before = database_checksum()
+    big = b"x" * (25 * 1024 * 1024)
+    with upload(client, (big, "groot.csv"), follow_redirects=True) as response:
+        assert response.status_code == 413
+        page = html.unescape(response.get_data(as_text=True))
+    assert re.search(r"Het bestand is te groot: 25,[0-9] MB; het maximum is 20 MB\.", page)
+    assert kept_files(seeded_app) == []
+    with seeded_app.app_context():
+        assert database_checksum() == before
+
+
+def test_an_over_long_file_name_is_kept_short_with_its_extension(seeded_app, login):
+    """A 300-character name once ended in an OSError when the file was kept."""
+    client = login("coordinator")
+    name = "02-september-" + "a" * 300 + ".csv"
+    data = REGIONAL.read_bytes()
+    response = upload(client, (data, name))
+    assert response.status_code == 302
+    [kept] = kept_files(seeded_app)
+    assert kept.parent.name == hashlib.sha256(data).hexdigest()
+    assert len(kept.name) == 100 and kept.name.startswith("02-september-aaa")
+    assert kept.suffix == ".csv" and kept.read_bytes() == data
+    assert kept.name in client.get(response.headers["Location"]).get_data(as_text=True)
+    refused = upload(client, (b"", name))
+    assert refused.status_code == 400
+    assert f"{kept.name} is leeg." in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("filename", "kept"),
+    [
+        ("02. alle vestigingen.csv", "02._alle_vestigingen.csv"),
+        ("../../etc/passwd", "etc_passwd"),
+        ("\u00e9\u00e9n\x00.csv", "een.csv"),
+        ("\u4e2d\u6587", "duo.csv"),
+        ("b" * 300, "b" * 100),
+        ("c" * 300 + "." + "d" * 20, "c" * 100),
+    ],
+)
+def test_a_kept_name_is_safe_and_bounded(filename, kept):
+    assert kept_name(filename) == kept
+
+
+def test_a_kept_file_that_the_reader_now_refuses_is_a_400_not_a_500(seeded_app, login):
+    """A file kept before the reader refused NUL: preview and XLSX report say so."""
+    data = edited({(59, "VESTIGINGSNAAM"): "De\x00Arend"})
+    checksum = hashlib.sha256(data).hexdigest()
+    folder = Path(seeded_app.instance_path) / "duo_uploads" / checksum
+    folder.mkdir(parents=True)
+    (folder / "02.csv").write_bytes(data)
+    client = login("coordinator")
+    for url in ("/admin/duo/vergelijking", "/admin/duo/vergelijking.xlsx"):
+        response = client.get(url, query_string={"bestand": checksum, "gebied": "regio"})
+        assert response.status_code == 400
+        assert "regel 60: onzichtbaar stuurteken U+0000" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "bestand",
+    ["0" * 64 + "\x00", "\x00", "0" * 64 + "\n", "0" * 100_000, "0" * 63 + "g"],
+)
+@pytest.mark.parametrize("url", ["/admin/duo/vergelijking", "/admin/duo/vergelijking.xlsx"])
+def test_a_malformed_checksum_is_not_found_never_an_error(seeded_app, login, url, bestand):
+    client = login("coordinator")
+    response = client.get(url, query_string={"bestand": bestand, "gebied": "regio"})
+    assert response.status_code in (400, 404)
 
 
 def test_a_coordinator_previews_downloads_and_applies_chosen_records(seeded_app, login):
@@ -641,3 +794,118 @@ def test_applying_after_someone_else_did_changes_nothing_and_says_so(
     with seeded_app.app_context():
         assert database_checksum() == before
         assert db.session.scalar(select(func.count(ImportLog.id))) == 1
+
+
+# Crafted apply requests: each is refused with a message (400) and nothing is written.
+
+NAME_CHANGED = edited({(row_of("05SX00"), "VESTIGINGSNAAM"): "De Arendsvleugel"})
+NAME_CHANGED_SUM = hashlib.sha256(NAME_CHANGED).hexdigest()
+BAD_CHOICES = {
+    "repeated record": (
+        {"gekozen": "1", "kies": ["changed:05SX00", "changed:05SX00"]},
+        "changed:05SX00 is meer dan eens gekozen.",
+    ),
+    "malformed record": (
+        {"gekozen": "1", "kies": "05SX00"},
+        "'05SX00' is geen keuze; een keuze is soort:vestigingscode, bijvoorbeeld changed:05SX00.",
+    ),
+    "record with a NUL": (
+        {"gekozen": "1", "kies": "changed:05SX00\x00"},
+        "'changed:05SX00\N{REPLACEMENT CHARACTER}' is geen keuze",
+    ),
+    "record with a newline": ({"gekozen": "1", "kies": "changed:05SX00\n"}, "is geen keuze"),
+    "over-long record": (
+        {"gekozen": "1", "kies": "changed:" + "0" * 10_000},
+        "'changed:" + "0" * 32 + "…' is geen keuze",
+    ),
+    "record of an unknown kind": ({"gekozen": "1", "kies": "closed:05SX00"}, "is geen keuze"),
+    "record not in the comparison": (
+        {"gekozen": "1", "kies": "changed:06PS00"},
+        "changed:06PS00 staat niet in deze vergelijking of heeft niets om toe te passen;",
+    ),
+    "repeated kind": (
+        {"soort": ["changed", "new"]},
+        "De parameter soort staat er meer dan eens in.",
+    ),
+    "unknown kind": ({"soort": "closed"}, "Onbekende soort: closed"),
+    "repeated area": (
+        {"alles": "1", "gebied": ["regio", "landelijk"]},
+        "De parameter gebied staat er meer dan eens in.",
+    ),
+    "unknown area": ({"alles": "1", "gebied": "mars"}, "Onbekend gebied 'mars'"),
+    "repeated button": ({"alles": ["1", "1"]}, "De parameter alles staat er meer dan eens in."),
+    "repeated file": (
+        {"alles": "1", "bestand": [NAME_CHANGED_SUM] * 2},
+        "Kies één adressenbestand en hooguit één leerlingenbestand.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CHOICES)
+def test_a_crafted_apply_is_refused_and_changes_nothing(seeded_app, login, case):
+    client = login("coordinator")
+    preview = client.get(upload(client, (NAME_CHANGED, "02.csv")).headers["Location"])
+    page = preview.get_data(as_text=True)
+    assert 'value="changed:05SX00"' in page  # the record the crafted requests aim at
+    with seeded_app.app_context():
+        before = database_checksum()
+    fields, message = BAD_CHOICES[case]
+    form = {"bestand": NAME_CHANGED_SUM, "gebied": "regio", **fields, "csrf_token": csrf_from(page)}
+    response = client.post("/admin/duo/toepassen", data=form)
+    assert response.status_code == 400
+    assert message in html.unescape(response.get_data(as_text=True))
+    with seeded_app.app_context():
+        assert database_checksum() == before
+        assert db.session.scalar(select(func.count(ImportLog.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (["changed:05SX00", "changed:05SX00"], "changed:05SX00 is meer dan eens gekozen."),
+        (["05SX00"], "'05SX00' is geen keuze"),
+        (["changed:05SX00\x01"], "'changed:05SX00\N{REPLACEMENT CHARACTER}' is geen keuze"),
+        (["changed:06PS00"], "changed:06PS00 staat niet in deze vergelijking"),
+    ],
+)
+def test_the_command_line_refuses_a_crafted_choice_and_changes_nothing(
+    seeded_app, tmp_path, keys, message
+):
+    path = tmp_path / "02.csv"
+    path.write_bytes(NAME_CHANGED)
+    with seeded_app.app_context():
+        before = database_checksum()
+    args = ["duo", "apply", str(path)]
+    for key in keys:
+        args += ["--kies", key]
+    result = seeded_app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "Niets gewijzigd." in result.output and message in result.output
+    with seeded_app.app_context():
+        assert database_checksum() == before
+        assert db.session.scalar(select(func.count(ImportLog.id))) == 0
+
+
+def test_values_beyond_the_form_limits_are_refused_with_a_message(seeded_app, login):
+    """Werkzeug limits a multipart form's text fields (MAX_FORM_MEMORY_SIZE) but not an
+    urlencoded one's: the upload answers 413, the apply form its own 400."""
+    client = login("coordinator")
+    preview = client.get(upload(client, (NAME_CHANGED, "02.csv")).headers["Location"])
+    form = {
+        "csrf_token": csrf_from(preview.get_data(as_text=True)),
+        "bestand": NAME_CHANGED_SUM,
+        "gekozen": "1",
+        "kies": "changed:" + "0" * 600_000,
+    }
+    response = client.post("/admin/duo/toepassen", data=form)
+    assert response.status_code == 400
+    assert "is geen keuze" in html.unescape(response.get_data(as_text=True))
+    long_area = "regio" * 120_000
+    with upload(
+        client, (NAME_CHANGED, "02.csv"), area=long_area, follow_redirects=True
+    ) as response:
+        assert response.status_code == 413
+        page = response.get_data(as_text=True)
+    assert "Het verzoek is te groot: te veel of te lange velden." in page
+    with seeded_app.app_context():
+        assert db.session.scalar(select(func.count(ImportLog.id))) == 0

@@ -2,7 +2,9 @@
 
 import hashlib
 import logging
+import os
 import sqlite3
+import stat
 import subprocess
 import uuid
 
@@ -93,6 +95,35 @@ def test_a_backup_restores_to_the_same_content(seeded_app, tmp_path):
         assert "Na de back-up gewijzigd" not in names and len(names) == 117
     again = runner.invoke(args=["backup", str(target)])
     assert again.exit_code != 0 and "bestaat al" in again.output
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's online backup; PostgreSQL uses pg_dump")
+def test_a_backup_is_readable_by_its_owner_only(seeded_app, tmp_path):
+    """It holds password hashes: 0600 whatever the umask, and an existing file is left alone."""
+    runner = seeded_app.test_cli_runner()
+    target = tmp_path / "backup.sqlite3"
+    umask = os.umask(0o022)
+    try:
+        result = runner.invoke(args=["backup", str(target)])
+    finally:
+        os.umask(umask)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sqlite3.connect(target).execute("SELECT count(*) FROM user_account").fetchone()[0] >= 0
+    existing = tmp_path / "existing.sqlite3"
+    existing.write_bytes(b"not to be overwritten")
+    again = runner.invoke(args=["backup", str(existing)])
+    assert again.exit_code == 1 and "bestaat al; kies een nieuwe bestandsnaam" in again.output
+    assert existing.read_bytes() == b"not to be overwritten"
+
+
+def test_a_backup_into_a_missing_folder_says_so_without_a_traceback(seeded_app, tmp_path):
+    target = tmp_path / "geen-map" / "backup.sqlite3"
+    result = seeded_app.test_cli_runner().invoke(args=["backup", str(target)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert f"De map {target.parent} bestaat niet." in result.output
+    assert "Traceback" not in result.output
+    assert not target.parent.exists()
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="the PostgreSQL route")

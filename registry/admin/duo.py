@@ -16,36 +16,65 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from ..db import db
 from ..duo.apply import ImportLog, apply_comparison
 from ..duo.area import Area
+from ..duo.cli import check_choice
 from ..duo.compare import FIELD_LABELS, KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
-from ..duo.files import DuoFile, DuoFileError, read_duo_file
+from ..duo.files import DuoFile, DuoFileError, megabytes, read_duo_file, shown
+from ..errors import error_response
 from ..exports import export_response
 from .base import EDITORS, RegistryModelView, RoleGuard
 
-CHECKSUM_RE = re.compile(r"^[0-9a-f]{64}$")
+CHECKSUM_RE = re.compile(r"[0-9a-f]{64}")
 # The preview shows this many records per kind; the CSV download has them all.
 SHOWN_PER_KIND = 200
+AREAS = ("regio", "landelijk")
+# A kept file's name, at most this long (with its extension): far below the 255 bytes a
+# file system allows, and still recognisable in the preview and the import log.
+MAX_NAME_LENGTH = 100
+MAX_EXTENSION_LENGTH = 10  # after a longer "extension" the dot was part of the name
 
 
 def _upload_folder() -> Path:
     return Path(current_app.instance_path) / "duo_uploads"
 
 
+def kept_name(filename: str) -> str:
+    """The uploaded name as it is kept and shown from then on: safe on disk and bounded."""
+    name = secure_filename(filename) or "duo.csv"
+    if len(name) <= MAX_NAME_LENGTH:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > MAX_EXTENSION_LENGTH:
+        return name[:MAX_NAME_LENGTH]
+    return f"{stem[: MAX_NAME_LENGTH - len(extension) - 1]}.{extension}"
+
+
 def _keep(data: bytes, duo: DuoFile) -> None:
     folder = _upload_folder() / duo.checksum
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / (secure_filename(duo.name) or "duo.csv")).write_bytes(data)
+    (folder / duo.name).write_bytes(data)
+
+
+def _single(name: str) -> str | None:
+    """A parameter the pages send once; a second copy is a crafted request (400)."""
+    values = request.values.getlist(name)
+    if len(values) > 1:
+        abort(400, _("De parameter %(name)s staat er meer dan eens in.", name=name))
+    return values[0] if values else None
 
 
 def _kept_files(checksums: list[str]) -> list[DuoFile]:
     """Read the files kept under these checksums again; a wrong or lost one is a 404."""
+    if len(checksums) > 2 or len(set(checksums)) < len(checksums):
+        abort(400, _("Kies één adressenbestand en hooguit één leerlingenbestand."))
     files = []
     for checksum in checksums:
-        if not CHECKSUM_RE.match(checksum):
+        if not CHECKSUM_RE.fullmatch(checksum):
             abort(404)
         found = sorted((_upload_folder() / checksum).glob("*"))
         if not found:
@@ -63,9 +92,36 @@ class DuoImportView(RoleGuard, BaseView):
     read_roles = EDITORS
     write_roles = EDITORS
 
+    def create_blueprint(self, admin):
+        blueprint = super().create_blueprint(admin)
+        blueprint.register_error_handler(RequestEntityTooLarge, self._too_large)
+        return blueprint
+
+    @staticmethod
+    def _too_large(_error):
+        """An upload above MAX_CONTENT_LENGTH never reaches the reader: say the limit here.
+
+        Werkzeug refuses it while the form is read, which the CSRF check does before the
+        view's access check; so this page states the limit and nothing else.
+        """
+        size, limit = request.content_length or 0, current_app.config["MAX_CONTENT_LENGTH"]
+        if limit is None or size <= limit:
+            # Too many fields or too long a value, not too large a file.
+            return error_response(413, _("Het verzoek is te groot: te veel of te lange velden."))
+        return error_response(
+            413,
+            _(
+                "Het bestand is te groot: %(size)s MB; het maximum is %(max)s MB.",
+                size=megabytes(size),
+                max=megabytes(current_app.config["DUO_MAX_BYTES"], limit=True),
+            ),
+        )
+
     def _area(self) -> tuple[str, Area]:
-        national = request.values.get("gebied") == "landelijk"
-        return ("landelijk", Area.whole_country()) if national else ("regio", Area.from_file())
+        area = _single("gebied") or "regio"
+        if area not in AREAS:
+            abort(400, _("Onbekend gebied '%(area)s'; kies regio of landelijk.", area=shown(area)))
+        return (area, Area.whole_country()) if area == "landelijk" else (area, Area.from_file())
 
     def _comparison(self) -> tuple[str, Comparison]:
         area_name, area = self._area()
@@ -87,8 +143,9 @@ class DuoImportView(RoleGuard, BaseView):
             files = []
             for upload in uploads:
                 data = upload.read()
+                name = kept_name(upload.filename)
                 try:
-                    duo = read_duo_file(data, upload.filename, current_app.config["DUO_MAX_BYTES"])
+                    duo = read_duo_file(data, name, current_app.config["DUO_MAX_BYTES"])
                 except DuoFileError as error:
                     errors.append(str(error))
                     continue
@@ -137,12 +194,19 @@ class DuoImportView(RoleGuard, BaseView):
         _area_name, comparison = self._comparison()
         # Each button applies what it says: everything, one kind, or the ticked records.
         kinds, keys = [], []
-        if request.form.get("alles"):
+        everything, kind, chosen = _single("alles"), _single("soort"), _single("gekozen")
+        if everything:
             kinds = list(KINDS)
-        elif request.form.get("soort"):
-            kinds = [kind for kind in request.form.getlist("soort") if kind in KINDS]
-        elif request.form.get("gekozen"):
+        elif kind:
+            if kind not in KINDS:
+                abort(400, _("Onbekende soort: %(kinds)s", kinds=shown(kind)))
+            kinds = [kind]
+        elif chosen:
             keys = request.form.getlist("kies")
+            try:
+                check_choice(comparison, keys)
+            except ValueError as error:
+                abort(400, str(error))
         if not kinds and not keys:
             flash(_("Niets gekozen; er is niets gewijzigd."), "warning")
             return redirect(request.referrer or url_for(".index"))

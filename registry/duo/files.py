@@ -11,19 +11,26 @@ import csv
 import difflib
 import hashlib
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from .. import validation
+from ..models import Municipality, School
+from ..text import place_name, slugify
 from ..validation import InvalidValue
 
 # DUO counts pupils on 1 October; a count below 5 is published as "<5" for privacy.
 REFERENCE_MONTH, REFERENCE_DAY = 10, 1
 SUPPRESSED = "<5"
-PUPIL_COLUMN = re.compile(r"^LEERLINGEN_([0-9]{4})$")
+PUPIL_COLUMN = re.compile(r"^LEERLINGEN_([1-9][0-9]{3})$")
+# A count has at most this many digits (the largest school has a few thousand pupils); a longer
+# one is a broken file, and would not fit the database's integer.
+PUPIL_COUNT = re.compile(r"[0-9]{1,5}")
 # The registry keeps DUO's latest five counts, the overviews' five-year trend; older columns
 # of the pupil file (it goes back to 1996) are not read.
 PUPIL_YEARS_KEPT = 5
@@ -51,6 +58,23 @@ LOCATION_COLUMNS = [
 # Fields that identify the row: a file with a bad one cannot be compared at all.
 REQUIRED_VALUES = {"VESTIGINGSCODE", "INSTELLINGSCODE", "VESTIGINGSNAAM", "GEMEENTENUMMER"}
 PUPIL_COLUMNS = ["VESTIGINGSCODE", "NAAM_VESTIGING", "SOORT_VESTIGING"]
+# The longest value the registry's columns hold: PostgreSQL refuses a longer one on apply.
+MAX_LENGTHS = {
+    **{
+        column: School.__table__.c[attribute].type.length
+        for column, (attribute, _rule) in LOCATION_FIELDS.items()
+    },
+    "GEMEENTENAAM": Municipality.__table__.c.name.type.length,
+    "PROVINCIE": Municipality.__table__.c.province.type.length,
+}
+# Control characters never occur in DUO's files (tab, CR and LF aside); NUL is refused by
+# PostgreSQL and the others by the XLSX report, so a file with one is refused as a whole.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+LINE_BREAK = re.compile(r"\r\n?|\n")
+# The size limits are binary megabytes, as the upload page and DUO_MAX_BYTES count them.
+MEGABYTE = 1024 * 1024
+# Values quoted back in a message are cut to this length.
+SHOWN_LENGTH = 40
 
 
 class DuoFileError(ValueError):
@@ -91,17 +115,18 @@ def read_duo_file(data: bytes, name: str, max_bytes: int | None = None) -> DuoFi
     if max_bytes is not None and len(data) > max_bytes:
         raise DuoFileError(
             _(
-                "%(name)s is %(size).1f MB; het maximum is %(max).0f MB.",
+                "%(name)s is %(size)s MB; het maximum is %(max)s MB.",
                 name=name,
-                size=len(data) / 1e6,
-                max=max_bytes / 1e6,
+                size=megabytes(len(data)),
+                max=megabytes(max_bytes, limit=True),
             )
         )
     checksum = hashlib.sha256(data).hexdigest()
     text = _decode(data, name)
+    _check_characters(text, name)
     lines = io.StringIO(text, newline="")
     reader = csv.reader(lines, delimiter=";")
-    header = [column.strip().upper() for column in next(reader, [])]
+    header = [column.strip().upper() for column in _next_row(reader, name) or []]
     _check_delimiter(header, name)
     if "VESTIGINGSNAAM" in header:
         duo = DuoFile(name, checksum, "locations")
@@ -114,6 +139,21 @@ def read_duo_file(data: bytes, name: str, max_bytes: int | None = None) -> DuoFi
     if not duo.rows:
         raise DuoFileError(_("%(name)s bevat alleen een kopregel en geen scholen.", name=name))
     return duo
+
+
+def megabytes(size: int, limit: bool = False) -> str:
+    """A size in MB as users read it: a file's rounded up to one decimal, a limit rounded down,
+    so that a file over the limit never reads as within it."""
+    tenths = size * 10 / MEGABYTE
+    if limit:
+        return format_decimal(math.floor(tenths) / 10, format="#,##0.#")
+    return format_decimal(math.ceil(tenths) / 10, format="#,##0.0")
+
+
+def shown(value: str) -> str:
+    """A value quoted back to the user: control characters visible, cut to a readable length."""
+    value = CONTROL_CHARACTER.sub("\N{REPLACEMENT CHARACTER}", value)
+    return value if len(value) <= SHOWN_LENGTH else value[:SHOWN_LENGTH] + "…"
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -156,6 +196,39 @@ def _decode_as(data: bytes, encoding: str, name: str) -> str:
         ) from error
 
 
+def _check_characters(text: str, name: str) -> None:
+    found = CONTROL_CHARACTER.search(text)
+    if found:
+        raise DuoFileError(
+            _(
+                "%(name)s, regel %(line)d: onzichtbaar stuurteken %(code)s; dat hoort niet in"
+                " een bestand van DUO. Gebruik het bestand zoals DUO het publiceert.",
+                name=name,
+                line=len(LINE_BREAK.findall(text, 0, found.start())) + 1,
+                code=f"U+{ord(found.group()):04X}",
+            )
+        )
+
+
+def _next_row(reader, name: str) -> list[str] | None:
+    """The next row, or None at the end; a value too long for the CSV reader is refused."""
+    line = reader.line_num + 1
+    try:
+        return next(reader, None)
+    except csv.Error as error:
+        # In its lenient mode, which this reader uses, Python's CSV reader only fails on a
+        # field above its limit: in practice an unclosed quote that swallows the lines after it.
+        raise DuoFileError(
+            _(
+                "%(name)s, regel %(line)d: een waarde is langer dan %(max)s tekens. Staat er een"
+                ' aanhalingsteken (") in die niet wordt afgesloten?',
+                name=name,
+                line=line,
+                max=format_decimal(csv.field_size_limit()),
+            )
+        ) from error
+
+
 def _check_delimiter(header: list[str], name: str) -> None:
     if len(header) > 1:
         return
@@ -186,7 +259,8 @@ def _require_columns(header: list[str], required: list[str], name: str) -> None:
 
 def _missing_columns(header: list[str], required: list[str], name: str) -> DuoFileError:
     missing = [column for column in required if column not in header]
-    unknown = [column for column in header if column not in required]
+    # Hints come from the first columns only: a crafted header may have a million.
+    unknown = [column for column in header if column not in required][:100]
     hints = []
     for column in missing:
         close = difflib.get_close_matches(column, unknown, n=1, cutoff=0.75)
@@ -205,7 +279,7 @@ def _missing_columns(header: list[str], required: list[str], name: str) -> DuoFi
 
 def _rows(header: list[str], reader, name: str):
     """Yield (line number, {column: value}) for each non-empty row of the right length."""
-    for row in reader:
+    while (row := _next_row(reader, name)) is not None:
         line = reader.line_num
         if not any(value.strip() for value in row):
             continue
@@ -246,16 +320,40 @@ def _bad_value(name: str, line: int, column: str, value: str, error: InvalidValu
             name=name,
             line=line,
             column=column,
-            value=value,
+            value=shown(value),
             message=error.message,
         )
     )
+
+
+def _check_lengths(row: dict[str, str], line: int, name: str) -> None:
+    for column, limit in MAX_LENGTHS.items():
+        value = row[column]
+        stored = [value]
+        if column == "GEMEENTENAAM":
+            # A new municipality is stored in the registry's spelling and with a slug, and
+            # either can be longer than DUO's name.
+            stored += [place_name(value), slugify(place_name(value))]
+        length = max(map(len, stored))
+        if length > limit:
+            raise DuoFileError(
+                _(
+                    "%(name)s, regel %(line)d, kolom %(column)s: de waarde is %(length)d tekens"
+                    " lang; het register bewaart er hoogstens %(limit)d.",
+                    name=name,
+                    line=line,
+                    column=column,
+                    length=length,
+                    limit=limit,
+                )
+            )
 
 
 def _read_locations(duo: DuoFile, header: list[str], reader) -> None:
     _require_columns(header, LOCATION_COLUMNS, duo.name)
     seen: dict[str, int] = {}
     for line, row in _rows(header, reader, duo.name):
+        _check_lengths(row, line, duo.name)
         for column in REQUIRED_VALUES:
             if not row[column]:
                 raise DuoFileError(
@@ -273,14 +371,14 @@ def _read_locations(duo: DuoFile, header: list[str], reader) -> None:
             column = "VESTIGINGSCODE" if error.field == "vestigingscode" else "BEVOEGD GEZAG NUMMER"
             raise _bad_value(duo.name, line, column, row[column], error) from error
         municipality = row["GEMEENTENUMMER"]
-        if not municipality.isdigit() or len(municipality) > 4:
+        if not re.fullmatch(r"[0-9]{1,4}", municipality):
             raise DuoFileError(
                 _(
                     "%(name)s, regel %(line)d, kolom GEMEENTENUMMER: '%(value)s' is geen"
                     " CBS-gemeentenummer (4 cijfers).",
                     name=duo.name,
                     line=line,
-                    value=municipality,
+                    value=shown(municipality),
                 )
             )
         _check_unique(seen, code, line, duo.name)
@@ -344,7 +442,7 @@ def _read_pupils(duo: DuoFile, header: list[str], reader) -> None:
             value = row[column]
             if not value or value == SUPPRESSED:
                 continue
-            if not value.isdigit():
+            if not PUPIL_COUNT.fullmatch(value):
                 raise DuoFileError(
                     _(
                         "%(name)s, regel %(line)d, kolom %(column)s: '%(value)s' is geen"
@@ -352,7 +450,7 @@ def _read_pupils(duo: DuoFile, header: list[str], reader) -> None:
                         name=duo.name,
                         line=line,
                         column=column,
-                        value=value,
+                        value=shown(value),
                     )
                 )
             counts[reference_date] = int(value)
