@@ -9,6 +9,10 @@ write is visible at once, in every worker and on every app server sharing the da
 Invalidation is by whole version, not per page: nearly every public page (lists, filter counts,
 board, municipality and network pages, overviews, the API) depends on every school, so a finer
 scheme would invalidate nearly everything anyway and add ways to go wrong.
+
+A page is keyed by everything it is rendered from: the version, the locale, the scheme and host
+(its absolute links carry them), the path and the query parameters its views read. Any other
+parameter is removed before the view runs, so ?cb=1 and ?cb=2 are one page, rendered once.
 """
 
 from collections import OrderedDict
@@ -18,6 +22,7 @@ from flask import Flask, Response, current_app, request, session
 from flask_babel import get_locale
 from sqlalchemy import Integer, event, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.datastructures import ImmutableMultiDict
 
 from .db import db
 from .models import (
@@ -30,6 +35,7 @@ from .models import (
     SchoolSupport,
     SupportArea,
 )
+from .search import FACETS
 
 PUBLIC_DATA = (
     School,
@@ -41,7 +47,20 @@ PUBLIC_DATA = (
     PupilCount,
     PartnershipPostcodeArea,
 )
-CACHED_BLUEPRINTS = {"directory", "api", "overviews"}
+# The query parameters the views of each cached blueprint read: SchoolSearch's, the export
+# columns (directory) and the overviews' reference date. Declared here, once, because the cache
+# key is made of them; tests/test_cache.py checks SchoolSearch.args() against this list.
+SEARCH_PARAMETERS = frozenset({"q", "postcode", "sort", "page", "peildatum", *FACETS})
+PAGE_PARAMETERS = {
+    "directory": SEARCH_PARAMETERS | {"kolom"},
+    "api": SEARCH_PARAMETERS,
+    "overviews": frozenset({"peildatum"}),
+}
+# ?lang= chooses the locale, which is in the key already; no page repeats it (i18n drops it from
+# its language links), so it is passed on to the locale selector but not keyed.
+LANGUAGE_PARAMETER = "lang"
+# Read with request.args.get, which takes the first value: a second one is dropped too.
+SINGLE_VALUED = frozenset({"q", "postcode", "sort", "page", "peildatum", LANGUAGE_PARAMETER})
 MAX_ENTRIES = 2000
 MAX_BYTES = 32 * 1024 * 1024  # per worker; the national search pages are 20-60 kB each
 VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
@@ -72,7 +91,7 @@ def _bump_on_public_changes(session: Session, _context) -> None:
 
 
 class PageCache:
-    """Rendered responses by (data version, locale, full path), least recently used out first."""
+    """Rendered responses by their key (see above), least recently used out first."""
 
     def __init__(self) -> None:
         self.entries: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
@@ -103,10 +122,26 @@ def has_session() -> bool:
     return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
 
 
+def _drop_unknown_parameters() -> None:
+    """Leave the views of cached pages only the parameters they read, in one canonical order.
+
+    Whatever a view cannot see cannot end up on the page (the language links repeat the query
+    string), so two requests with the same key always render the same page.
+    """
+    known = PAGE_PARAMETERS.get(request.blueprint)
+    if known is None:
+        return
+    kept = []
+    for name in sorted(known | {LANGUAGE_PARAMETER}):
+        values = request.args.getlist(name)
+        kept += [(name, value) for value in (values[:1] if name in SINGLE_VALUED else values)]
+    request.args = ImmutableMultiDict(kept)
+
+
 def _cacheable_request() -> bool:
     return (
         request.method in ("GET", "HEAD")
-        and request.blueprint in CACHED_BLUEPRINTS
+        and request.blueprint in PAGE_PARAMETERS
         and current_app.config["PAGE_CACHE"]
         and not has_session()  # a page for someone with a session may be theirs alone
     )
@@ -121,7 +156,13 @@ def _serve_from_cache():
         version = connection.exec_driver_sql(VERSION_SQL).scalar()
     if version is None:
         return None  # no version row (a database not made by the migrations): no caching
-    key = (version, str(get_locale()), request.full_path)
+    parameters = tuple(
+        (name, value)
+        for name, value in request.args.items(multi=True)
+        if name != LANGUAGE_PARAMETER
+    )
+    # The scheme and host too: the page's absolute links (the API's "url") are built from them.
+    key = (version, str(get_locale()), request.root_url, request.path, parameters)
     request.environ["registry.cache_key"] = key
     entry = current_app.extensions["page_cache"].get(key)
     if entry is None:
@@ -151,5 +192,6 @@ def _store(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.config.setdefault("PAGE_CACHE", True)
     app.extensions["page_cache"] = PageCache()
+    app.before_request(_drop_unknown_parameters)
     app.before_request(_serve_from_cache)
     app.after_request(_store)

@@ -4,14 +4,26 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app, request
+from flask.globals import request_ctx
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import SecurityError
+
+from .errors import error_response
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+# Always trusted unless TRUSTED_HOSTS says otherwise: `make run`, the tests' client and server.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+FOREIGN_HOST = _l("Deze site is niet bereikbaar via dit adres.")
 
 
 def load(app: Flask, test_config: dict | None) -> None:
-    """Fill app.config; tests pass their own mapping instead of reading the environment."""
+    """Fill app.config; tests pass their own mapping instead of reading the environment.
+
+    Also answers requests for a host outside TRUSTED_HOSTS, which the config decides.
+    """
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI="sqlite:///" + str(Path(app.instance_path) / "registry.sqlite3"),
@@ -26,9 +38,12 @@ def load(app: Flask, test_config: dict | None) -> None:
         # A login ends after this long without a request (the cookie is renewed on each one).
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=60),
         RATELIMIT_STORAGE_URI="memory://",
-        # Where the public site lives, for links in files the command line writes.
+        # Where the public site lives, for links in files the command line writes; its host is
+        # one the site answers to (see trusted_hosts).
         PUBLIC_URL="http://127.0.0.1:5000",
         RATELIMIT_HEADERS_ENABLED=True,
+        # Renders of an overview as PDF or XLSX per client address (cache hits are not counted).
+        OVERVIEW_FILE_LIMIT="20 per minute",
         # Behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0 = none).
         PROXY_COUNT=0,
         LOG_LEVEL="INFO",
@@ -49,6 +64,37 @@ def load(app: Flask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    app.register_error_handler(SecurityError, _foreign_host)
+
+
+def trusted_hosts(config) -> list[str]:
+    """The hosts the site answers to: TRUSTED_HOSTS as configured, else PUBLIC_URL's and local.
+
+    Flask answers any other Host (or X-Forwarded-Host behind the proxy) with a 400: links built
+    for it would point elsewhere, and a cached page would hand them to the next visitor.
+    """
+    configured = config.get("TRUSTED_HOSTS")
+    if isinstance(configured, str):  # REGISTRY_TRUSTED_HOSTS=a.nl,b.nl rather than a JSON list
+        return configured.replace(",", " ").split()
+    if configured is not None:
+        return list(configured)
+    public = urlsplit(config["PUBLIC_URL"]).hostname
+    return list(dict.fromkeys(host for host in (public, *LOCAL_HOSTS) if host))
+
+
+def _foreign_host(_error: SecurityError):
+    """The usual 400 page or JSON, in Dutch, for a request to a host the site does not serve.
+
+    Flask refuses the host before it binds the URL map to the request, so there is nothing to
+    build the page's links with: bind one to PUBLIC_URL, never to the host that was refused.
+    """
+    request_ctx.url_adapter = current_app.url_map.bind(
+        urlsplit(current_app.config["PUBLIC_URL"]).netloc,
+        script_name=request.root_path or "/",
+        url_scheme=request.scheme,
+    )
+    return error_response(400, str(FOREIGN_HOST))
 
 
 def sqlalchemy_url(url: str) -> str:

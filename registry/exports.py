@@ -1,11 +1,14 @@
 """Turning listings into files people open in spreadsheets: CSV, "CSV voor Excel" and XLSX.
 
 Every cell that comes from data is neutralised against formula injection; numbers and dates
-stay typed. CSV streams row by row; XLSX is written by openpyxl in write-only mode.
+stay typed. Characters a format cannot hold are dropped (NUL in CSV, the control characters
+XML refuses in XLSX), so one odd value cannot break a download for everyone. CSV streams row by
+row; XLSX is written by openpyxl in write-only mode.
 """
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +19,7 @@ from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -26,6 +30,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "excel.csv", "xlsx")
 BOLD = Font(bold=True)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Excel refuses these in a sheet's name, and an apostrophe at either end; 31 UTF-16 units at most.
+SHEET_TITLE_REFUSED = re.compile(r"[\\/?*:\[\]\x00-\x1f\x7f]")
+SHEET_TITLE_MAX = 31
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,26 @@ def safe_cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def xlsx_text(value):
+    """Text without the control characters XML cannot hold (openpyxl raises on them)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def csv_text(value):
+    """Text without NUL, which many programs read as the end of the file or the field."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def sheet_title(text: str, default: str = "Export") -> str:
+    """A worksheet name Excel and LibreOffice accept, made from any text (a search, a name)."""
+    title = SHEET_TITLE_REFUSED.sub("", text).strip(" '")
+    while len(title.encode("utf-16-le")) > 2 * SHEET_TITLE_MAX:
+        title = title[:-1]
+    title = title.rstrip(" '")  # the cut may have left one at the end
+    # "History" is reserved by Excel for its change tracking.
+    return title if title and title.casefold() != "history" else default
 
 
 def choose_columns(available: dict[str, Column], requested: list[str], default: list[str]):
@@ -68,7 +95,7 @@ def csv_lines(columns: list[Column], records: Iterable[dict], excel: bool = Fals
     def line(values) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([safe_cell(v) for v in values])
+        writer.writerow([safe_cell(csv_text(v)) for v in values])
         return buffer.getvalue()
 
     header = [str(c.label) if excel else c.key for c in columns]
@@ -80,13 +107,13 @@ def csv_lines(columns: list[Column], records: Iterable[dict], excel: bool = Fals
 def xlsx_bytes(columns: list[Column], records: Iterable[dict], title: str) -> bytes:
     """A workbook with a bold header row, frozen panes, an autofilter and sensible widths."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31] or "Export")
+    sheet = workbook.create_sheet(sheet_title(title))
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A2"
     header = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=str(column.label))
+        cell = WriteOnlyCell(sheet, value=xlsx_text(str(column.label)))
         cell.font = BOLD
         header.append(cell)
     sheet.append(header)
@@ -103,6 +130,7 @@ def xlsx_bytes(columns: list[Column], records: Iterable[dict], title: str) -> by
 def _xlsx_value(sheet, value):
     """openpyxl stores text that starts with "=" as a formula: such text gets a cell typed as
     text. Everything else goes in as the plain value, which is several times faster."""
+    value = xlsx_text(value)  # first: "\x0b=..." is a formula once the \x0b is gone
     if isinstance(value, str) and value.startswith("="):
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"

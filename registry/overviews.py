@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import distinct, func, select
 
 from .db import db
-from .exports import BOLD, XLSX_TYPE, file_name, safe_cell
+from .exports import BOLD, XLSX_TYPE, file_name, safe_cell, sheet_title, xlsx_text
 from .models import (
     Board,
     Municipality,
@@ -34,6 +34,7 @@ from .models import (
     SupportLevel,
 )
 from .search import BadParameter, parse_reference_date, reference_dates
+from .security import limiter
 
 bp = Blueprint("overviews", __name__, url_prefix="/overzichten")
 TREND_YEARS = 5
@@ -42,6 +43,11 @@ GROUPS = {
     "bestuur": (_l("Per bestuur"), Board, School.board_id),
     "netwerk": (_l("Per netwerk"), Network, School.network_id),
 }
+# A PDF takes about a second to render. Flask-Limiter counts in the view, which a page the cache
+# answers never reaches: only renders count, one budget for both formats per client address.
+file_limit = limiter.shared_limit(
+    lambda: current_app.config["OVERVIEW_FILE_LIMIT"], scope="overview-files"
+)
 
 
 @dataclass
@@ -50,6 +56,13 @@ class Table:
     header: list[str]
     rows: list[list]
     total: list | None = None
+
+    def __post_init__(self) -> None:
+        # Names from the data end up in a page, a PDF and a workbook, and none can hold a control
+        # character: openpyxl refuses one, WeasyPrint loses the PDF's whole text layer over it.
+        self.header = [xlsx_text(v) for v in self.header]
+        self.rows = [[xlsx_text(v) for v in row] for row in self.rows]
+        self.total = [xlsx_text(v) for v in self.total] if self.total else self.total
 
 
 def chosen_reference_date(available: list[date]) -> date | None:
@@ -173,8 +186,9 @@ def tables_xlsx(tables: list[Table]) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:
-        sheet = workbook.create_sheet(table.title[:31])
-        sheet.append(table.header)
+        sheet = workbook.create_sheet(sheet_title(table.title))
+        # Column heads come from the data too (group names, directions).
+        sheet.append([safe_cell(v) for v in table.header])
         for cell in sheet[1]:
             cell.font = BOLD
         for row in table.rows + ([table.total] if table.total else []):
@@ -207,6 +221,7 @@ def overview(group: str):
 
 
 @bp.get("/<any(gemeente, bestuur, netwerk):group>.xlsx")
+@file_limit
 def overview_xlsx(group: str):
     kind = group
     tables, reference, _available = overview_tables(kind)
@@ -219,6 +234,7 @@ def overview_xlsx(group: str):
 
 
 @bp.get("/<any(gemeente, bestuur, netwerk):group>.pdf")
+@file_limit
 def overview_pdf(group: str):
     """The same overview as a PDF for meetings, rendered from the page's own template."""
     try:

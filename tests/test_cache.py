@@ -1,14 +1,18 @@
 """The public page cache: served again while nothing changed, never older than the data."""
 
+from datetime import date
+
 from conftest import form_fields, with_values
 from sqlalchemy import select
 
+from registry.cache import SEARCH_PARAMETERS
 from registry.db import db
 from registry.duo.apply import apply_comparison
 from registry.duo.area import Area
 from registry.duo.compare import NEW, compare
 from registry.duo.files import read_duo_file
 from registry.models import School
+from registry.search import FACETS, SchoolSearch
 
 PAGE = "/scholen?q=arendsvleugel"
 
@@ -65,3 +69,57 @@ def test_each_language_has_its_own_page(seeded_app):
     assert english.headers["X-Cache"] == "miss"
     assert dutch.get_data(as_text=True) != english.get_data(as_text=True)
     assert client.get("/scholen", headers={"Accept-Language": "en"}).headers["X-Cache"] == "hit"
+
+
+def test_unknown_parameters_make_no_new_entry_and_never_reach_the_page(seeded_app):
+    client = seeded_app.test_client()
+    first = client.get("/scholen?gemeente=meppel&type=BAO&cb=1")
+    second = client.get("/scholen?cb=2&type=BAO&utm_source=x&gemeente=meppel")
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
+    # One key, one page: what the second URL renders on its own is what the cache gave it.
+    seeded_app.config["PAGE_CACHE"] = False
+    fresh = client.get("/scholen?type=BAO&gemeente=meppel&utm_source=y")
+    assert "X-Cache" not in fresh.headers
+    assert first.data == second.data == fresh.data
+    page = first.get_data(as_text=True)
+    assert "cb=" not in page and "utm_source" not in page
+    assert "gemeente=meppel&amp;type=BAO&amp;lang=en" in page  # the language link, canonical
+
+
+def test_the_parameters_a_page_reads_still_make_their_own_entries(client):
+    meppel = client.get("/scholen.json?gemeente=meppel&cb=1")
+    staphorst = client.get("/scholen.json?gemeente=staphorst&cb=1")
+    assert staphorst.headers["X-Cache"] == "miss"
+    assert meppel.json["total"] != staphorst.json["total"]
+    assert client.get("/scholen.json?gemeente=meppel&page=2").headers["X-Cache"] == "miss"
+    names = client.get("/scholen.xlsx?gemeente=meppel&kolom=name")
+    assert names.headers["X-Cache"] == "miss"
+    assert names.data != client.get("/scholen.xlsx?gemeente=meppel").data
+    # ?lang= only picks the locale, which the key holds: a wrong value is the same page.
+    client.get("/scholen?q=meppel")
+    assert client.get("/scholen?q=meppel&lang=zz").headers["X-Cache"] == "hit"
+    # The search reads the first q only; a second one changes nothing and is dropped.
+    assert client.get("/scholen?q=meppel&q=cb1").headers["X-Cache"] == "hit"
+    english = client.get("/scholen?q=meppel&lang=en")
+    assert english.headers["X-Cache"] == "miss" and 'lang="en"' in english.get_data(as_text=True)
+
+
+def test_an_overview_is_keyed_on_its_reference_date_only(client):
+    assert client.get("/overzichten/bestuur.xlsx").headers["X-Cache"] == "miss"
+    assert client.get("/overzichten/bestuur.xlsx?q=x&page=9").headers["X-Cache"] == "hit"
+    earlier = client.get("/overzichten/bestuur.xlsx?peildatum=2021-10-01")
+    assert earlier.headers["X-Cache"] == "miss"
+    again = client.get("/overzichten/bestuur.xlsx?peildatum=2021-10-01&peildatum=cb")
+    assert again.headers["X-Cache"] == "hit"
+
+
+def test_every_parameter_a_search_writes_is_one_the_cache_keeps():
+    search = SchoolSearch(
+        q="x",
+        postcode="7941AB",
+        filters={facet: ("v",) for facet in FACETS},
+        sort="naam",
+        page=2,
+        reference=date(2025, 10, 1),
+    )
+    assert {name for name, _value in search.args()} == SEARCH_PARAMETERS

@@ -5,11 +5,13 @@ import io
 from datetime import datetime
 
 import openpyxl
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
+from registry.cache import bump
 from registry.db import db
-from registry.exports import safe_cell
-from registry.models import School
+from registry.exports import Column, csv_lines, safe_cell, sheet_title
+from registry.models import Board, School
 
 
 def codes_in_list(client, query):
@@ -152,3 +154,83 @@ def test_exports_can_give_pupils_as_counted_on_an_earlier_reference_date(client)
     wrong = client.get("/scholen.csv?peildatum=2021-09-01")
     assert wrong.status_code == 400 and "geen leerlingen geteld" in wrong.get_data(as_text=True)
     assert client.get("/scholen.csv?peildatum=vorig-jaar").status_code == 400
+
+
+# Every control character XML refuses (NUL aside: PostgreSQL refuses that one itself).
+CONTROL = "".join(chr(c) for c in (*range(1, 9), 0x0B, 0x0C, *range(0x0E, 0x20)))
+
+
+def rows_of(response) -> list[tuple]:
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return list(
+        openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True)
+    )
+
+
+def put_past_the_forms(app, *statements) -> None:
+    """Write values as old or imported data may hold them: past the models' checks."""
+    with app.app_context():
+        for statement in statements:
+            db.session.execute(statement)
+        bump(db.session.connection())
+        db.session.commit()
+
+
+def test_control_characters_in_the_data_do_not_break_any_spreadsheet(seeded_app, client, login):
+    put_past_the_forms(
+        seeded_app,
+        update(School)
+        .filter_by(vestigingscode="05SX00")
+        .values(name="\x0b=1+1 De\x0b Arendsvleugel" + CONTROL),
+        update(Board).filter_by(board_number="41196").values(name="Stichting\x1f Bestuur\x01"),
+    )
+    coordinator = login("coordinator")
+    school, board = "=1+1 De Arendsvleugel", "Stichting Bestuur"
+    for response, expected in (
+        (client.get("/scholen.xlsx"), school),
+        (client.get("/scholen.xlsx?q=05SX&kolom=name&kolom=board"), school),
+        (client.get("/besturen.xlsx"), board),
+        (coordinator.get("/admin/school/export.xlsx"), school),
+        (coordinator.get("/admin/school/export.xlsx?kolom=vestigingscode&kolom=board"), board),
+    ):
+        cells = {value for row in rows_of(response) for value in row}
+        assert expected in cells
+        assert not any(isinstance(v, str) and set(v) & set(CONTROL) for v in cells)
+    # With the \x0b gone the name starts with "=": still text, never a formula.
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(client.get("/scholen.xlsx?q=05SX00&kolom=name").data)
+    )
+    assert workbook.active["A2"].data_type == "s"
+
+
+def test_csv_drops_nul_before_it_neutralises_formulas():
+    columns = [Column("name", "Naam")]
+    lines = list(csv_lines(columns, [{"name": "De\x00 Brug"}, {"name": "\x00=1+1"}]))
+    assert lines[1:] == ["De Brug\r\n", "'=1+1\r\n"]
+
+
+@pytest.mark.parametrize(
+    "q", ["a*", "a\\", "a/", "a?", "a:", "a[", "a]", "'a'", "a'", "[]*?:/\\", "ö" * 200]
+)
+def test_any_search_text_makes_a_sheet_name_excel_accepts(client, q):
+    response = client.get("/scholen.xlsx", query_string={"q": q})
+    assert response.status_code == 200
+    (title,) = openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames
+    assert title.startswith("scholen") and len(title) <= 31
+    assert not set(title) & set("\\/?*:[]") and not title.endswith("'")
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("'scholen-a'", "scholen-a"),
+        ("*?:", "Export"),
+        ("", "Export"),
+        ("history", "Export"),
+        ("x" * 29 + " 'y", "x" * 29),  # cut at 31, then no trailing apostrophe or space
+        ("😀" * 16, "😀" * 15),  # 31 UTF-16 units, as Excel counts
+        ("a\x0bb\tc", "abc"),
+    ],
+)
+def test_sheet_title(text, title):
+    assert sheet_title(text) == title

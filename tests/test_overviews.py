@@ -2,11 +2,14 @@ import io
 import re
 
 import openpyxl
+from flask_migrate import upgrade
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from registry.cache import bump
 from registry.db import db
-from registry.models import School, SchoolSupport, SupportArea, SupportLevel
+from registry.models import Board, School, SchoolSupport, SupportArea, SupportLevel
+from registry.seed import load_seed
 
 
 def test_overview_per_municipality_counts_types_and_pupils(client):
@@ -88,3 +91,52 @@ def test_overviews_from_the_command_line(seeded_app, tmp_path):
         args=["export", "overview", "gemeente", "--peildatum", "2020-01-01", "-o", str(target)]
     )
     assert wrong.exit_code == 1 and "geen leerlingen geteld" in wrong.output
+
+
+def test_control_characters_in_names_do_not_break_the_overview_files(seeded_app, client):
+    with seeded_app.app_context():
+        # Past the models' checks, as old or imported data may hold them.
+        db.session.execute(
+            update(Board).filter_by(board_number="41196").values(name="Stichting\x0b WIES\x01")
+        )
+        db.session.execute(
+            update(School).filter_by(vestigingscode="05SX00").values(denomination="\x0b=Richting")
+        )
+        bump(db.session.connection())
+        db.session.commit()
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get("/overzichten/bestuur.xlsx").data))
+    names = [row[0] for row in workbook["Per bestuur"].iter_rows(values_only=True)]
+    assert "Stichting WIES" in names
+    assert "'=Richting" in next(workbook["Richting"].iter_rows(values_only=True))
+    pdf = client.get("/overzichten/bestuur.pdf")
+    assert pdf.status_code == 200
+    assert "Stichting" in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+
+
+def seeded(app):
+    with app.app_context():
+        upgrade()
+        load_seed()
+    return app
+
+
+def test_overview_files_are_limited_per_client_and_only_renders_count(make_app):
+    client = seeded(make_app(OVERVIEW_FILE_LIMIT="2 per minute")).test_client()
+    assert client.get("/overzichten/bestuur.pdf").headers["X-Cache"] == "miss"
+    for cb in range(5):  # what the cache answers costs nothing and is not counted
+        served = client.get(f"/overzichten/bestuur.pdf?cb={cb}")
+        assert (served.status_code, served.headers["X-Cache"]) == (200, "hit")
+    assert client.get("/overzichten/gemeente.xlsx").headers["X-Cache"] == "miss"
+    refused = client.get("/overzichten/netwerk.pdf")
+    assert refused.status_code == 429
+    assert "Te veel verzoeken kort na elkaar" in refused.get_data(as_text=True)
+    assert client.get("/overzichten/gemeente.xlsx?cb=9").status_code == 200
+    other = client.get("/overzichten/netwerk.xlsx", environ_base={"REMOTE_ADDR": "192.0.2.1"})
+    assert other.status_code == 200
+
+
+def test_the_default_limit_stops_a_flood_of_renders(make_app):
+    client = seeded(make_app(PAGE_CACHE=False)).test_client()
+    for _ in range(20):
+        assert client.get("/overzichten/bestuur.xlsx").status_code == 200
+    assert client.get("/overzichten/bestuur.pdf").status_code == 429
