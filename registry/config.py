@@ -6,24 +6,15 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
-from flask.globals import request_ctx
-from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import SecurityError
-
-from .errors import error_response
+from flask import Flask
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 # Always trusted unless TRUSTED_HOSTS says otherwise: `make run`, the tests' client and server.
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
-FOREIGN_HOST = _l("Deze site is niet bereikbaar via dit adres.")
 
 
 def load(app: Flask, test_config: dict | None) -> None:
-    """Fill app.config; tests pass their own mapping instead of reading the environment.
-
-    Also answers requests for a host outside TRUSTED_HOSTS, which the config decides.
-    """
+    """Fill app.config; tests pass their own mapping instead of reading the environment."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI="sqlite:///" + str(Path(app.instance_path) / "registry.sqlite3"),
@@ -65,7 +56,6 @@ def load(app: Flask, test_config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
-    app.register_error_handler(SecurityError, _foreign_host)
 
 
 def trusted_hosts(config) -> list[str]:
@@ -81,20 +71,6 @@ def trusted_hosts(config) -> list[str]:
         return list(configured)
     public = urlsplit(config["PUBLIC_URL"]).hostname
     return list(dict.fromkeys(host for host in (public, *LOCAL_HOSTS) if host))
-
-
-def _foreign_host(_error: SecurityError):
-    """The usual 400 page or JSON, in Dutch, for a request to a host the site does not serve.
-
-    Flask refuses the host before it binds the URL map to the request, so there is nothing to
-    build the page's links with: bind one to PUBLIC_URL, never to the host that was refused.
-    """
-    request_ctx.url_adapter = current_app.url_map.bind(
-        urlsplit(current_app.config["PUBLIC_URL"]).netloc,
-        script_name=request.root_path or "/",
-        url_scheme=request.scheme,
-    )
-    return error_response(400, str(FOREIGN_HOST))
 
 
 def sqlalchemy_url(url: str) -> str:

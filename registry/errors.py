@@ -1,9 +1,12 @@
 """Error pages that answer in JSON or HTML, whichever the client asked for."""
 
-from flask import Flask, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 # Werkzeug's own descriptions are English; these are what our users read.
 MESSAGES = {
@@ -15,6 +18,7 @@ MESSAGES = {
     429: _l("Te veel verzoeken kort na elkaar. Wacht even en probeer het opnieuw."),
     500: _l("Er ging iets mis aan onze kant. Probeer het later opnieuw."),
 }
+FOREIGN_HOST = _l("Deze site is niet bereikbaar via dit adres.")
 
 
 def wants_json() -> bool:
@@ -52,7 +56,22 @@ def _handle_rate_limit(_error):
     return error_response(429, str(MESSAGES[429]))
 
 
+def _foreign_host(_error: SecurityError):
+    """The usual 400 page or JSON, in Dutch, for a request to a host the site does not serve.
+
+    Flask refuses the host before it binds the URL map to the request, so there is nothing to
+    build the page's links with: bind one to PUBLIC_URL, never to the host that was refused.
+    """
+    request_ctx.url_adapter = current_app.url_map.bind(
+        urlsplit(current_app.config["PUBLIC_URL"]).netloc,
+        script_name=request.root_path or "/",
+        url_scheme=request.scheme,
+    )
+    return error_response(400, str(FOREIGN_HOST))
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(SecurityError, _foreign_host)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(429, _handle_rate_limit)
     app.register_error_handler(HTTPException, _handle_http_exception)
