@@ -1,10 +1,8 @@
 """The school and board registry of Samenwerkingsverband Passend Onderwijs PO 22.03."""
 
-from pathlib import Path
-
 from flask import Flask
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .config import PROJECT_ROOT
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -29,30 +27,34 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         duo,
         errors,
         exports,
-        history,  # noqa: F401 (its import registers the change-history listeners)
+        history,
         i18n,
         operations,
         overviews,
+        records,
         security,
         seed,
     )
 
     config.load(app, test_config)
+    # Extensions and what every request passes through.
     db.init_app(app)
+    history.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
-    app.register_blueprint(directory.bp)
-    app.register_blueprint(corrections.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(overviews.bp)
     errors.init_app(app)
     cache.init_app(app)
     operations.init_app(app)
     auth.init_app(app)
+    # The public site, the admin, and the command line.
+    app.register_blueprint(directory.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(overviews.bp)
+    corrections.init_app(app)
     admin.init_app(app)
     seed.init_app(app)
     duo.init_app(app)
-    corrections.init_app(app)
     exports.init_app(app)
+    records.init_app(app)
     overviews.init_app(app)
     return app

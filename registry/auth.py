@@ -27,14 +27,14 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from sqlalchemy import ForeignKey, String, event, func, inspect, select
+from sqlalchemy import ForeignKey, String, func, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from . import validation
-from .db import db
+from .db import db, listen_once
 from .models import Board, portable_enum, utcnow
 from .passwords import password_problem
 from .security import SafeForm, limiter
@@ -116,7 +116,6 @@ class User(db.Model):
 RIGHTS = ("role", "board_id", "board", "active")
 
 
-@event.listens_for(Session, "before_flush")
 def _end_sessions_on_new_rights(session: Session, _context, _instances) -> None:
     """A new role or board, or (de)activation, ends the account's sessions wherever it is made."""
     for obj in session.dirty:
@@ -304,6 +303,7 @@ def bootstrap_command(email: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    listen_once(Session, "before_flush", _end_sessions_on_new_rights)
     _dummy_hash()  # made now, not on the first unknown address, whose answer it would slow
     login_manager.init_app(app)
     app.register_blueprint(bp)

@@ -20,11 +20,11 @@ from threading import Lock
 
 from flask import Flask, Response, current_app, request, session
 from flask_babel import get_locale
-from sqlalchemy import Integer, event, update
+from sqlalchemy import Integer, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import ImmutableMultiDict
 
-from .db import db
+from .db import db, listen_once
 from .models import (
     Board,
     Municipality,
@@ -83,7 +83,6 @@ def bump(connection) -> None:
     connection.execute(update(DataVersion).values(version=DataVersion.version + 1))
 
 
-@event.listens_for(Session, "after_flush")
 def _bump_on_public_changes(session: Session, _context) -> None:
     changed = session.new | session.dirty | session.deleted
     if any(isinstance(obj, PUBLIC_DATA) for obj in changed):
@@ -190,6 +189,7 @@ def _store(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    listen_once(Session, "after_flush", _bump_on_public_changes)
     app.config.setdefault("PAGE_CACHE", True)
     app.extensions["page_cache"] = PageCache()
     app.before_request(_drop_unknown_parameters)

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+# The checkout: templates, static files and seed_data/ live beside the package.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 # Always trusted unless TRUSTED_HOSTS says otherwise: `make run`, the tests' client and server.
 LOCAL_HOSTS = ("localhost", "127.0.0.1")

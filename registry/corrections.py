@@ -77,6 +77,7 @@ def report(code: str):
 
 
 def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
     app.cli.add_command(list_command)
 
 

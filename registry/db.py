@@ -28,6 +28,13 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
 
+def listen_once(target, name: str, listener) -> None:
+    """Register a SQLAlchemy event listener from a module's init_app: events on the Session
+    class hold for the whole process, so a second app must not register it again."""
+    if not event.contains(target, name, listener):
+        event.listen(target, name, listener)
+
+
 def init_app(app: Flask) -> None:
     """Bind db and migrations to the app and tune SQLite connections."""
     db.init_app(app)

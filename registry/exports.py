@@ -15,9 +15,8 @@ from datetime import date
 
 import click
 from flask import Response, current_app, stream_with_context
-from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -165,49 +164,39 @@ def csv_response(header: list[str], records: Iterable[dict], name: str) -> Respo
     return export_response("csv", [Column(key, key) for key in header], records, name)
 
 
+export_cli = click.Group("export", help="Write the site's lists and overviews to files.")
+
+
+def save_download(path: str, query, output: str) -> int:
+    """Write the file the site answers at path?query, through the very same view, so a file
+    made on the command line cannot differ from the download; links point at PUBLIC_URL.
+    Returns the number of rows below the header (for CSV and XLSX)."""
+    response = current_app.test_client().get(
+        path, query_string=query, base_url=current_app.config["PUBLIC_URL"]
+    )
+    if response.status_code != 200:
+        raise click.ClickException(f"{response.status_code}: {_page_text(response.text)[:300]}")
+    with open(output, "wb") as handle:
+        handle.write(response.data)
+    return data_rows(response.data, response.mimetype)
+
+
+def data_rows(body: bytes, mimetype: str) -> int:
+    """How many data rows a CSV or XLSX file holds (its header not counted)."""
+    if mimetype == XLSX_TYPE:
+        workbook = load_workbook(io.BytesIO(body), read_only=True)
+        rows = sum(1 for _row in workbook.active.iter_rows(values_only=True))
+        workbook.close()
+    else:
+        rows = sum(1 for _row in csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    return max(rows - 1, 0)
+
+
+def _page_text(html: str) -> str:
+    """The message of an error page (or JSON error), without its markup."""
+    main = re.search(r"<main[^>]*>(.*?)</main>", html, re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", main.group(1) if main else html).split())
+
+
 def init_app(app) -> None:
     app.cli.add_command(export_cli)
-
-
-export_cli = click.Group("export", help="Write school lists to files, as the directory does.")
-
-
-@export_cli.command("schools")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
-@click.option("--q", default="", help="Search text, as in the search box.")
-@click.option("--gemeente", multiple=True, help="Municipality name or slug (repeatable).")
-@click.option("--type", "types", multiple=True, help="BAO, SBO, SO or SO+VSO (repeatable).")
-@click.option("--bestuur", multiple=True, help="DUO board number (repeatable).")
-@click.option("--netwerk", multiple=True, help="Network name or slug (repeatable).")
-@click.option("--kolom", multiple=True, help="Column key (repeatable); default: the usual set.")
-@with_appcontext
-def export_schools_command(fmt, output, q, gemeente, types, bestuur, netwerk, kolom) -> None:
-    """Export the schools that match, e.g. --gemeente Meppel --format xlsx -o meppel.xlsx."""
-    from werkzeug.datastructures import MultiDict
-
-    from . import search
-    from .records import DEFAULT_EXPORT, SCHOOL_COLUMNS, export_name, export_values
-
-    args = MultiDict(
-        [("q", q)]
-        + [("gemeente", slugify(g)) for g in gemeente]
-        + [("type", t.upper()) for t in types]
-        + [("bestuur", b) for b in bestuur]
-        + [("netwerk", slugify(n)) for n in netwerk]
-    )
-    try:
-        found = search.SchoolSearch.from_args(args)
-        columns = choose_columns(SCHOOL_COLUMNS, list(kolom), DEFAULT_EXPORT)
-    except (search.BadParameter, ExportError) as error:
-        raise click.ClickException(str(error)) from error
-    # Links in the file point at the public site, which a command line does not know itself.
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        rows = list(export_values(found))
-    if fmt == "xlsx":
-        with open(output, "wb") as handle:
-            handle.write(xlsx_bytes(columns, rows, export_name(found)))
-    else:
-        with open(output, "w", encoding="utf-8", newline="") as handle:
-            handle.writelines(csv_lines(columns, rows, excel=fmt == "excel.csv"))
-    click.echo(f"{len(rows)} scholen geschreven naar {output}")

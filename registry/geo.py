@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from . import PROJECT_ROOT
+from .config import PROJECT_ROOT
 from .models import LocationPrecision
 
 PC4_FILE = PROJECT_ROOT / "seed_data" / "pc4_centroids_nl.csv"

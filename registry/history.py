@@ -11,11 +11,11 @@ from datetime import date, datetime
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import ForeignKey, Index, String, Text, and_, event, insert, inspect, or_
+from sqlalchemy import ForeignKey, Index, String, Text, and_, insert, inspect, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .auth import Role, User
-from .db import db
+from .db import db, listen_once
 from .models import (
     Board,
     CorrectionRequest,
@@ -181,7 +181,6 @@ def _field_changes(session: Session, obj) -> list[tuple[str, str | None, str | N
     return changes
 
 
-@event.listens_for(Session, "before_flush")
 def _touch_parent_school(session: Session, _context, _instances) -> None:
     """A change to a school's support or pupils is a change to the school: bump its version."""
     # session.new and .deleted build a fresh set on every access: take them once.
@@ -221,7 +220,6 @@ def record(rows: list[dict]) -> None:
         db.session.connection().execute(insert(Change.__table__), rows)
 
 
-@event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, _context) -> None:
     rows = []
 
@@ -251,3 +249,9 @@ def _record_changes(session: Session, _context) -> None:
                 add(obj, DELETED)
     if rows:
         session.connection().execute(insert(Change), rows)
+
+
+def init_app(_app) -> None:
+    """Every flush keeps the change history (the hooks hold for the whole process)."""
+    listen_once(Session, "before_flush", _touch_parent_school)
+    listen_once(Session, "after_flush", _record_changes)

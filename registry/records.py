@@ -2,17 +2,20 @@
 
 from collections.abc import Iterator
 from datetime import date
+from urllib.parse import parse_qsl
 
+import click
 from flask import abort, url_for
+from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .db import db
-from .exports import Column
+from .exports import FORMATS, Column, export_cli, save_download
 from .models import Board, Municipality, Network, School
 from .search import SchoolRow, SchoolSearch, distance_from, ordered_query
-from .text import place_name
+from .text import place_name, slugify
 
 # Every public field of a school, in the order of the JSON; the people-facing header in Dutch.
 SCHOOL_COLUMNS = {
@@ -192,3 +195,35 @@ def school_detail(school: School) -> dict:
         }
     )
     return record
+
+
+@click.command("schools")
+@click.argument("query", default="")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--q", default="", help="Search text, as in the search box.")
+@click.option("--gemeente", multiple=True, help="Municipality name or slug (repeatable).")
+@click.option("--type", "types", multiple=True, help="BAO, SBO, SO or SO+VSO (repeatable).")
+@click.option("--bestuur", multiple=True, help="DUO board number (repeatable).")
+@click.option("--netwerk", multiple=True, help="Network name or slug (repeatable).")
+@click.option("--kolom", multiple=True, help="Column key (repeatable); default: the usual set.")
+@with_appcontext
+def export_schools_command(query, fmt, output, q, gemeente, types, bestuur, netwerk, kolom):
+    """Write the schools a directory query finds, as /scholen.<format>?QUERY gives them.
+
+    QUERY is the directory's own query string, e.g. 'gemeente=meppel&richting=Openbaar';
+    the options are older spellings of the same parameters and are added to it.
+    """
+    args = parse_qsl(query.lstrip("?"), keep_blank_values=True)
+    args += [("q", q)] if q else []
+    args += [("gemeente", slugify(g)) for g in gemeente]
+    args += [("type", t.upper()) for t in types]
+    args += [("bestuur", b) for b in bestuur]
+    args += [("netwerk", slugify(n)) for n in netwerk]
+    args += [("kolom", k) for k in kolom]
+    rows = save_download(f"/scholen.{fmt}", args, output)
+    click.echo(f"{rows} scholen geschreven naar {output}")
+
+
+def init_app(_app) -> None:
+    export_cli.add_command(export_schools_command)

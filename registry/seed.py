@@ -14,7 +14,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from . import PROJECT_ROOT
+from .config import PROJECT_ROOT
 from .db import db
 from .history import acting_as
 from .models import (

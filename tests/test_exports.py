@@ -234,3 +234,26 @@ def test_any_search_text_makes_a_sheet_name_excel_accepts(client, q):
 )
 def test_sheet_title(text, title):
     assert sheet_title(text) == title
+
+
+def cells(xlsx: bytes) -> list[tuple]:
+    return list(openpyxl.load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "excel.csv", "xlsx"])
+def test_the_cli_takes_the_directorys_query_and_writes_the_very_same_file(
+    seeded_app, client, tmp_path, fmt
+):
+    query = "gemeente=meppel&richting=Openbaar&kolom=name&kolom=phone&sort=leerlingen"
+    target = tmp_path / f"meppel.{fmt}"
+    result = seeded_app.test_cli_runner().invoke(
+        args=["export", "schools", query, "--format", fmt, "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    download = client.get(f"/scholen.{fmt}?{query}")
+    if fmt == "xlsx":  # a zip: compare the cells, not the archive's timestamps
+        assert cells(target.read_bytes()) == cells(download.data)
+    else:
+        assert target.read_bytes() == download.data
+    rows = len(cells(download.data)) - 1 if fmt == "xlsx" else download.text.count("\n") - 1
+    assert f"{rows} scholen" in result.output and rows > 0

@@ -9,7 +9,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import PROJECT_ROOT
+from ..config import PROJECT_ROOT
 
 AREA_FILE = PROJECT_ROOT / "seed_data" / "partnership_area.csv"
 
