@@ -8,87 +8,19 @@ import click
 from flask import abort, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .db import db
 from .exports import FORMATS, Column, export_cli, save_download
+from .fields import SCHOOL_FIELDS
 from .models import Board, Municipality, Network, School
 from .search import SchoolRow, SchoolSearch, distance_from, ordered_query
 from .text import place_name, slugify
 
-# Every public field of a school, in the order of the JSON; the people-facing header in Dutch.
-SCHOOL_COLUMNS = {
-    column.key: column
-    for column in (
-        Column("vestigingscode", _l("Vestigingscode"), 14),
-        Column("name", _l("Naam"), 48),
-        Column("type", _l("Soort"), 9),
-        Column("denomination", _l("Richting"), 24),
-        Column("street", _l("Straat"), 24),
-        Column("house_number", _l("Huisnummer"), 11),
-        Column("postcode", _l("Postcode"), 10),
-        Column("place", _l("Plaats"), 20),
-        Column("municipality", _l("Gemeente"), 16),
-        Column("board_number", _l("Bestuursnummer"), 14),
-        Column("board", _l("Bestuur"), 40),
-        Column("network", _l("Netwerk"), 12),
-        Column("phone", _l("Telefoon"), 13),
-        Column("email", _l("E-mail"), 28),
-        Column("website", _l("Website"), 32),
-        Column("pupils", _l("Leerlingen"), 11),
-        Column("pupils_reference_date", _l("Teldatum"), 12),
-        Column("latitude", _l("Breedtegraad"), 12),
-        Column("longitude", _l("Lengtegraad"), 12),
-        Column("location_precision", _l("Precisie locatie"), 12),
-        Column("distance_km", _l("Afstand (km)"), 12),
-        Column("closed_on", _l("Gesloten op"), 12),
-        Column("url", _l("Adres op de site"), 40),
-    )
-}
-DEFAULT_EXPORT = [
-    "vestigingscode",
-    "name",
-    "type",
-    "denomination",
-    "street",
-    "house_number",
-    "postcode",
-    "place",
-    "municipality",
-    "board",
-    "network",
-    "phone",
-    "email",
-    "website",
-    "pupils",
-    "pupils_reference_date",
-]
-
-
-# Where each stored field of a school record comes from: a School attribute, or one of its
-# board's, municipality's or network's ("board.name").
-RECORD_SOURCES = {
-    "vestigingscode": "vestigingscode",
-    "name": "name",
-    "type": "school_type",
-    "denomination": "denomination",
-    "street": "street",
-    "house_number": "house_number",
-    "postcode": "postcode",
-    "place": "place",
-    "municipality": "municipality.name",
-    "board_number": "board.board_number",
-    "board": "board.name",
-    "network": "network.name",
-    "phone": "phone",
-    "email": "email",
-    "website": "website",
-    "latitude": "latitude",
-    "longitude": "longitude",
-    "location_precision": "location_precision",
-    "closed_on": "closed_on",
-}
+# Every public field of a school, in the order of the JSON (registry/fields.py declares them).
+SCHOOL_COLUMNS = {f.key: Column(f.key, f.label, f.width) for f in SCHOOL_FIELDS}
+DEFAULT_EXPORT = [f.key for f in SCHOOL_FIELDS if f.exported]
+RECORD_SOURCES = {f.key: f.source for f in SCHOOL_FIELDS if f.source}
 RELATED = {"municipality": Municipality, "board": Board, "network": Network}
 
 

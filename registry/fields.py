@@ -1,0 +1,77 @@
+"""The public fields of a school, declared once: the JSON records, the CSV/XLSX columns, the
+OpenAPI schema and the column chooser's labels are all read from this table.
+
+Adding a field is one line here (plus its label's English translation); where its value
+comes from is `source`: a School attribute, or one of its board's, municipality's or
+network's ("board.name"); computed fields (pupils, distance, url) have none.
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from .models import LocationPrecision, SchoolType
+
+
+@dataclass(frozen=True)
+class SchoolField:
+    key: str  # the stable machine name: JSON field, plain CSV header, ?kolom= value
+    label: object  # the header people read (Dutch; English through the catalogue)
+    width: int  # spreadsheet column width, in characters
+    schema: dict  # its JSON Schema in the OpenAPI document
+    source: str | None = None
+    exported: bool = False  # in the download's default set of columns
+
+
+def _nullable(kind: str, **schema) -> dict:
+    return {"type": kind, "nullable": True, **schema}
+
+
+TEXT = {"type": "string"}
+DATE = _nullable("string", format="date")
+
+SCHOOL_FIELDS = (
+    SchoolField(
+        "vestigingscode",
+        _l("Vestigingscode"),
+        14,
+        {"type": "string", "pattern": "^[0-9]{2}[A-Z]{2}[0-9]{2}$"},
+        "vestigingscode",
+        True,
+    ),
+    SchoolField("name", _l("Naam"), 48, TEXT, "name", True),
+    SchoolField(
+        "type",
+        _l("Soort"),
+        9,
+        {"type": "string", "enum": [t.value for t in SchoolType]},
+        "school_type",
+        True,
+    ),
+    SchoolField("denomination", _l("Richting"), 24, _nullable("string"), "denomination", True),
+    SchoolField("street", _l("Straat"), 24, _nullable("string"), "street", True),
+    SchoolField("house_number", _l("Huisnummer"), 11, _nullable("string"), "house_number", True),
+    SchoolField("postcode", _l("Postcode"), 10, _nullable("string"), "postcode", True),
+    SchoolField("place", _l("Plaats"), 20, _nullable("string"), "place", True),
+    SchoolField("municipality", _l("Gemeente"), 16, TEXT, "municipality.name", True),
+    SchoolField("board_number", _l("Bestuursnummer"), 14, TEXT, "board.board_number"),
+    SchoolField("board", _l("Bestuur"), 40, _nullable("string"), "board.name", True),
+    SchoolField("network", _l("Netwerk"), 12, _nullable("string"), "network.name", True),
+    SchoolField("phone", _l("Telefoon"), 13, _nullable("string"), "phone", True),
+    SchoolField("email", _l("E-mail"), 28, _nullable("string"), "email", True),
+    SchoolField("website", _l("Website"), 32, _nullable("string"), "website", True),
+    SchoolField("pupils", _l("Leerlingen"), 11, _nullable("integer", minimum=0), exported=True),
+    SchoolField("pupils_reference_date", _l("Teldatum"), 12, DATE, exported=True),
+    SchoolField("latitude", _l("Breedtegraad"), 12, _nullable("number"), "latitude"),
+    SchoolField("longitude", _l("Lengtegraad"), 12, _nullable("number"), "longitude"),
+    SchoolField(
+        "location_precision",
+        _l("Precisie locatie"),
+        12,
+        _nullable("string", enum=[p.value for p in LocationPrecision] + [None]),
+        "location_precision",
+    ),
+    SchoolField("distance_km", _l("Afstand (km)"), 12, _nullable("number")),
+    SchoolField("closed_on", _l("Gesloten op"), 12, DATE, "closed_on"),
+    SchoolField("url", _l("Adres op de site"), 40, TEXT),
+)
