@@ -24,7 +24,8 @@ FOREIGN_HOST = _l("Deze site is niet bereikbaar via dit adres.")
 def wants_json() -> bool:
     if request.path.startswith("/api/") or request.path.endswith(".json"):
         return True
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    # HTML first: a client that takes anything (curl's */*) gets the page a browser would.
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
 
 
