@@ -2,6 +2,7 @@
 
 import enum
 from datetime import UTC, date, datetime
+from functools import partial
 
 from sqlalchemy import (
     CheckConstraint,
@@ -18,7 +19,7 @@ from sqlalchemy import (
     or_,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
 from . import validation
 from .db import db
@@ -108,10 +109,6 @@ class Municipality(Timestamped, db.Model):
         """A municipality without listed postcode areas belongs to the partnership entirely."""
         return not self.postcode_areas
 
-    @validates("cbs_code")
-    def _check_cbs_code(self, _key, value):
-        return validation.cbs_code(value)
-
     @property
     def label(self) -> str:
         return self.name
@@ -134,10 +131,6 @@ class PartnershipPostcodeArea(db.Model):
 
     municipality: Mapped[Municipality] = relationship(back_populates="postcode_areas")
 
-    @validates("pc4")
-    def _check_pc4(self, _key, value):
-        return validation.pc4(value)
-
     def __str__(self) -> str:
         return self.pc4
 
@@ -157,14 +150,6 @@ class Network(Timestamped, db.Model):
     confirmed: Mapped[bool] = mapped_column(default=False)
 
     schools: Mapped[list["School"]] = relationship(back_populates="network")
-
-    @validates("contact_email")
-    def _check_email(self, key, value):
-        return validation.email(value, key)
-
-    @validates("contact_phone")
-    def _check_phone(self, key, value):
-        return validation.phone(value, key)
 
     @property
     def label(self) -> str:
@@ -199,30 +184,6 @@ class Board(Timestamped, db.Model):
     @hybrid_property
     def active(self) -> bool:
         return self.dissolved_on is None
-
-    @validates("board_number")
-    def _check_board_number(self, _key, value):
-        return validation.board_number(value)
-
-    @validates("kvk_number")
-    def _check_kvk(self, _key, value):
-        return validation.kvk_number(value)
-
-    @validates("postcode")
-    def _check_postcode(self, _key, value):
-        return validation.postcode(value)
-
-    @validates("website")
-    def _check_website(self, _key, value):
-        return validation.url(value)
-
-    @validates("email")
-    def _check_email(self, _key, value):
-        return validation.email(value)
-
-    @validates("phone")
-    def _check_phone(self, _key, value):
-        return validation.phone(value)
 
     @hybrid_property
     def label(self) -> str:
@@ -324,38 +285,6 @@ class School(Timestamped, db.Model):
             board,
             municipality,
         )
-
-    @validates("vestigingscode")
-    def _check_vestigingscode(self, _key, value):
-        return validation.vestigingscode(value)
-
-    @validates("brin")
-    def _check_brin(self, _key, value):
-        return validation.brin(value)
-
-    @validates("postcode")
-    def _check_postcode(self, _key, value):
-        return validation.postcode(value)
-
-    @validates("website", "support_profile_url")
-    def _check_url(self, key, value):
-        return validation.url(value, key)
-
-    @validates("email")
-    def _check_email(self, _key, value):
-        return validation.email(value)
-
-    @validates("phone")
-    def _check_phone(self, _key, value):
-        return validation.phone(value)
-
-    @validates("latitude")
-    def _check_latitude(self, _key, value):
-        return validation.latitude(value)
-
-    @validates("longitude")
-    def _check_longitude(self, _key, value):
-        return validation.longitude(value)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.vestigingscode})"
@@ -496,23 +425,45 @@ def _refresh_search_text(session: Session, _context, _instances) -> None:
             school.refresh_search_text(board, municipality)
 
 
+def _check_on_set(model, key: str, check) -> None:
+    """Pass every value set on the attribute, by anyone, through check; it returns what is kept."""
+    event.listen(getattr(model, key), "set", lambda _t, value, _o, _i: check(value), retval=True)
+
+
 def refuse_control_characters(*models) -> None:
     """Every text column of these models refuses control characters, whoever sets it (forms,
     accepted corrections, the command line, imports): one rule instead of one per field."""
     for model in models:
-        mapper = model.__mapper__
         for column in model.__table__.columns:
-            if not isinstance(column.type, String):
-                continue
-            key = mapper.get_property_by_column(column).key
-            multiline = isinstance(column.type, Text)
+            if isinstance(column.type, String):
+                key = model.__mapper__.get_property_by_column(column).key
+                multiline = isinstance(column.type, Text)
+                _check_on_set(
+                    model, key, partial(validation.plain_text, field=key, multiline=multiline)
+                )
 
-            def check(_target, value, _old, _initiator, key=key, multiline=multiline):
-                return validation.plain_text(value, key, multiline=multiline)
 
-            event.listen(getattr(model, key), "set", check, retval=True)
+def apply_rules(*models) -> None:
+    """Check every attribute validation.RULES names whenever it is set, keeping its canonical
+    form: listeners derived from the table, so a new rule is one line there, not a @validates."""
+    for model in models:
+        for attribute in model.__mapper__.column_attrs:
+            if attribute.key in validation.RULES:
+                _check_on_set(model, attribute.key, partial(validation.check, attribute.key))
 
 
 refuse_control_characters(
     Municipality, Network, Board, School, SupportArea, SchoolSupport, CorrectionRequest
+)
+# After the control characters: a rule trims spaces, and must not hide a pasted line break.
+apply_rules(
+    Municipality,
+    PartnershipPostcodeArea,
+    Network,
+    Board,
+    School,
+    PupilCount,
+    SupportArea,
+    SchoolSupport,
+    CorrectionRequest,
 )

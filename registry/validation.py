@@ -160,6 +160,37 @@ def longitude(value: float | None, field: str = "longitude") -> float | None:
     return value
 
 
+# Each rule by the name of the attribute it checks: a name means one kind of value in every
+# model (Board.postcode and School.postcode are both postcodes). This is the one place a rule is
+# tied to a field; the models check every value set (models.apply_rules), the admin's forms check
+# next to the field (admin.base.RegistryConverter) and the DUO reader checks what it reads
+# (duo.files), all by looking the attribute up here. Control characters are refused by column
+# type instead (plain_text).
+RULES = {
+    "brin": brin,
+    "vestigingscode": vestigingscode,
+    "board_number": board_number,
+    "kvk_number": kvk_number,
+    "cbs_code": cbs_code,
+    "pc4": pc4,
+    "postcode": postcode,
+    "website": url,
+    "support_profile_url": url,
+    "email": email,
+    "contact_email": email,
+    "phone": phone,
+    "contact_phone": phone,
+    "latitude": latitude,
+    "longitude": longitude,
+}
+
+
+def check(attribute: str, value):
+    """The value in its canonical form by the attribute's rule in RULES; as given without one."""
+    rule = RULES.get(attribute)
+    return value if rule is None else rule(value, attribute)
+
+
 def link_href(website: str | None) -> str | None:
     """A clickable address; plain http because sites redirect to https, not the other way."""
     if not website:

@@ -4,7 +4,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from registry import validation
 from registry.db import db
+from registry.duo.files import LOCATION_COLUMNS, LOCATION_FIELDS, DuoFileError, read_duo_file
 from registry.models import (
     Board,
     LocationPrecision,
@@ -16,7 +18,7 @@ from registry.models import (
     SupportArea,
     SupportLevel,
 )
-from registry.validation import InvalidValue
+from registry.validation import RULES, InvalidValue
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -214,3 +216,87 @@ def test_a_closing_date_before_the_opening_date_is_refused():
     db.session.add(make_school(opened_on=date(2020, 8, 1), closed_on=date(2019, 7, 31)))
     with pytest.raises(IntegrityError):
         db.session.commit()
+
+
+# A value each rule refuses.
+REFUSED = {
+    validation.brin: "1XW",
+    validation.vestigingscode: "5SX00",
+    validation.board_number: "4119",
+    validation.kvk_number: "4060053",
+    validation.cbs_code: "0118",
+    validation.pc4: "0799",
+    validation.postcode: "7961",
+    validation.url: "geen website",
+    validation.email: "info@",
+    validation.phone: "bel ons",
+    validation.latitude: 91.0,
+    validation.longitude: -181.0,
+}
+# The DUO column each attribute the address file gives is read from.
+DUO_COLUMNS = {
+    "vestigingscode": "VESTIGINGSCODE",
+    "board_number": "BEVOEGD GEZAG NUMMER",
+    **{attribute: column for column, (attribute, _rule) in LOCATION_FIELDS.items()},
+}
+DUO_ROW = {
+    "VESTIGINGSCODE": "05SX00",
+    "INSTELLINGSCODE": "05SX",
+    "VESTIGINGSNAAM": "De Arendsvleugel",
+    "STRAATNAAM": "Schoolstraat",
+    "HUISNUMMER-TOEVOEGING": "1",
+    "POSTCODE": "7961 AW",
+    "PLAATSNAAM": "RUINERWOLD",
+    "DENOMINATIE": "Protestants-Christelijk",
+    "TELEFOONNUMMER": "0522481344",
+    "INTERNETADRES": "www.dearendsvleugel.nl",
+    "GEMEENTENUMMER": "1690",
+    "GEMEENTENAAM": "De Wolden",
+    "PROVINCIE": "Drenthe",
+    "BEVOEGD GEZAG NUMMER": "41196",
+}
+
+
+def refusal(check, value) -> InvalidValue:
+    with pytest.raises(InvalidValue) as caught:
+        check(value)
+    return caught.value
+
+
+def duo_refusal(column: str, value) -> str:
+    """What the DUO reader says of one bad value in an otherwise good address file."""
+    row = {**DUO_ROW, column: value}
+    data = ";".join(LOCATION_COLUMNS) + "\r\n" + ";".join(row[c] for c in LOCATION_COLUMNS)
+    try:
+        duo = read_duo_file(data.encode(), "02.csv")
+    except DuoFileError as error:
+        return str(error)
+    return " ".join(why for _field, _value, why in duo.locations["05SX00"].rejected)
+
+
+def test_every_rule_has_a_refused_example():
+    assert set(RULES.values()) <= REFUSED.keys()
+
+
+@pytest.mark.parametrize("attribute", RULES)
+def test_models_admin_forms_and_the_duo_reader_refuse_by_the_same_rule(app, attribute):
+    """One table, three consumers: a value the attribute's rule refuses is refused by every
+    model with that attribute, by the admin form of that model and by the DUO reader, with
+    the rule's own message."""
+    rule = RULES[attribute]
+    bad = REFUSED[rule]
+    message = str(refusal(rule, bad).message)
+    models = [m.class_ for m in db.Model.registry.mappers if attribute in m.column_attrs]
+    assert models, f"no model has {attribute}: a stale entry in RULES"
+    views = {getattr(v, "model", None): v for v in app.extensions["admin"][0]._views}
+    for model in models:
+        refused = refusal(lambda value, model=model: setattr(model(), attribute, value), bad)
+        assert (refused.field, str(refused.message)) == (attribute, message)
+        view = views.get(model)
+        if view is not None and attribute in (view.form_columns or ()):
+            with app.test_request_context(method="POST", data={attribute: str(bad)}):
+                form = view.create_form()
+                form.validate()
+                assert form[attribute].errors == [message], model
+    if attribute in DUO_COLUMNS:
+        assert message in duo_refusal(DUO_COLUMNS[attribute], str(bad))

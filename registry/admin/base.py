@@ -21,7 +21,7 @@ from ..auth import Role
 from ..db import db
 from ..history import Change, readable_changes
 from ..security import SafeForm
-from ..validation import InvalidValue
+from ..validation import RULES, InvalidValue, check
 
 EDITORS = {Role.BEHEERDER, Role.COORDINATOR}
 EVERYONE = set(Role)
@@ -91,14 +91,14 @@ class RoleGuard:
         return current_user.is_authenticated and current_user.role in self.write_roles
 
 
-def rule(check):
-    """A WTForms validator from one of registry.validation's rules (same message everywhere)."""
+def rule(attribute: str):
+    """A WTForms validator for the attribute's rule in validation.RULES (the model's message)."""
 
     def validate(_form, field):
         if field.data in (None, ""):
             return
         try:
-            check(field.data)
+            check(attribute, field.data)
         except InvalidValue as error:
             raise ValidationError(str(error.message)) from error
 
@@ -115,11 +115,20 @@ class AdminForm(SafeForm):
 
 
 class RegistryConverter(AdminModelConverter):
-    """Our enums store their values ("SO+VSO", "building"); Flask-Admin's own converter
-    compares the stored member by its name, so the current choice would not show."""
+    """Form fields from the model's columns, with the registry's format rules and enums."""
+
+    def convert(self, model, mapper, name, prop, field_args, hidden_pk):
+        """A field whose attribute has a rule in validation.RULES checks it next to the field,
+        so no view lists rules and a form can never miss one its model has."""
+        if name in RULES:
+            field_args = dict(field_args or {})
+            field_args["validators"] = [*field_args.get("validators", ()), rule(name)]
+        return super().convert(model, mapper, name, prop, field_args, hidden_pk)
 
     @converts("sqlalchemy.sql.sqltypes.Enum")
     def convert_enum(self, column, field_args, **extra):
+        """Our enums store their values ("SO+VSO", "building"); Flask-Admin's own converter
+        compares the stored member by its name, so the current choice would not show."""
         field = super().convert_enum(column, field_args, **extra)
         field.kwargs["coerce"] = lambda v: v.value if isinstance(v, Enum) else str(v)
         return field

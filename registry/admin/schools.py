@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload
 from wtforms import FloatField
 from wtforms.validators import ValidationError
 
-from .. import validation
 from ..auth import Role
 from ..db import db
 from ..exports import ExportError, choose_columns, export_response
@@ -21,8 +20,8 @@ from ..models import Network, PupilCount, School, SchoolSupport
 from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_values
 from ..search import SchoolRow, latest_pupils
 from ..text import place_name
-from .base import EDITORS, RegistryModelView, record_id, rule
-from .views import CONTACT_RULES, LABELS, as_ids
+from .base import EDITORS, RegistryModelView, record_id
+from .views import LABELS, as_ids
 
 # The admin's list has no "near a postcode": a distance column would always be empty.
 ADMIN_HIDDEN_COLUMNS = {"distance_km"}
@@ -86,14 +85,6 @@ class SchoolView(RegistryModelView):
         "support_profile_adopted_on",
         "verified_on",
     ]
-    form_args = {
-        **CONTACT_RULES,
-        "vestigingscode": {"validators": [rule(validation.vestigingscode)]},
-        "brin": {"validators": [rule(validation.brin)]},
-        "support_profile_url": {"validators": [rule(validation.url)]},
-        "latitude": {"validators": [rule(validation.latitude)]},
-        "longitude": {"validators": [rule(validation.longitude)]},
-    }
     # SQLAlchemy 2 maps float to Double, which Flask-Admin's converter does not know.
     form_overrides = {"latitude": FloatField, "longitude": FloatField}
     inline_models = [

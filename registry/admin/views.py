@@ -12,13 +12,12 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
-from .. import validation
 from ..auth import ROLE_LABELS, Role, User
 from ..db import db
 from ..exports import csv_response
 from ..history import readable_changes
 from ..models import School
-from .base import EVERYONE, RegistryModelView, record_id, rule
+from .base import EVERYONE, RegistryModelView, record_id
 
 LABELS = {
     "vestigingscode": _l("Vestigingscode"),
@@ -95,14 +94,6 @@ def as_ids(values) -> list[int]:
     return ids
 
 
-CONTACT_RULES = {
-    "postcode": {"validators": [rule(validation.postcode)]},
-    "website": {"validators": [rule(validation.url)]},
-    "email": {"validators": [rule(validation.email)]},
-    "phone": {"validators": [rule(validation.phone)]},
-}
-
-
 class BoardView(RegistryModelView):
     column_list = ["board_number", "name", "kvk_number", "place", "dissolved_on"]
     column_labels = LABELS
@@ -123,11 +114,6 @@ class BoardView(RegistryModelView):
         "website",
         "dissolved_on",
     ]
-    form_args = {
-        **CONTACT_RULES,
-        "board_number": {"validators": [rule(validation.board_number)]},
-        "kvk_number": {"validators": [rule(validation.kvk_number)]},
-    }
 
     def on_model_delete(self, model):
         count = db.session.scalar(select(func.count(School.id)).where(School.board_id == model.id))
@@ -147,7 +133,6 @@ class MunicipalityView(RegistryModelView):
     column_list = ["cbs_code", "name", "province"]
     column_labels = LABELS
     form_columns = ["cbs_code", "name", "slug", "province"]
-    form_args = {"cbs_code": {"validators": [rule(validation.cbs_code)]}}
 
 
 class NetworkView(RegistryModelView):
@@ -163,10 +148,6 @@ class NetworkView(RegistryModelView):
         "contact_phone",
         "confirmed",
     ]
-    form_args = {
-        "contact_email": {"validators": [rule(validation.email)]},
-        "contact_phone": {"validators": [rule(validation.phone)]},
-    }
 
     def on_model_delete(self, model):
         if model.schools:
@@ -195,7 +176,6 @@ class UserView(RegistryModelView):
     column_formatters = {"role": lambda _v, _c, m, _n: ROLE_LABELS[m.role]}
     column_filters = ["role", "active"]
     form_columns = ["email", "name", "role", "board", "active"]
-    form_args = {"email": {"validators": [rule(validation.email)]}}
     can_delete = False  # deactivate instead: the history keeps pointing at the account
 
     def on_model_change(self, form, model, is_created):

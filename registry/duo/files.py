@@ -35,17 +35,21 @@ PUPIL_COUNT = re.compile(r"[0-9]{1,5}")
 # of the pupil file (it goes back to 1996) are not read.
 PUPIL_YEARS_KEPT = 5
 
-# DUO column -> School attribute, with the rule that gives the registry's canonical form.
+# DUO column -> School attribute, with the attribute's rule in validation.RULES (None without
+# one), which gives the registry's canonical form.
 LOCATION_FIELDS = {
-    "INSTELLINGSCODE": ("brin", validation.brin),
-    "VESTIGINGSNAAM": ("name", None),
-    "STRAATNAAM": ("street", None),
-    "HUISNUMMER-TOEVOEGING": ("house_number", None),
-    "POSTCODE": ("postcode", validation.postcode),
-    "PLAATSNAAM": ("place", None),
-    "DENOMINATIE": ("denomination", None),
-    "TELEFOONNUMMER": ("phone", validation.phone),
-    "INTERNETADRES": ("website", validation.url),
+    column: (attribute, validation.RULES.get(attribute))
+    for column, attribute in {
+        "INSTELLINGSCODE": "brin",
+        "VESTIGINGSNAAM": "name",
+        "STRAATNAAM": "street",
+        "HUISNUMMER-TOEVOEGING": "house_number",
+        "POSTCODE": "postcode",
+        "PLAATSNAAM": "place",
+        "DENOMINATIE": "denomination",
+        "TELEFOONNUMMER": "phone",
+        "INTERNETADRES": "website",
+    }.items()
 }
 LOCATION_COLUMNS = [
     "VESTIGINGSCODE",
@@ -365,8 +369,8 @@ def _read_locations(duo: DuoFile, header: list[str], reader) -> None:
                     )
                 )
         try:
-            code = validation.vestigingscode(row["VESTIGINGSCODE"])
-            board_number = validation.board_number(row["BEVOEGD GEZAG NUMMER"])
+            code = validation.check("vestigingscode", row["VESTIGINGSCODE"])
+            board_number = validation.check("board_number", row["BEVOEGD GEZAG NUMMER"])
         except InvalidValue as error:
             column = "VESTIGINGSCODE" if error.field == "vestigingscode" else "BEVOEGD GEZAG NUMMER"
             raise _bad_value(duo.name, line, column, row[column], error) from error
@@ -395,7 +399,7 @@ def _read_locations(duo: DuoFile, header: list[str], reader) -> None:
             value = row[column] or None
             if rule is not None and value is not None:
                 try:
-                    value = rule(value)
+                    value = rule(value, attribute)
                 except InvalidValue as error:
                     if column in REQUIRED_VALUES:
                         raise _bad_value(duo.name, line, column, row[column], error) from error
@@ -431,7 +435,7 @@ def _read_pupils(duo: DuoFile, header: list[str], reader) -> None:
     seen: dict[str, int] = {}
     for line, row in _rows(header, reader, duo.name):
         try:
-            code = validation.vestigingscode(row["VESTIGINGSCODE"])
+            code = validation.check("vestigingscode", row["VESTIGINGSCODE"])
         except InvalidValue as error:
             raise _bad_value(
                 duo.name, line, "VESTIGINGSCODE", row["VESTIGINGSCODE"], error
