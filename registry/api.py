@@ -1,7 +1,8 @@
 """The read-only JSON API under /api/v1: the directory's data for other programs.
 
-Lists use the directory's query builder (search.py) and its parameters; field names are the
-stable keys of records.py; every error has the one shape {"error": {"status", "message"}}.
+Lists use the directory's query builder (search.py) and its parameters, group totals the
+directory's (groupings.py); field names are the stable keys of records.py; every error has the
+one shape {"error": {"status", "message"}}.
 The OpenAPI document at /api/v1/openapi.json describes exactly this (see openapi.py).
 """
 
@@ -12,10 +13,11 @@ from sqlalchemy import select
 from . import search
 from .db import db
 from .errors import error_response
-from .models import Board, Municipality, Network, School, SupportArea
-from .openapi import openapi_document
+from .groupings import GROUPINGS, chosen_reference, group_totals
+from .models import SupportArea
+from .openapi import GROUP_FIELDS, openapi_document
 from .records import iso, school_detail, school_or_404, school_record
-from .search import BadParameter, SchoolSearch, group_totals
+from .search import BadParameter, SchoolSearch
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -75,78 +77,50 @@ def school(code: str):
     return school_detail(school_or_404(code))
 
 
-def _counts(model, foreign_key) -> dict[int, int]:
-    return {entity.id: schools for entity, schools, _pupils in group_totals(model, foreign_key)}
+def _field(record, name: str):
+    value = getattr(record, name)
+    return [area.pc4 for area in value] if name == "postcode_areas" else iso(value)
+
+
+def _groups(facet: str) -> dict:
+    """Every group: its own fields, its open schools and their pupils on ?peildatum= (the newest
+    date by default), and its page."""
+    grouping = GROUPINGS[facet]
+    reference = chosen_reference(request.args.get("peildatum"))
+    items = [
+        {
+            **{name: _field(row.record, name) for name in GROUP_FIELDS[facet]},
+            "schools": row.schools,
+            "pupils": row.pupils,
+            "pupils_reference_date": iso(reference),
+            "url": grouping.url(row.record, _external=True),
+        }
+        for row in group_totals(grouping, reference)
+    ]
+    return {"total": len(items), "items": items}
 
 
 @bp.get("/boards")
 def boards():
-    counts = _counts(Board, School.board_id)
-    rows = db.session.scalars(select(Board).order_by(Board.name, Board.board_number)).all()
-    return {"total": len(rows), "items": [_board(b, counts.get(b.id, 0)) for b in rows]}
+    return _groups("bestuur")
 
 
 @bp.get("/boards/<number>")
 def board(number: str):
-    found = db.session.scalar(select(Board).filter_by(board_number=number))
+    found = next((b for b in _groups("bestuur")["items"] if b["board_number"] == number), None)
     if found is None:
         abort(404, _("Er is geen bestuur met nummer %(number)s.", number=number[:20]))
-    return _board(found, _counts(Board, School.board_id).get(found.id, 0))
-
-
-def _board(b: Board, schools: int) -> dict:
-    return {
-        "board_number": b.board_number,
-        "name": b.name,
-        "kvk_number": b.kvk_number,
-        "street": b.street,
-        "house_number": b.house_number,
-        "postcode": b.postcode,
-        "place": b.place,
-        "phone": b.phone,
-        "email": b.email,
-        "website": b.website,
-        "dissolved_on": iso(b.dissolved_on),
-        "schools": schools,
-        "url": url_for("directory.board", number=b.board_number, _external=True),
-    }
+    return found
 
 
 @bp.get("/municipalities")
 def municipalities():
-    counts = _counts(Municipality, School.municipality_id)
-    rows = db.session.scalars(select(Municipality).order_by(Municipality.name)).all()
-    items = [
-        {
-            "cbs_code": m.cbs_code,
-            "name": m.name,
-            "slug": m.slug,
-            "province": m.province,
-            "postcode_areas": [a.pc4 for a in m.postcode_areas],
-            "schools": counts.get(m.id, 0),
-            "url": url_for("directory.municipality", slug=m.slug, _external=True),
-        }
-        for m in rows
-    ]
-    return {"total": len(items), "items": items}
+    return _groups("gemeente")
 
 
 @bp.get("/networks")
 def networks():
-    counts = _counts(Network, School.network_id)
-    rows = db.session.scalars(select(Network).order_by(Network.name)).all()
-    items = [
-        {
-            "slug": n.slug,
-            "name": n.name,
-            "description": n.description,
-            "confirmed": n.confirmed,
-            "schools": counts.get(n.id, 0),
-            "url": url_for("directory.network", slug=n.slug, _external=True),
-        }
-        for n in rows
-    ]
-    return {"total": len(items), "items": items}
+    return _groups("netwerk")
 
 
 @bp.get("/support-areas")
@@ -157,3 +131,7 @@ def support_areas():
         for a in rows
     ]
     return {"total": len(items), "items": items}
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

@@ -1,9 +1,10 @@
 """Public pages for parents (blueprint): search, school pages, boards, municipalities, networks.
 
-Every school listing goes through search.py, so the HTML, JSON and CSV of one URL agree.
+Every school listing goes through search.py, so the HTML, JSON and CSV of one URL agree, and
+every group's total through groupings.py, so it is the sum of the group's list.
 """
 
-from dataclasses import dataclass
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -17,14 +18,15 @@ from flask import (
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from . import quality, search
 from .cache import has_session
 from .db import db
 from .errors import error_response, wants_json
 from .exports import Column, ExportError, choose_columns, export_response
-from .models import Board, LocationPrecision, Municipality, Network, School, SchoolType
+from .groupings import BY_LISTING, GROUPINGS, chosen_reference, group_totals, totals
+from .models import LocationPrecision, SchoolType
 from .records import (
     DEFAULT_EXPORT,
     SCHOOL_COLUMNS,
@@ -102,12 +104,7 @@ def _revalidate(response):
 @bp.get("/")
 def index():
     """Landing page: search box, municipalities with their school counts, plain explanation."""
-    municipalities = db.session.execute(
-        select(Municipality, func.count(School.id))
-        .outerjoin(School, (School.municipality_id == Municipality.id) & School.is_open)
-        .group_by(Municipality.id)
-        .order_by(Municipality.name)
-    ).all()
+    municipalities = group_totals(GROUPINGS["gemeente"])
     return render_template("directory/index.html", municipalities=municipalities)
 
 
@@ -176,55 +173,44 @@ def school_json(code: str):
 
 
 # Boards, municipalities and networks: a list with totals, and a page listing their schools.
-@dataclass(frozen=True)
-class Group:
-    facet: str  # the search filter that selects one group's schools
-    model: type
-    key: str  # the attribute in the group's URL
-    foreign_key: object
-    endpoint: str  # the page of one group
-    url_arg: str
-
-
-GROUPS = {
-    "besturen": Group(
-        "bestuur", Board, "board_number", School.board_id, "directory.board", "number"
-    ),
-    "gemeenten": Group(
-        "gemeente", Municipality, "slug", School.municipality_id, "directory.municipality", "slug"
-    ),
-    "netwerken": Group("netwerk", Network, "slug", School.network_id, "directory.network", "slug"),
-}
-
-
-def _group_rows(kind: str):
-    return search.group_totals(GROUPS[kind].model, GROUPS[kind].foreign_key)
+def _reference() -> tuple[date | None, dict[str, str]]:
+    """?peildatum= (the newest date by default), and the parameter to pass on to the pages a
+    list links to, so that they show the same figures."""
+    chosen = request.args.get("peildatum")
+    reference = chosen_reference(chosen)
+    return reference, {"peildatum": reference.isoformat()} if chosen else {}
 
 
 def _group_list(kind: str):
-    group = GROUPS[kind]
-    rows = _group_rows(kind)
-    links = {
-        row[0].id: url_for(group.endpoint, **{group.url_arg: getattr(row[0], group.key)})
-        for row in rows
-    }
-    return render_template("directory/groups.html", kind=kind, rows=rows, links=links)
+    grouping = BY_LISTING[kind]
+    reference, passed_on = _reference()
+    rows = group_totals(grouping, reference)
+    links = {row.record.id: grouping.url(row.record, **passed_on) for row in rows}
+    return render_template(
+        "directory/groups.html",
+        kind=kind,
+        rows=rows,
+        links=links,
+        reference=reference,
+        passed_on=passed_on,
+    )
 
 
 def _group_page(kind: str, key: str):
-    group = GROUPS[kind]
-    entity = db.session.scalar(select(group.model).where(getattr(group.model, group.key) == key))
+    grouping = BY_LISTING[kind]
+    model = grouping.model
+    entity = db.session.scalar(select(model).where(getattr(model, grouping.key) == key))
     if entity is None:
         abort(404)
-    found = SchoolSearch.from_args(request.args, fixed={group.facet: (key,)})
+    found = SchoolSearch.from_args(request.args, fixed={grouping.facet: (key,)})
     return render_template(
         "directory/group.html",
         kind=kind,
         entity=entity,
-        endpoint=group.endpoint,
-        view_args={group.url_arg: key},
+        endpoint=grouping.endpoint,
+        view_args={grouping.url_arg: key},
         result=search.run(found),
-        totals=search.totals(found),
+        totals=totals(found),
         error=None,
     )
 
@@ -249,7 +235,7 @@ GROUP_LABELS = {
 }
 
 
-@bp.get("/<any(besturen, gemeenten, netwerken):listing>.<any(csv, 'excel.csv', xlsx):fmt>")
+@bp.get(f"/<any({', '.join(BY_LISTING)}):listing>.<any(csv, 'excel.csv', xlsx):fmt>")
 def groups_export(listing: str, fmt: str):
     kind = listing
     keys = [*GROUP_COLUMNS[kind], "schools", "pupils"]
@@ -258,9 +244,9 @@ def groups_export(listing: str, fmt: str):
         {
             **{key: getattr(entity, key) for key in GROUP_COLUMNS[kind]},
             "schools": schools,
-            "pupils": int(pupils),
+            "pupils": pupils,
         }
-        for entity, schools, pupils in _group_rows(kind)
+        for entity, schools, pupils in group_totals(BY_LISTING[kind], _reference()[0])
     )
     return export_response(fmt, columns, records, kind)
 
@@ -298,3 +284,7 @@ def network(slug: str):
 @bp.get("/over")
 def about():
     return render_template("directory/about.html", gaps=quality.data_gaps())
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)

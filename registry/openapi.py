@@ -2,8 +2,9 @@
 
 from flask import url_for
 
+from .groupings import GROUPINGS
 from .models import SchoolType
-from .search import FACETS, MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS
+from .search import FACETS, MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS, reference_dates
 
 # Text without control characters (the API refuses those with a 400).
 PLAIN_TEXT = "^[^\\u0000-\\u001f\\ufffd]*$"
@@ -37,6 +38,49 @@ SCHOOL_FIELDS = {
     "location_precision": _nullable("string", enum=["building", "pc6", "pc4", None]),
     "distance_km": _nullable("number"),
     "closed_on": _nullable("string", format="date"),
+    "url": {"type": "string"},
+}
+
+
+# Each kind of group's own fields in the API, in order; its schema is named after its model.
+GROUP_FIELDS = {
+    "bestuur": {
+        "board_number": {"type": "string"},
+        "name": _nullable("string"),
+        **{
+            name: _nullable("string")
+            for name in (
+                "kvk_number",
+                "street",
+                "house_number",
+                "postcode",
+                "place",
+                "phone",
+                "email",
+                "website",
+            )
+        },
+        "dissolved_on": _nullable("string", format="date"),
+    },
+    "gemeente": {
+        "cbs_code": {"type": "string"},
+        "name": {"type": "string"},
+        "slug": {"type": "string"},
+        "province": {"type": "string"},
+        "postcode_areas": {"type": "array", "items": {"type": "string"}},
+    },
+    "netwerk": {
+        "slug": {"type": "string"},
+        "name": {"type": "string"},
+        "description": _nullable("string"),
+        "confirmed": {"type": "boolean"},
+    },
+}
+# What every group's item ends with (api._groups).
+GROUP_TOTALS = {
+    "schools": {"type": "integer", "minimum": 0},
+    "pupils": {"type": "integer", "minimum": 0},
+    "pupils_reference_date": _nullable("string", format="date"),
     "url": {"type": "string"},
 }
 
@@ -97,7 +141,22 @@ def _path_parameter(name: str, pattern: str) -> dict:
     }
 
 
+def _reference_date() -> dict:
+    """?peildatum=: one of the dates DUO counted pupils on, as the registry holds them now."""
+    counted = [d.isoformat() for d in reference_dates()]
+    return {
+        "name": "peildatum",
+        "in": "query",
+        "required": False,
+        "description": "Pupils as DUO counted them on this date (the newest by default); the "
+        "schools are those open today.",
+        # OpenAPI allows no empty enum: with nothing counted yet, any date is refused.
+        "schema": {"type": "string", "format": "date", **({"enum": counted} if counted else {})},
+    }
+
+
 def openapi_document() -> dict:
+    reference_date = _reference_date()
     school_filters = [
         _text_parameter(
             "q",
@@ -141,6 +200,7 @@ def openapi_document() -> dict:
             "required": False,
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
         },
+        reference_date,
     ]
     school = dict(SCHOOL_FIELDS)
     detail = {
@@ -191,19 +251,26 @@ def openapi_document() -> dict:
                 [_path_parameter("code", "^[0-9]{2}[A-Z]{2}[0-9]{2}$")],
                 True,
             ),
-            "/boards": _get("All boards", _json(_list_of("#/components/schemas/Board"), "Boards.")),
+            "/boards": _get(
+                "All boards",
+                _json(_list_of("#/components/schemas/Board"), "Boards."),
+                [reference_date],
+            ),
             "/boards/{number}": _get(
                 "One board",
                 _json({"$ref": "#/components/schemas/Board"}, "The board."),
-                [_path_parameter("number", "^[0-9]{5}$")],
+                [_path_parameter("number", "^[0-9]{5}$"), reference_date],
                 True,
             ),
             "/municipalities": _get(
                 "The municipalities",
                 _json(_list_of("#/components/schemas/Municipality"), "Municipalities."),
+                [reference_date],
             ),
             "/networks": _get(
-                "The networks", _json(_list_of("#/components/schemas/Network"), "Networks.")
+                "The networks",
+                _json(_list_of("#/components/schemas/Network"), "Networks."),
+                [reference_date],
             ),
             "/support-areas": _get(
                 "The support areas",
@@ -236,49 +303,10 @@ def openapi_document() -> dict:
                         },
                     }
                 ),
-                "Board": _object(
-                    {
-                        **{
-                            k: _nullable("string")
-                            for k in (
-                                "kvk_number",
-                                "street",
-                                "house_number",
-                                "postcode",
-                                "place",
-                                "phone",
-                                "email",
-                                "website",
-                            )
-                        },
-                        "board_number": {"type": "string"},
-                        "name": _nullable("string"),
-                        "dissolved_on": _nullable("string", format="date"),
-                        "schools": {"type": "integer", "minimum": 0},
-                        "url": {"type": "string"},
-                    }
-                ),
-                "Municipality": _object(
-                    {
-                        "cbs_code": {"type": "string"},
-                        "name": {"type": "string"},
-                        "slug": {"type": "string"},
-                        "province": {"type": "string"},
-                        "postcode_areas": {"type": "array", "items": {"type": "string"}},
-                        "schools": {"type": "integer", "minimum": 0},
-                        "url": {"type": "string"},
-                    }
-                ),
-                "Network": _object(
-                    {
-                        "slug": {"type": "string"},
-                        "name": {"type": "string"},
-                        "description": _nullable("string"),
-                        "confirmed": {"type": "boolean"},
-                        "schools": {"type": "integer", "minimum": 0},
-                        "url": {"type": "string"},
-                    }
-                ),
+                **{
+                    GROUPINGS[facet].model.__name__: _object({**fields, **GROUP_TOTALS})
+                    for facet, fields in GROUP_FIELDS.items()
+                },
                 "SupportArea": _object(
                     {
                         "code": {"type": "string"},

@@ -15,34 +15,29 @@ import click
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 
 from .db import db
 from .exports import BOLD, XLSX_TYPE, file_name, safe_cell, sheet_title, xlsx_text
-from .models import (
-    Board,
-    Municipality,
-    Network,
-    PupilCount,
-    School,
-    SchoolSupport,
-    SchoolType,
-    SupportArea,
-    SupportLevel,
+from .groupings import (
+    GROUPINGS,
+    NOTHING,
+    Grouping,
+    GroupTotal,
+    breakdown,
+    group_totals,
+    support_offers,
+    tallies,
 )
+from .models import School, SchoolType, SupportArea, SupportLevel
 from .search import BadParameter, parse_reference_date, reference_dates
 from .security import limiter
 
 bp = Blueprint("overviews", __name__, url_prefix="/overzichten")
 TREND_YEARS = 5
-GROUPS = {
-    "gemeente": (_l("Per gemeente"), Municipality, School.municipality_id),
-    "bestuur": (_l("Per bestuur"), Board, School.board_id),
-    "netwerk": (_l("Per netwerk"), Network, School.network_id),
-}
+KINDS = ", ".join(GROUPINGS)
 # A PDF takes about a second to render. Flask-Limiter counts in the view, which a page the cache
 # answers never reaches: only renders count, one budget for both formats per client address.
 file_limit = limiter.shared_limit(
@@ -74,26 +69,18 @@ def chosen_reference_date(available: list[date]) -> date | None:
     return chosen or (available[-1] if available else None)
 
 
+def _with_schools(grouping: Grouping, reference: date | None) -> list[GroupTotal]:
+    """The groups that have open schools, in the overviews' order (by label)."""
+    rows = [row for row in group_totals(grouping, reference) if row.schools]
+    return sorted(rows, key=lambda row: row.record.label)
+
+
 def schools_and_pupils(kind: str, reference: date | None, trend: list[date]) -> Table:
     """Open schools per type, pupils on the reference date, and pupils over the trend years."""
-    _title, model, foreign_key = GROUPS[kind]
+    grouping = GROUPINGS[kind]
     types = list(SchoolType)
-    counts = db.session.execute(
-        select(model.name, School.school_type, func.count(School.id))
-        .join(School, foreign_key == model.id)
-        .where(School.is_open)
-        .group_by(model.name, School.school_type)
-    ).all()
-    pupils = db.session.execute(
-        select(model.name, PupilCount.reference_date, func.sum(PupilCount.pupils))
-        .join(School, foreign_key == model.id)
-        .join(PupilCount, PupilCount.school_id == School.id)
-        .where(School.is_open, PupilCount.reference_date.in_(trend))
-        .group_by(model.name, PupilCount.reference_date)
-    ).all()
-    per_type = {(name, t): n for name, t, n in counts}
-    per_date = {(name, d): int(n) for name, d, n in pupils}
-    names = sorted({name for name, _t, _n in counts})
+    per_type = breakdown(grouping, School.school_type, reference=reference)
+    over_time = {day: tallies(grouping, day) for day in trend}
     header = [
         _("Naam"),
         *[t.value for t in types],
@@ -101,74 +88,61 @@ def schools_and_pupils(kind: str, reference: date | None, trend: list[date]) -> 
         _("Leerlingen %(date)s", date=reference.isoformat() if reference else "—"),
         *[d.isoformat() for d in trend],
     ]
-    rows = []
-    for name in names:
-        by_type = [per_type.get((name, t), 0) for t in types]
-        rows.append(
-            [
-                name,
-                *by_type,
-                sum(by_type),
-                per_date.get((name, reference), 0),
-                *[per_date.get((name, d), 0) for d in trend],
-            ]
-        )
+    rows = [
+        [
+            row.record.label,
+            *[per_type.get((row.record.id, t), NOTHING).schools for t in types],
+            row.schools,
+            row.pupils,
+            *[over_time[day].get(row.record.id, NOTHING).pupils for day in trend],
+        ]
+        for row in _with_schools(grouping, reference)
+    ]
     total = [_("Totaal"), *[sum(r[i] for r in rows) for i in range(1, len(header))]]
-    return Table(str(GROUPS[kind][0]), header, rows, total)
+    return Table(str(grouping.per_label), header, rows, total)
 
 
 def denominations(kind: str) -> Table:
-    _title, model, foreign_key = GROUPS[kind]
-    counts = db.session.execute(
-        select(model.name, School.denomination, func.count(School.id))
-        .join(School, foreign_key == model.id)
-        .where(School.is_open)
-        .group_by(model.name, School.denomination)
-    ).all()
-    names = sorted({n for n, _d, _c in counts})
-    kinds = sorted({d or "—" for _n, d, _c in counts})
-    cell = {(n, d or "—"): c for n, d, c in counts}
-    rows = [[n, *[cell.get((n, d), 0) for d in kinds]] for n in names]
+    grouping = GROUPINGS[kind]
+    cells = breakdown(grouping, School.denomination)
+    groups = _with_schools(grouping, None)
+    kinds = sorted({d or "—" for _group, d in cells})
+    count = {(group, d or "—"): tally.schools for (group, d), tally in cells.items()}
+    rows = [
+        [row.record.label, *[count.get((row.record.id, d), 0) for d in kinds]] for row in groups
+    ]
     total = [_("Totaal"), *[sum(r[i] for r in rows) for i in range(1, len(kinds) + 1)]]
     return Table(_("Richting"), [_("Naam"), *kinds], rows, total)
 
 
 def coverage(kind: str) -> Table:
     """Support area × group: how many open schools offer basic and extra support."""
-    _title, model, foreign_key = GROUPS[kind]
-    offers = db.session.execute(
-        select(SupportArea.name, model.name, SchoolSupport.level, func.count(distinct(School.id)))
-        .join(SchoolSupport, SchoolSupport.support_area_id == SupportArea.id)
-        .join(School, School.id == SchoolSupport.school_id)
-        .join(model, foreign_key == model.id)
-        .where(School.is_open)
-        .group_by(SupportArea.name, model.name, SchoolSupport.level)
-    ).all()
-    schools = dict(
-        db.session.execute(
-            select(model.name, func.count(School.id))
-            .join(School, foreign_key == model.id)
-            .where(School.is_open)
-            .group_by(model.name)
-        ).all()
+    grouping = GROUPINGS[kind]
+    offers = support_offers(grouping)
+    groups = _with_schools(grouping, None)
+    areas = db.session.execute(
+        select(SupportArea.id, SupportArea.name).order_by(SupportArea.position)
     )
-    areas = list(db.session.scalars(select(SupportArea.name).order_by(SupportArea.position)))
-    names = sorted(schools)
-    cell = {(a, n, level): c for a, n, level, c in offers}
-    rows = []
-    for area in areas:
-        row = [area]
-        for name in names:
-            row.append(
+    rows = [
+        [
+            area_name,
+            *[
                 _(
                     "%(extra)d extra, %(basis)d basis van %(schools)d",
-                    extra=cell.get((area, name, SupportLevel.EXTRA), 0),
-                    basis=cell.get((area, name, SupportLevel.BASIS), 0),
-                    schools=schools[name],
+                    extra=offers.get((area, row.record.id, SupportLevel.EXTRA), 0),
+                    basis=offers.get((area, row.record.id, SupportLevel.BASIS), 0),
+                    schools=row.schools,
                 )
-            )
-        rows.append(row)
-    return Table(_("Ondersteuning per %(group)s", group=kind), [_("Ondersteuning"), *names], rows)
+                for row in groups
+            ],
+        ]
+        for area, area_name in areas
+    ]
+    return Table(
+        _("Ondersteuning per %(group)s", group=str(grouping.label).lower()),
+        [_("Ondersteuning"), *[row.record.label for row in groups]],
+        rows,
+    )
 
 
 def overview_tables(kind: str) -> tuple[list[Table], date | None, list[date]]:
@@ -203,24 +177,26 @@ def tables_xlsx(tables: list[Table]) -> bytes:
 
 @bp.get("/")
 def index():
-    return render_template("overviews/index.html", groups=GROUPS)
+    # The page's template reads (title, model, foreign key) per kind.
+    groups = {kind: (g.per_label, g.model, g.foreign_key) for kind, g in GROUPINGS.items()}
+    return render_template("overviews/index.html", groups=groups)
 
 
-@bp.get("/<any(gemeente, bestuur, netwerk):group>")
+@bp.get(f"/<any({KINDS}):group>")
 def overview(group: str):
     kind = group
     tables, reference, available = overview_tables(kind)
     return render_template(
         "overviews/overview.html",
         kind=kind,
-        title=GROUPS[kind][0],
+        title=GROUPINGS[kind].per_label,
         tables=tables,
         reference=reference,
         available=available,
     )
 
 
-@bp.get("/<any(gemeente, bestuur, netwerk):group>.xlsx")
+@bp.get(f"/<any({KINDS}):group>.xlsx")
 @file_limit
 def overview_xlsx(group: str):
     kind = group
@@ -233,7 +209,7 @@ def overview_xlsx(group: str):
     )
 
 
-@bp.get("/<any(gemeente, bestuur, netwerk):group>.pdf")
+@bp.get(f"/<any({KINDS}):group>.pdf")
 @file_limit
 def overview_pdf(group: str):
     """The same overview as a PDF for meetings, rendered from the page's own template."""
@@ -253,7 +229,7 @@ def overview_pdf(group: str):
     html = render_template(
         "overviews/overview.html",
         kind=group,
-        title=GROUPS[group][0],
+        title=GROUPINGS[group].per_label,
         tables=tables,
         reference=reference,
         available=available,
@@ -285,11 +261,14 @@ def overview_pdf(group: str):
 def init_app(app) -> None:
     from .exports import export_cli
 
+    # The factory still registers the blueprint itself until it leaves that to this function.
+    if bp.name not in app.blueprints:
+        app.register_blueprint(bp)
     export_cli.add_command(export_overview_command)
 
 
 @click.command("overview")
-@click.argument("group", type=click.Choice(list(GROUPS)))
+@click.argument("group", type=click.Choice(list(GROUPINGS)))
 @click.option(
     "--format", "fmt", type=click.Choice(["xlsx", "pdf"]), default="xlsx", show_default=True
 )

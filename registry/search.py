@@ -443,33 +443,6 @@ def run(search: SchoolSearch) -> SearchResult:
     return SearchResult(search, total, rows, facets, loosen)
 
 
-def group_totals(model, foreign_key) -> list[tuple]:
-    """(record, open schools, pupils on the newest reference date) for every board,
-    municipality or network, by name: the lists, the dashboard and the API share it."""
-    latest = latest_pupils()
-    return db.session.execute(
-        select(model, func.count(School.id), func.coalesce(func.sum(latest.c.pupils), 0))
-        .outerjoin(School, (foreign_key == model.id) & School.is_open)
-        .outerjoin(latest, latest.c.school_id == School.id)
-        .group_by(model.id)
-        .order_by(model.name)
-    ).all()
-
-
-def totals(search: SchoolSearch) -> list[tuple[SchoolType, int, int]]:
-    """Schools and pupils per type under the page's fixed filters only (a board's totals)."""
-    latest = latest_pupils()
-    rows = db.session.execute(
-        select(
-            School.school_type, func.count(School.id), func.coalesce(func.sum(latest.c.pupils), 0)
-        )
-        .outerjoin(latest, latest.c.school_id == School.id)
-        .where(*conditions(SchoolSearch(fixed=search.fixed)))
-        .group_by(School.school_type)
-    ).all()
-    return sorted(rows, key=lambda row: list(SchoolType).index(row[0]))
-
-
 def exact_school(q: str) -> School | None:
     """The school a typed vestigingscode, or a BRIN with one location, points at."""
     code = q.strip().upper()

@@ -33,9 +33,11 @@ def test_boards_municipalities_networks_and_support_areas(client):
     assert boards["total"] == 19
     wies = client.get("/api/v1/boards/41196").json
     assert (wies["name"], wies["schools"], wies["kvk_number"]) == ("Stichting WIES", 14, "04060053")
+    assert (wies["pupils"], wies["pupils_reference_date"]) == (2274, "2025-10-01")
     municipalities = {m["name"]: m for m in client.get("/api/v1/municipalities").json["items"]}
     assert municipalities["Staphorst"]["postcode_areas"] == ["7951", "7955"]
     assert sum(m["schools"] for m in municipalities.values()) == 117
+    assert sum(m["pupils"] for m in municipalities.values()) == 16240
     networks = client.get("/api/v1/networks").json["items"]
     assert {n["slug"]: n["confirmed"] for n in networks} == {
         "hoogeveen": False,

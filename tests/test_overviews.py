@@ -44,6 +44,28 @@ def test_xlsx_overview_matches_the_page(client):
     assert total[0] == "Totaal" and total[5] == 117 and total[6] == 16240
 
 
+def test_boards_without_a_name_or_with_the_same_name_keep_their_own_rows(seeded_app, client):
+    """A board DUO gave no name yet is listed by its number (it was a 500); two boards of one
+    name are two rows (they were merged into one)."""
+    with seeded_app.app_context():
+        db.session.execute(update(Board).filter_by(board_number="41196").values(name=None))
+        db.session.execute(
+            update(Board).filter_by(board_number="42557").values(name="Stichting PCO Accrete")
+        )
+        bump(db.session.connection())
+        db.session.commit()
+    response = client.get("/overzichten/bestuur.xlsx")
+    assert response.status_code == 200
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(response.data))["Per bestuur"].iter_rows(values_only=True)
+    )
+    assert next(r for r in rows if r[0] == "41196")[5:7] == (14, 2274)
+    accrete = [r[5] for r in rows if r[0] == "Stichting PCO Accrete"]
+    assert len(accrete) == 2 and 11 in accrete  # 42557 has 11 schools of its own
+    assert rows[-1][5:7] == (117, 16240)
+    assert client.get("/overzichten/bestuur").status_code == 200
+
+
 def test_coverage_matrix_counts_basic_and_extra_support(seeded_app, client):
     with seeded_app.app_context():
         area = db.session.scalar(select(SupportArea).filter_by(code="gedrag"))

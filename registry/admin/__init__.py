@@ -12,6 +12,7 @@ from .. import quality
 from ..auth import User
 from ..db import db
 from ..duo.apply import ImportLog
+from ..groupings import GROUPINGS, group_totals
 from ..history import Change
 from ..models import (
     Board,
@@ -22,7 +23,6 @@ from ..models import (
     School,
     SupportArea,
 )
-from ..search import group_totals
 from .base import RoleGuard
 from .corrections import CorrectionView
 from .duo import DuoImportView, ImportLogView
@@ -42,8 +42,8 @@ class DashboardView(RoleGuard, AdminIndexView):
 
     @expose("/")
     def index(self):
-        def per(model, foreign_key):
-            return [(m.label, n, pupils) for m, n, pupils in group_totals(model, foreign_key) if n]
+        def per(facet):
+            return [(m.label, n, pupils) for m, n, pupils in group_totals(GROUPINGS[facet]) if n]
 
         open_corrections = db.session.scalar(
             select(func.count(CorrectionRequest.id)).where(
@@ -52,9 +52,9 @@ class DashboardView(RoleGuard, AdminIndexView):
         )
         return self.render(
             "admin/dashboard.html",
-            municipalities=per(Municipality, School.municipality_id),
-            networks=per(Network, School.network_id),
-            boards=per(Board, School.board_id),
+            municipalities=per("gemeente"),
+            networks=per("netwerk"),
+            boards=per("bestuur"),
             open_corrections=open_corrections,
             gaps=quality.data_gaps(),
         )
