@@ -47,9 +47,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     operations.init_app(app)
     auth.init_app(app)
     # The public site, the admin, and the command line.
-    app.register_blueprint(directory.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(overviews.bp)
+    directory.init_app(app)
+    api.init_app(app)
     corrections.init_app(app)
     admin.init_app(app)
     seed.init_app(app)

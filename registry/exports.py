@@ -167,10 +167,10 @@ def csv_response(header: list[str], records: Iterable[dict], name: str) -> Respo
 export_cli = click.Group("export", help="Write the site's lists and overviews to files.")
 
 
-def save_download(path: str, query, output: str) -> int:
+def save_download(path: str, query, output: str) -> int | None:
     """Write the file the site answers at path?query, through the very same view, so a file
     made on the command line cannot differ from the download; links point at PUBLIC_URL.
-    Returns the number of rows below the header (for CSV and XLSX)."""
+    Returns the number of rows below the header of a CSV or XLSX file (None for others)."""
     response = current_app.test_client().get(
         path, query_string=query, base_url=current_app.config["PUBLIC_URL"]
     )
@@ -181,8 +181,10 @@ def save_download(path: str, query, output: str) -> int:
     return data_rows(response.data, response.mimetype)
 
 
-def data_rows(body: bytes, mimetype: str) -> int:
+def data_rows(body: bytes, mimetype: str) -> int | None:
     """How many data rows a CSV or XLSX file holds (its header not counted)."""
+    if mimetype not in (XLSX_TYPE, "text/csv"):
+        return None
     if mimetype == XLSX_TYPE:
         workbook = load_workbook(io.BytesIO(body), read_only=True)
         rows = sum(1 for _row in workbook.active.iter_rows(values_only=True))

@@ -6,7 +6,6 @@ Each overview is an HTML page and an XLSX file built from the same tables.
 
 import io
 import mimetypes
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +19,16 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from .db import db
-from .exports import BOLD, XLSX_TYPE, file_name, safe_cell, sheet_title, xlsx_text
+from .exports import (
+    BOLD,
+    XLSX_TYPE,
+    export_cli,
+    file_name,
+    safe_cell,
+    save_download,
+    sheet_title,
+    xlsx_text,
+)
 from .groupings import (
     GROUPINGS,
     NOTHING,
@@ -259,11 +267,7 @@ def overview_pdf(group: str):
 
 
 def init_app(app) -> None:
-    from .exports import export_cli
-
-    # The factory still registers the blueprint itself until it leaves that to this function.
-    if bp.name not in app.blueprints:
-        app.register_blueprint(bp)
+    app.register_blueprint(bp)
     export_cli.add_command(export_overview_command)
 
 
@@ -279,20 +283,8 @@ def init_app(app) -> None:
 @with_appcontext
 def export_overview_command(group: str, fmt: str, peildatum: str | None, output: str) -> None:
     """Write an overview per gemeente, bestuur or netwerk, as the page offers it."""
-    query = {"peildatum": peildatum} if peildatum else {}
-    client = current_app.test_client()
     # The very same view as the web page, so the file cannot differ from what staff see there.
-    response = client.get(
-        f"/overzichten/{group}.{fmt}", query_string=query, base_url=current_app.config["PUBLIC_URL"]
+    save_download(
+        f"/overzichten/{group}.{fmt}", {"peildatum": peildatum} if peildatum else {}, output
     )
-    if response.status_code != 200:
-        message = response.get_data(as_text=True)
-        raise click.ClickException(f"{response.status_code}: {_strip_tags(message)[:300]}")
-    with open(output, "wb") as handle:
-        handle.write(response.data)
     click.echo(f"Overzicht per {group} geschreven naar {output}")
-
-
-def _strip_tags(html: str) -> str:
-    main = re.search(r"<main[^>]*>(.*?)</main>", html, re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", main.group(1) if main else html).split())
