@@ -48,12 +48,12 @@ def init_app(app: Flask) -> None:
     app.after_request(_log_refusal)
     app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     # Behind nginx or a load balancer, trust this many proxies' X-Forwarded-* headers, so that
-    # rate limits, logs and external URLs see the client's address and https.
+    # rate limits, logs and external URLs see the client's address and https. Not a path prefix
+    # (X-Forwarded-Prefix): the site is served at the root, and a forwarded prefix would turn
+    # every link into one off the site.
     proxies = int(app.config.get("PROXY_COUNT", 0))
     if proxies:
-        app.wsgi_app = ProxyFix(
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
-        )
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.cli.add_command(backup_command)
 
 

@@ -198,10 +198,10 @@ def link_href(website: str | None) -> str | None:
     return website if "://" in website else "http://" + website
 
 
-# C0 control characters and DEL: no one types them, pasted ones hide in names and break XLSX
+# Control characters (C0, DEL and C1): no one types them, pasted ones hide in names and break XLSX
 # files and PostgreSQL (NUL). Multi-line text keeps its tab and line breaks.
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-MULTILINE_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MULTILINE_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 CONTROL_MESSAGE = _l(

@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 from registry.auth import User
 from registry.db import db
 from registry.history import Change
-from registry.models import Board, CorrectionRequest, CorrectionStatus, School
+from registry.models import Board, CorrectionRequest, CorrectionStatus, Network, School
 
 OWN_BOARD = "41196"
 # The Dutch reasons a refused admin request gives.
@@ -374,3 +374,61 @@ def test_nothing_was_written_by_the_readers(seeded_app, login):
         # Logging in wrote last_login_at (not recorded) and one account (recorded).
         assert db.session.scalar(select(func.count(Change.id))) <= before + 1
         assert db.session.scalar(select(func.count(User.id))) == users + 1
+
+
+# Found by benchmarks/probe.py.
+
+
+def test_delete_selected_works_with_the_posted_ids_on_every_database(seeded_app, login):
+    with seeded_app.app_context():
+        network = Network(name="Leeg netwerk", slug="leeg-netwerk")
+        db.session.add(network)
+        db.session.commit()
+        network_id = network.id
+    client = login("coordinator")
+    token = csrf_from(client.get("/wachtwoord").get_data(as_text=True))
+    response = client.post(
+        "/admin/network/action/",
+        data={"csrf_token": token, "action": "delete", "rowid": [str(network_id), "990001"]},
+    )
+    assert response.status_code == 302
+    with seeded_app.app_context():
+        assert db.session.get(Network, network_id) is None
+
+
+def test_an_account_change_cannot_be_opened_by_its_id_either(seeded_app, login, make_user):
+    make_user("coordinator", email="geheim-account@example.org")
+    with seeded_app.app_context():
+        change_id = db.session.scalar(
+            select(Change.id).where(Change.record_type == User.__tablename__)
+        )
+    for role in ("medewerker", "coordinator"):
+        client = login(role)
+        for url in ("/admin/change/geschiedenis/", "/admin/change/details/"):
+            text = client.get(f"{url}?id={change_id}").get_data(as_text=True)
+            assert "geheim-account@example.org" not in text, (role, url)
+
+
+@pytest.mark.parametrize("value", ["c1\x85nel", "c1\x9bcsi"])
+def test_c1_control_characters_are_refused_too(seeded_app, login, value):
+    client = login("coordinator")
+    fields = form_fields(client.get("/admin/school/edit/?id=1").get_data(as_text=True))
+    response = client.post("/admin/school/edit/?id=1", data=with_values(fields, name=value))
+    assert "onzichtbaar stuurteken" in response.get_data(as_text=True)
+    with seeded_app.app_context():
+        assert db.session.get(School, 1).name != value
+
+
+def test_a_forwarded_prefix_never_turns_links_off_the_site(make_app):
+    from flask_migrate import upgrade
+
+    from registry.seed import load_seed
+
+    app = make_app("proxied", PROXY_COUNT=1)
+    with app.app_context():
+        upgrade()
+        load_seed()
+    page = app.test_client().get(
+        "/scholen/05SX00", headers={"X-Forwarded-Prefix": "//probe-evil.example"}
+    )
+    assert page.status_code == 200 and "probe-evil" not in page.get_data(as_text=True)

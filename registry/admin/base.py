@@ -5,6 +5,8 @@ from enum import Enum
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
@@ -42,6 +44,15 @@ def record_id(value) -> int | None:
     """A posted or linked record id as an integer, or None when it cannot be one."""
     text = str(value) if isinstance(value, str | int) else ""
     return int(text) if RECORD_ID_RE.match(text) else None
+
+
+def as_ids(values) -> list[int]:
+    """Row ids as posted by a list page (strings), as the integers PostgreSQL compares; one
+    that cannot be a record id is refused rather than silently dropped."""
+    ids = [record_id(v) for v in values]
+    if None in ids:
+        abort(400, _("Een van de gekozen regels heeft een ongeldig recordnummer."))
+    return ids
 
 
 def check_admin_parameters() -> None:
@@ -186,10 +197,22 @@ class RegistryModelView(RoleGuard, ModelView):
         return self.may_write()
 
     def get_one(self, id):
-        """The record behind one well-formed id; anything else (a list, text, a number past
-        64 bits) is no record at all rather than a database error."""
+        """The record behind one well-formed id, through the view's own query, so what a role
+        may not list it cannot open by its id either; anything else (a list, text, a number
+        past 64 bits) is no record at all rather than a database error."""
         number = record_id(id)
-        return None if number is None else db.session.get(self.model, number)
+        if number is None:
+            return None
+        return self.get_query().filter(self.model.id == number).one_or_none()
+
+    @action(
+        "delete",
+        admin_lazy_gettext("Delete"),
+        admin_lazy_gettext("Are you sure you want to delete selected records?"),
+    )
+    def action_delete(self, ids):
+        """Flask-Admin's own, with the posted ids as the integers PostgreSQL compares."""
+        return super().action_delete(as_ids(ids))
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):

@@ -20,8 +20,8 @@ from ..models import Network, PupilCount, School, SchoolSupport
 from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_values
 from ..search import SchoolRow, latest_pupils
 from ..text import place_name
-from .base import EDITORS, RegistryModelView, record_id
-from .views import LABELS, as_ids
+from .base import EDITORS, RegistryModelView, as_ids, record_id
+from .views import LABELS
 
 # The admin's list has no "near a postcode": a distance column would always be empty.
 ADMIN_HIDDEN_COLUMNS = {"distance_km"}

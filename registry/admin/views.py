@@ -3,7 +3,7 @@ change log; schools have their own module."""
 
 import secrets
 
-from flask import abort, flash
+from flask import flash
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
@@ -17,7 +17,7 @@ from ..db import db
 from ..exports import csv_response
 from ..history import readable_changes
 from ..models import School
-from .base import EVERYONE, RegistryModelView, record_id
+from .base import EVERYONE, RegistryModelView, as_ids
 
 LABELS = {
     "vestigingscode": _l("Vestigingscode"),
@@ -83,15 +83,6 @@ LABELS = {
     "school": _l("School"),
     "updated_at": _l("Gewijzigd"),
 }
-
-
-def as_ids(values) -> list[int]:
-    """Row ids as posted by a list page (strings), as the integers PostgreSQL compares; one
-    that cannot be a record id is refused rather than silently dropped."""
-    ids = [record_id(v) for v in values]
-    if None in ids:
-        abort(400, _("Een van de gekozen regels heeft een ongeldig recordnummer."))
-    return ids
 
 
 class BoardView(RegistryModelView):
