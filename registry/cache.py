@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import ImmutableMultiDict
 
 from .db import db, listen_once
+from .filters import FACETS
 from .models import (
     Board,
     Municipality,
@@ -35,7 +36,6 @@ from .models import (
     SchoolSupport,
     SupportArea,
 )
-from .search import FACETS
 
 PUBLIC_DATA = (
     School,

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from . import quality, search
+from . import filters, quality, search
 from .cache import has_session
 from .db import db
 from .errors import error_response, wants_json
@@ -50,7 +50,7 @@ def _place_filter(value):
 
 @bp.app_template_global()
 def school_type_label(school_type) -> str:
-    return str(search.TYPE_LABELS[SchoolType(school_type)])
+    return str(filters.TYPE_LABELS[SchoolType(school_type)])
 
 
 @bp.app_template_global()
@@ -67,7 +67,7 @@ def format_km(distance: float) -> str:
 @bp.app_context_processor
 def _listing_vocabulary():
     return {
-        "facet_titles": search.FACET_TITLES,
+        "facet_titles": filters.FACET_TITLES,
         "sort_labels": search.SORT_LABELS,
         "per_page": search.PER_PAGE,
         "export_columns": SCHOOL_COLUMNS,

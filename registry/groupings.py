@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .db import db
+from .filters import FACET_TITLES
 from .models import Board, Municipality, Network, School, SchoolSupport, SchoolType, SupportLevel
 from .search import (
-    FACET_TITLES,
     SchoolSearch,
     conditions,
     latest_pupils,

@@ -2,9 +2,10 @@
 
 from flask import url_for
 
+from . import fields
+from .filters import FILTERS
 from .groupings import GROUPINGS
-from .models import SchoolType
-from .search import FACETS, MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS, reference_dates
+from .search import MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS, reference_dates
 
 # Text without control characters (the API refuses those with a 400).
 PLAIN_TEXT = "^[^\\u0000-\\u001f\\ufffd]*$"
@@ -15,31 +16,8 @@ def _nullable(kind: str, **extra) -> dict:
     return {"type": kind, "nullable": True, **extra}
 
 
-SCHOOL_FIELDS = {
-    "vestigingscode": {"type": "string", "pattern": "^[0-9]{2}[A-Z]{2}[0-9]{2}$"},
-    "name": {"type": "string"},
-    "type": {"type": "string", "enum": [t.value for t in SchoolType]},
-    "denomination": _nullable("string"),
-    "street": _nullable("string"),
-    "house_number": _nullable("string"),
-    "postcode": _nullable("string"),
-    "place": _nullable("string"),
-    "municipality": {"type": "string"},
-    "board_number": {"type": "string"},
-    "board": _nullable("string"),
-    "network": _nullable("string"),
-    "phone": _nullable("string"),
-    "email": _nullable("string"),
-    "website": _nullable("string"),
-    "pupils": _nullable("integer", minimum=0),
-    "pupils_reference_date": _nullable("string", format="date"),
-    "latitude": _nullable("number"),
-    "longitude": _nullable("number"),
-    "location_precision": _nullable("string", enum=["building", "pc6", "pc4", None]),
-    "distance_km": _nullable("number"),
-    "closed_on": _nullable("string", format="date"),
-    "url": {"type": "string"},
-}
+# A school's fields and their schemas come from the one table of fields.
+SCHOOL_FIELDS = {f.key: f.schema for f in fields.SCHOOL_FIELDS}
 
 
 # Each kind of group's own fields in the API, in order; its schema is named after its model.
@@ -86,10 +64,13 @@ GROUP_TOTALS = {
 
 
 def _object(properties: dict, required: list[str] | None = None) -> dict:
+    """An object with these properties, all required unless a list says which (an empty list
+    leaves `required` out: OpenAPI 3.0 forbids an empty one)."""
+    required = list(properties) if required is None else required
     return {
         "type": "object",
         "properties": properties,
-        "required": required if required is not None else list(properties),
+        **({"required": required} if required else {}),
         "additionalProperties": False,
     }
 
@@ -168,31 +149,17 @@ def openapi_document() -> dict:
             "postcode", "Sort by distance from this postcode (e.g. 7941 AB).", pattern=POSTCODE
         ),
     ]
-    for facet in FACETS:
-        if facet == "type":
-            school_filters.append(
-                {
-                    "name": "type",
-                    "in": "query",
-                    "required": False,
-                    "style": "form",
-                    "explode": True,
-                    "description": "School type (repeatable: any of them).",
-                    "schema": {
-                        "type": "array",
-                        "items": {"type": "string", "enum": [t.value for t in SchoolType]},
-                    },
-                }
-            )
-        else:
-            school_filters.append(_text_parameter(facet, f"Filter on {facet} (repeatable).", True))
+    for declared in FILTERS:
+        choices = {"enum": list(declared.choices)} if declared.choices else {}
+        description = f"{declared.description} Repeatable: any of the values."
+        school_filters.append(_text_parameter(declared.name, description, True, **choices))
     school_filters += [
         {
             "name": "sort",
             "in": "query",
             "required": False,
-            "description": "Order; 'afstand' needs a postcode.",
-            "schema": {"type": "string", "enum": [s for s in SORTS if s != "afstand"]},
+            "description": "Order; 'afstand' (distance) needs a postcode.",
+            "schema": {"type": "string", "enum": list(SORTS)},
         },
         {
             "name": "page",

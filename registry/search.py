@@ -10,48 +10,25 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import joinedload
 
 from . import geo
 from .db import db
+from .filters import FACETS, FILTERS_BY_NAME
 from .models import (
-    Board,
-    Municipality,
-    Network,
     PupilCount,
     School,
-    SchoolSupport,
-    SchoolType,
-    SupportArea,
 )
-from .text import fold, place_name
+from .text import fold
 from .validation import BRIN_RE, VESTIGINGSCODE_RE
 
 PER_PAGE = 25
 MAX_PAGE = 10_000
 MAX_TEXT = 200
 MAX_VALUE = 100
-FACETS = ("gemeente", "plaats", "type", "richting", "bestuur", "netwerk", "ondersteuning")
 SORTS = ("naam", "plaats", "leerlingen", "afstand")
-
-FACET_TITLES = {
-    "gemeente": _l("Gemeente"),
-    "plaats": _l("Plaats"),
-    "type": _l("Soort school"),
-    "richting": _l("Richting"),
-    "bestuur": _l("Bestuur"),
-    "netwerk": _l("Netwerk"),
-    "ondersteuning": _l("Ondersteuning"),
-}
-TYPE_LABELS = {
-    SchoolType.BAO: _l("Basisschool"),
-    SchoolType.SBO: _l("Speciaal basisonderwijs"),
-    SchoolType.SO: _l("Speciaal onderwijs"),
-    SchoolType.SO_VSO: _l("Speciaal en voortgezet speciaal onderwijs"),
-}
 SORT_LABELS = {
     "naam": _l("Naam"),
     "plaats": _l("Plaats"),
@@ -144,13 +121,9 @@ class SchoolSearch:
                     v for v in (_text(facet, v, MAX_VALUE) for v in args.getlist(facet)) if v
                 )
             )
-            if facet == "type":
-                unknown = [v for v in values if v not in SchoolType._value2member_map_]
-                if unknown:
-                    raise BadParameter(
-                        "type",
-                        _l("Kies uit %(types)s.", types=", ".join(t.value for t in SchoolType)),
-                    )
+            choices = FILTERS_BY_NAME[facet].choices
+            if choices and any(v not in choices for v in values):
+                raise BadParameter(facet, _l("Kies uit %(types)s.", types=", ".join(choices)))
             if values:
                 filters[facet] = values
 
@@ -159,6 +132,14 @@ class SchoolSearch:
             raise BadParameter("sort", _l("Sorteer op %(sorts)s.", sorts=", ".join(SORTS)))
         if sort == "afstand" and postcode is None:
             raise BadParameter("sort", _l("Vul een postcode in om op afstand te sorteren."))
+        if sort == "afstand" and geo.locate_postcode(postcode) is None:
+            raise BadParameter(
+                "sort",
+                _l(
+                    "Waar postcode %(postcode)s ligt, weten we niet; sorteer op naam of plaats.",
+                    postcode=postcode,
+                ),
+            )
         page_text = args.get("page", "1")
         if (
             not page_text.isascii()
@@ -233,31 +214,6 @@ class SchoolSearch:
         return replace(self, filters={**self.filters, facet: (value,)}, page=1)
 
 
-def _facet_condition(facet: str, values: tuple[str, ...]):
-    match facet:
-        case "gemeente":
-            return School.municipality_id.in_(
-                select(Municipality.id).where(Municipality.slug.in_(values))
-            )
-        case "plaats":
-            return func.lower(School.place).in_([v.lower() for v in values])
-        case "type":
-            return School.school_type.in_([SchoolType(v) for v in values])
-        case "richting":
-            return School.denomination.in_(values)
-        case "bestuur":
-            return School.board_id.in_(select(Board.id).where(Board.board_number.in_(values)))
-        case "netwerk":
-            return School.network_id.in_(select(Network.id).where(Network.slug.in_(values)))
-        case "ondersteuning":
-            return School.id.in_(
-                select(SchoolSupport.school_id)
-                .join(SchoolSupport.support_area)
-                .where(SupportArea.code.in_(values))
-            )
-    raise ValueError(facet)
-
-
 def conditions(search: SchoolSearch, skip: str | None = None) -> list:
     """The WHERE clauses of a search; `skip` leaves one filter out (for its counts)."""
     clauses = [School.is_open]
@@ -266,7 +222,7 @@ def conditions(search: SchoolSearch, skip: str | None = None) -> list:
     for facet in FACETS:
         values = search.selected(facet) if facet != skip else search.fixed.get(facet, ())
         if values:
-            clauses.append(_facet_condition(facet, values))
+            clauses.append(FILTERS_BY_NAME[facet].condition(values))
     return clauses
 
 
@@ -366,55 +322,9 @@ def count(search: SchoolSearch, skip: str | None = None) -> int:
 
 def _facet_counts(search: SchoolSearch, facet: str) -> list[tuple[str, str, int]]:
     """(value, label, count) for every value of one facet, under all the other filters."""
-    where = conditions(search, skip=facet)
-    counted = func.count(distinct(School.id))
-    english = str(get_locale()) == "en"
-    match facet:
-        case "gemeente":
-            query = select(Municipality.slug, Municipality.name, counted).join(School.municipality)
-            group = (Municipality.slug, Municipality.name)
-        case "plaats":
-            key = func.lower(School.place)
-            query = select(key, func.max(School.place), counted).where(School.place.is_not(None))
-            group = (key,)
-        case "type":
-            query = select(School.school_type, School.school_type, counted)
-            group = (School.school_type,)
-        case "richting":
-            query = select(School.denomination, School.denomination, counted).where(
-                School.denomination.is_not(None)
-            )
-            group = (School.denomination,)
-        case "bestuur":
-            query = select(Board.board_number, Board.label, counted).join(School.board)
-            group = (Board.board_number, Board.label)
-        case "netwerk":
-            query = select(Network.slug, Network.name, counted).join(School.network)
-            group = (Network.slug, Network.name)
-        case "ondersteuning":
-            # Every area is listed, also at zero: parents should see what can be asked for.
-            label = SupportArea.name_en if english else SupportArea.name
-            matching = select(School.id).where(*where)
-            rows = db.session.execute(
-                select(SupportArea.code, label, func.count(distinct(SchoolSupport.school_id)))
-                .outerjoin(
-                    SchoolSupport,
-                    (SchoolSupport.support_area_id == SupportArea.id)
-                    & SchoolSupport.school_id.in_(matching),
-                )
-                .group_by(SupportArea.code, label, SupportArea.position)
-                .order_by(SupportArea.position)
-            ).all()
-            return [(code, name, n) for code, name, n in rows]
-    rows = db.session.execute(query.where(*where).group_by(*group)).all()
-    if facet == "type":
-        return [
-            (t.value, str(TYPE_LABELS[t]), n)
-            for t, _, n in sorted(rows, key=lambda r: list(SchoolType).index(r[0]))
-        ]
-    if facet == "plaats":
-        rows = [(key, place_name(raw), n) for key, raw, n in rows]
-    return sorted(((str(v), str(label), n) for v, label, n in rows), key=lambda r: fold(r[1]))
+    declared = FILTERS_BY_NAME[facet]
+    rows = [(str(v), str(label), n) for v, label, n in declared.counts(conditions(search, facet))]
+    return sorted(rows, key=lambda r: fold(r[1])) if declared.sorted_by_label else rows
 
 
 def run(search: SchoolSearch) -> SearchResult:

@@ -2,6 +2,7 @@
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 
 def test_schools_list_uses_the_directory_filters(client):
@@ -65,6 +66,29 @@ def test_the_api_does_what_its_openapi_document_says(seeded_app):
             max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         def check(case):
+            query = case.query or {}
+            if query.get("sort") == "afstand":
+                # A dependency OpenAPI 3.0 cannot state (its description does): distance
+                # needs a postcode we can place, else a well-formed request gets a message.
+                response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+                assert response.status_code in (200, 400)
+                return
             case.call_and_validate()
 
         check()
+
+
+def test_the_openapi_document_is_valid_and_declares_every_parameter_the_directory_takes(client):
+    from openapi_spec_validator import validate
+
+    from registry.cache import SEARCH_PARAMETERS
+    from registry.filters import FILTERS
+
+    document = client.get("/api/v1/openapi.json").json
+    validate(document)
+    parameters = {p["name"]: p for p in document["paths"]["/schools"]["get"]["parameters"]}
+    assert set(parameters) == SEARCH_PARAMETERS
+    assert parameters["sort"]["schema"]["enum"] == ["naam", "plaats", "leerlingen", "afstand"]
+    for declared in FILTERS:
+        assert parameters[declared.name]["description"].startswith(declared.description)
+    assert parameters["type"]["schema"]["items"]["enum"] == ["BAO", "SBO", "SO", "SO+VSO"]

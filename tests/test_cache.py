@@ -11,8 +11,9 @@ from registry.duo.apply import apply_comparison
 from registry.duo.area import Area
 from registry.duo.compare import NEW, compare
 from registry.duo.files import read_duo_file
+from registry.filters import FACETS
 from registry.models import School
-from registry.search import FACETS, SchoolSearch
+from registry.search import SchoolSearch
 
 PAGE = "/scholen?q=arendsvleugel"
 

@@ -5,7 +5,7 @@ from conftest import csrf_from, form_fields, with_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry.search import FACETS
+from registry.filters import FACETS
 
 MARK = "<script>alert(1)</script>"
 NASTY = [

@@ -224,3 +224,12 @@ def test_a_page_of_results_costs_the_same_queries_as_one_result(seeded_app, clie
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert found(client, gemeente="meppel", q="kindcentrum")["total"] < 25 <= found(client)["total"]
+
+
+def test_sorting_by_distance_from_a_postcode_we_cannot_place_is_a_message(client):
+    """Found by schemathesis once the API documented sort=afstand: it was a 500."""
+    response = client.get("/api/v1/schools?postcode=1000&sort=afstand")
+    assert response.status_code == 400
+    assert "1000" in response.json["error"]["message"]
+    assert client.get("/scholen?postcode=1000&sort=afstand").status_code == 400
+    assert client.get("/scholen?postcode=7941&sort=afstand").status_code == 200

@@ -1,0 +1,192 @@
+"""The directory's filters, declared once: their URL parameter, title, what they select and
+how their values count. The pages, their JSON, the exports, the API and its OpenAPI document,
+and the page cache's key all read FILTERS; adding a filter is one entry here."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import distinct, func, select
+
+from .db import db
+from .models import Board, Municipality, Network, School, SchoolSupport, SchoolType, SupportArea
+from .text import place_name
+
+TYPE_LABELS = {
+    SchoolType.BAO: _l("Basisschool"),
+    SchoolType.SBO: _l("Speciaal basisonderwijs"),
+    SchoolType.SO: _l("Speciaal onderwijs"),
+    SchoolType.SO_VSO: _l("Speciaal en voortgezet speciaal onderwijs"),
+}
+ORDER = list(SchoolType)
+
+
+# What each filter selects, given its (repeatable) values.
+
+
+def _in_municipalities(values):
+    return School.municipality_id.in_(select(Municipality.id).where(Municipality.slug.in_(values)))
+
+
+def _in_places(values):
+    return func.lower(School.place).in_([v.lower() for v in values])
+
+
+def _of_types(values):
+    return School.school_type.in_([SchoolType(v) for v in values])
+
+
+def _of_denominations(values):
+    return School.denomination.in_(values)
+
+
+def _of_boards(values):
+    return School.board_id.in_(select(Board.id).where(Board.board_number.in_(values)))
+
+
+def _in_networks(values):
+    return School.network_id.in_(select(Network.id).where(Network.slug.in_(values)))
+
+
+def _offering_support(values):
+    return School.id.in_(
+        select(SchoolSupport.school_id)
+        .join(SchoolSupport.support_area)
+        .where(SupportArea.code.in_(values))
+    )
+
+
+# How each filter's values count under the other filters: (value, label, count) rows.
+COUNTED = func.count(distinct(School.id))
+
+
+def _count_municipalities(where):
+    return _grouped(
+        select(Municipality.slug, Municipality.name, COUNTED).join(School.municipality),
+        where,
+        Municipality.slug,
+        Municipality.name,
+    )
+
+
+def _count_places(where):
+    key = func.lower(School.place)
+    query = select(key, func.max(School.place), COUNTED).where(School.place.is_not(None))
+    return [(v, place_name(raw), n) for v, raw, n in _grouped(query, where, key)]
+
+
+def _count_types(where):
+    rows = _grouped(
+        select(School.school_type, School.school_type, COUNTED), where, School.school_type
+    )
+    order = list(SchoolType)
+    return [
+        (t.value, str(TYPE_LABELS[t]), n)
+        for t, _, n in sorted(rows, key=lambda r: order.index(r[0]))
+    ]
+
+
+def _count_denominations(where):
+    query = select(School.denomination, School.denomination, COUNTED).where(
+        School.denomination.is_not(None)
+    )
+    return _grouped(query, where, School.denomination)
+
+
+def _count_boards(where):
+    query = select(Board.board_number, Board.label, COUNTED).join(School.board)
+    return _grouped(query, where, Board.board_number, Board.label)
+
+
+def _count_networks(where):
+    query = select(Network.slug, Network.name, COUNTED).join(School.network)
+    return _grouped(query, where, Network.slug, Network.name)
+
+
+def _count_support(where):
+    # Every area is listed, also at zero: parents should see what can be asked for.
+    label = SupportArea.name_en if str(get_locale()) == "en" else SupportArea.name
+    matching = select(School.id).where(*where)
+    rows = db.session.execute(
+        select(SupportArea.code, label, func.count(distinct(SchoolSupport.school_id)))
+        .outerjoin(
+            SchoolSupport,
+            (SchoolSupport.support_area_id == SupportArea.id)
+            & SchoolSupport.school_id.in_(matching),
+        )
+        .group_by(SupportArea.code, label, SupportArea.position)
+        .order_by(SupportArea.position)
+    ).all()
+    return [(code, name, n) for code, name, n in rows]
+
+
+def _grouped(query, where, *group) -> list[tuple[str, str, int]]:
+    return [tuple(row) for row in db.session.execute(query.where(*where).group_by(*group)).all()]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter of the directory, declared once: the pages, their JSON, the exports, the API
+    and its OpenAPI document, and the page cache's key all read FILTERS."""
+
+    name: str  # the URL parameter (repeatable: any of its values)
+    title: object  # what people read above its values
+    description: str  # for the API's documentation
+    condition: Callable[[tuple[str, ...]], object]
+    counts: Callable[[list], list[tuple[str, str, int]]]
+    sorted_by_label: bool = True  # else the counts keep their own order
+    choices: tuple[str, ...] | None = None  # a closed set of values
+
+
+FILTERS = (
+    Filter(
+        "gemeente",
+        _l("Gemeente"),
+        "Municipality, by its slug as in /gemeenten/<slug> (e.g. meppel).",
+        _in_municipalities,
+        _count_municipalities,
+    ),
+    Filter("plaats", _l("Plaats"), "Place name (any case).", _in_places, _count_places),
+    Filter(
+        "type",
+        _l("Soort school"),
+        "School type.",
+        _of_types,
+        _count_types,
+        sorted_by_label=False,
+        choices=tuple(t.value for t in SchoolType),
+    ),
+    Filter(
+        "richting",
+        _l("Richting"),
+        "Denomination, as DUO writes it (e.g. Openbaar).",
+        _of_denominations,
+        _count_denominations,
+    ),
+    Filter(
+        "bestuur",
+        _l("Bestuur"),
+        "Board, by its DUO board number (e.g. 41196).",
+        _of_boards,
+        _count_boards,
+    ),
+    Filter(
+        "netwerk",
+        _l("Netwerk"),
+        "Network, by its slug as in /netwerken/<slug>.",
+        _in_networks,
+        _count_networks,
+    ),
+    Filter(
+        "ondersteuning",
+        _l("Ondersteuning"),
+        "Support area, by its code as in /api/v1/support-areas.",
+        _offering_support,
+        _count_support,
+        sorted_by_label=False,
+    ),
+)
+FILTERS_BY_NAME = {f.name: f for f in FILTERS}
+FACETS = tuple(FILTERS_BY_NAME)
+FACET_TITLES = {f.name: f.title for f in FILTERS}
