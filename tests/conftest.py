@@ -1,12 +1,22 @@
-"""Fixtures: a fresh app and database per test, on SQLite or on TEST_DATABASE_URL."""
+"""Fixtures: a fresh app and database per test, on SQLite or on TEST_DATABASE_URL.
+
+Migrating and seeding take about a second, so they run once a session, into template
+databases; each test gets a copy of the template it needs (a file copy on SQLite,
+CREATE DATABASE ... TEMPLATE on PostgreSQL).
+"""
 
 import os
+import shutil
+import sqlite3
 import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from registry import create_app
@@ -17,36 +27,131 @@ from registry.seed import load_seed
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
 
+# Each template: the template it is copied from (None: an empty database), then what runs on it.
+TEMPLATES = {"migrated": (None, upgrade), "seeded": ("migrated", load_seed)}
+# A test's database is a copy of the template of the first of these fixtures it uses, else empty.
+STARTING_POINTS = (("seeded_app", "seeded"), ("app", "migrated"))
+
+
+class Databases:
+    """Where test databases live (`new`, `config`, `seal`, `drop` say how); each template is
+    built the first time a test needs it and kept for the session."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.templates: dict[str, str] = {}
+
+    def template(self, kind: str) -> str:
+        if kind not in self.templates:
+            source, build = TEMPLATES[kind]
+            folder = self.folder / kind
+            folder.mkdir()
+            location = self.new(folder, source)
+            app = create_app(
+                {"TESTING": True, "SECRET_KEY": "template", **self.config(location)},
+                instance_path=str(folder / "instance"),
+            )
+            with app.app_context():
+                build()
+                db.session.remove()
+                db.engine.dispose()  # a template must have no connections to be copied
+            self.seal(location)
+            self.templates[kind] = location
+        return self.templates[kind]
+
+    def close(self) -> None:
+        for location in self.templates.values():
+            self.drop(location)
+
+
+class SQLiteDatabases(Databases):
+    """A database is a file; a copy is a copy of the file."""
+
+    def new(self, folder: Path, kind: str | None = None) -> str:
+        """A new database in `folder`, empty or a copy of the template `kind`."""
+        location = str(folder / "registry.sqlite3")
+        if kind:
+            shutil.copyfile(self.template(kind), location)
+        return location
+
+    def config(self, location: str) -> dict:
+        return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{location}"}
+
+    def seal(self, location: str) -> None:
+        """Fold the write-ahead log into the file, so that the file alone is the whole database."""
+        with closing(sqlite3.connect(location)) as connection:
+            connection.execute("PRAGMA journal_mode=DELETE")
+
+    def drop(self, location: str) -> None:
+        """Nothing to do: pytest removes the temporary folders."""
+
+
+class PostgresDatabases(Databases):
+    """A database per test on the server of TEST_DATABASE_URL, its name in place of the URL's."""
+
+    def __init__(self, folder: Path, url: str) -> None:
+        super().__init__(folder)
+        self.url = make_url(sqlalchemy_url(url))
+        # CREATE and DROP DATABASE cannot run inside a transaction.
+        self.server = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        # Dropping a database waits for a checkpoint: a thread does it while the next test runs.
+        self.dropper = ThreadPoolExecutor(max_workers=1)
+        self.dropped: list[Future] = []
+
+    def new(self, folder: Path, kind: str | None = None) -> str:
+        """A new database, empty or a copy of the template `kind`."""
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        # Nobody can connect to template0, so it is never too busy to be copied.
+        template = self.template(kind) if kind else "template0"
+        self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return name
+
+    def config(self, name: str) -> dict:
+        url = self.url.set(database=name).render_as_string(hide_password=False)
+        return {"SQLALCHEMY_DATABASE_URI": url}
+
+    def seal(self, name: str) -> None:
+        """Nothing to do: the database is complete once its connections are closed."""
+
+    def drop(self, name: str) -> None:
+        # FORCE ends connections a test left open (a server thread, a killed subprocess).
+        statement = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        self.dropped.append(self.dropper.submit(self.execute, statement))
+
+    def execute(self, statement: str) -> None:
+        with self.server.connect() as connection:
+            connection.execute(text(statement))
+
+    def close(self) -> None:
+        super().close()
+        self.dropper.shutdown()
+        for dropped in self.dropped:
+            dropped.result()  # raises if a database could not be dropped
+        self.server.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """This session's test databases: SQLite files, or databases on TEST_DATABASE_URL's server."""
+    folder = tmp_path_factory.mktemp("templates")
+    databases = PostgresDatabases(folder, POSTGRES_URL) if POSTGRES_URL else SQLiteDatabases(folder)
+    yield databases
+    databases.close()
+
 
 @pytest.fixture
-def database(tmp_path):
-    """Connection settings for an empty database: a SQLite file, or a PostgreSQL schema."""
-    if not POSTGRES_URL:
-        yield {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'registry.sqlite3'}"}
-        return
-    url = sqlalchemy_url(POSTGRES_URL)
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin_engine = create_engine(url)
-    with admin_engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield {
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
-    }
-    with admin_engine.begin() as connection:
-        # A test that left a transaction open would make this wait forever: fail instead.
-        connection.execute(text("SET lock_timeout = '20s'"))
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin_engine.dispose()
+def database(request, tmp_path, databases):
+    """This test's own database, as app configuration: a copy of the seeded template for tests
+    that use `seeded_app`, of the migrated one for tests that use `app`, otherwise empty."""
+    kind = next((kind for name, kind in STARTING_POINTS if name in request.fixturenames), None)
+    location = databases.new(tmp_path, kind)
+    yield databases.config(location)
+    databases.drop(location)
 
 
 def database_url(database: dict) -> str:
-    """The test database as DATABASE_URL for another process (PostgreSQL: with its schema)."""
-    from urllib.parse import quote
-
-    url = database["SQLALCHEMY_DATABASE_URI"]
-    options = database.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("connect_args", {}).get("options")
-    return f"{url}?options={quote(options)}" if options else url
+    """The test database as DATABASE_URL for another process."""
+    return database["SQLALCHEMY_DATABASE_URI"]
 
 
 @pytest.fixture
@@ -77,19 +182,12 @@ def make_app(tmp_path, database):
 @pytest.fixture
 def app(make_app):
     """An app whose database is at the newest migration, with no data."""
-    app = make_app()
-    with app.app_context():
-        upgrade()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return make_app()
 
 
 @pytest.fixture
 def seeded_app(app):
-    with app.app_context():
-        load_seed()
+    """The app with the seed loaded (its database is a copy of the seeded template)."""
     return app
 
 
