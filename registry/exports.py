@@ -17,7 +17,7 @@ import click
 from flask import Response, current_app, stream_with_context
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -103,27 +103,49 @@ def csv_lines(columns: list[Column], records: Iterable[dict], excel: bool = Fals
         yield line(record.get(c.key) for c in columns)
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook: its title, columns and rows (dicts keyed by column key)."""
+
+    title: str
+    columns: list[Column]
+    records: Iterable[dict]
+    frozen: str = "A2"  # the header row; "B2" also keeps the name column in view
+    autofilter: bool = True
+
+
 def xlsx_bytes(columns: list[Column], records: Iterable[dict], title: str) -> bytes:
-    """A workbook with a bold header row, frozen panes, an autofilter and sensible widths."""
+    """A one-sheet workbook (see xlsx_workbook)."""
+    return xlsx_workbook([Sheet(title, columns, records)])
+
+
+def xlsx_workbook(sheets: list[Sheet]) -> bytes:
+    """The one XLSX writer: per sheet a bold header row, frozen panes, an optional autofilter
+    and sensible widths; every value cleaned and formula-safe."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title(title))
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=xlsx_text(str(column.label)))
-        cell.font = BOLD
-        header.append(cell)
-    sheet.append(header)
-    rows = 1
-    for record in records:
-        sheet.append([_xlsx_value(sheet, record.get(column.key)) for column in columns])
-        rows += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{rows}"
+    for content in sheets:
+        sheet = workbook.create_sheet(sheet_title(content.title))
+        columns = content.columns
+        for index, column in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = column.width
+        sheet.freeze_panes = content.frozen
+        sheet.append([_header_cell(sheet, column.label) for column in columns])
+        rows = 1
+        for record in content.records:
+            sheet.append([_xlsx_value(sheet, record.get(column.key)) for column in columns])
+            rows += 1
+        if content.autofilter:
+            sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{rows}"
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def _header_cell(sheet, label) -> Cell:
+    value = _xlsx_value(sheet, str(label))
+    cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=value)
+    cell.font = BOLD
+    return cell
 
 
 def _xlsx_value(sheet, value):

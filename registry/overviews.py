@@ -4,7 +4,6 @@ chosen reference date with the five-year trend, and the support coverage matrix.
 Each overview is an HTML page and an XLSX file built from the same tables.
 """
 
-import io
 import mimetypes
 from dataclasses import dataclass
 from datetime import date
@@ -14,20 +13,18 @@ import click
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from .db import db
 from .exports import (
-    BOLD,
     XLSX_TYPE,
+    Column,
+    Sheet,
     export_cli,
     file_name,
-    safe_cell,
     save_download,
-    sheet_title,
     xlsx_text,
+    xlsx_workbook,
 )
 from .groupings import (
     GROUPINGS,
@@ -165,22 +162,18 @@ def overview_tables(kind: str) -> tuple[list[Table], date | None, list[date]]:
 
 
 def tables_xlsx(tables: list[Table]) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    """The tables as sheets of one workbook, the name column kept in view."""
+    sheets = []
     for table in tables:
-        sheet = workbook.create_sheet(sheet_title(table.title))
-        # Column heads come from the data too (group names, directions).
-        sheet.append([safe_cell(v) for v in table.header])
-        for cell in sheet[1]:
-            cell.font = BOLD
-        for row in table.rows + ([table.total] if table.total else []):
-            sheet.append([safe_cell(v) for v in row])
-        sheet.freeze_panes = "B2"
-        for index, _column in enumerate(table.header, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = 40 if index == 1 else 14
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+        keys = [str(index) for index in range(len(table.header))]
+        columns = [
+            Column(key, label, 40 if key == "0" else 14)
+            for key, label in zip(keys, table.header, strict=True)
+        ]
+        rows = table.rows + ([table.total] if table.total else [])
+        records = [dict(zip(keys, row, strict=True)) for row in rows]
+        sheets.append(Sheet(table.title, columns, records, frozen="B2", autofilter=False))
+    return xlsx_workbook(sheets)
 
 
 @bp.get("/")
