@@ -42,9 +42,9 @@ def test_no_import_circle_in_the_package():
     def visit(module, path):
         for target in graph[module]:
             if target in path:
-                circles.append(path[path.index(target) :] + [target])
+                circles.append([*path[path.index(target) :], target])
             elif len(path) < 12:
-                visit(target, path + [target])
+                visit(target, [*path, target])
 
     for module in graph:
         visit(module, [module])
