@@ -150,15 +150,12 @@ def test_on_postgresql_pg_dump_and_pg_restore_give_back_the_content(seeded_app, 
 
     from registry.config import sqlalchemy_url
 
-    options = database["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
-    schema = options.removeprefix("-csearch_path=")
-    plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
-    original = create_engine(sqlalchemy_url(plain), connect_args={"options": options})
+    # The test's own database (a copy of the seeded template), as libpq spells its URL.
+    plain = database["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
+    original = create_engine(sqlalchemy_url(plain))
     before = postgres_content(original)
     dump = tmp_path / "registry.dump"
-    subprocess.run(
-        ["pg_dump", "--format=custom", f"--schema={schema}", f"--file={dump}", plain], check=True
-    )
+    subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", plain], check=True)
     with original.begin() as connection:
         connection.execute(text("UPDATE school SET name = 'Na de back-up gewijzigd'"))
     assert postgres_content(original) != before
@@ -173,7 +170,7 @@ def test_on_postgresql_pg_dump_and_pg_restore_give_back_the_content(seeded_app, 
         subprocess.run(
             ["pg_restore", "--no-owner", f"--dbname={restored_url}", str(dump)], check=True
         )
-        restored = create_engine(sqlalchemy_url(restored_url), connect_args={"options": options})
+        restored = create_engine(sqlalchemy_url(restored_url))
         assert postgres_content(restored) == before
         restored.dispose()
     finally:
