@@ -59,8 +59,9 @@ PAGE_PARAMETERS = {
 # ?lang= chooses the locale, which is in the key already; no page repeats it (i18n drops it from
 # its language links), so it is passed on to the locale selector but not keyed.
 LANGUAGE_PARAMETER = "lang"
-# Read with request.args.get, which takes the first value: a second one is dropped too.
-SINGLE_VALUED = frozenset({"q", "postcode", "sort", "page", "peildatum", LANGUAGE_PARAMETER})
+# Read with request.args.get, which takes the first value: a second one is dropped too. Only
+# the filters (and the export columns) are lists.
+SINGLE_VALUED = (SEARCH_PARAMETERS - frozenset(FACETS)) | {LANGUAGE_PARAMETER}
 MAX_ENTRIES = 2000
 MAX_BYTES = 32 * 1024 * 1024  # per worker; the national search pages are 20-60 kB each
 VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
