@@ -3,14 +3,17 @@ OpenAPI schema and the column chooser's labels are all read from this table.
 
 Adding a field is one line here (plus its label's English translation); where its value
 comes from is `source`: a School attribute, or one of its board's, municipality's or
-network's ("board.name"); computed fields (pupils, distance, url) have none.
+network's ("board.name"); computed fields (address, pupils, distance, url) have none.
+`present` turns a stored value into the form every surface shows (JSON, downloads, pages).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
 from .models import LocationPrecision, SchoolType
+from .phones import grouped_phone
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class SchoolField:
     schema: dict  # its JSON Schema in the OpenAPI document
     source: str | None = None
     exported: bool = False  # in the download's default set of columns
+    present: Callable | None = None  # stored value -> shown value; None: shown as stored
 
 
 def _nullable(kind: str, **schema) -> dict:
@@ -29,6 +33,15 @@ def _nullable(kind: str, **schema) -> dict:
 
 TEXT = {"type": "string"}
 DATE = _nullable("string", format="date")
+# One text cell for street and number: a separate "2-4" becomes 2 April in a Dutch spreadsheet.
+ADDRESS = _nullable(
+    "string", description="Street and house number, as on a letter: 'Middenweg 2-4'."
+)
+PHONE = _nullable(
+    "string",
+    description="Grouped as written in the Netherlands: '0522 25 85 00', '06 12 34 56 78', "
+    "'+31 6 12 34 56 78'. A number that cannot be grouped (foreign, unusual length) as stored.",
+)
 
 SCHOOL_FIELDS = (
     SchoolField(
@@ -49,15 +62,16 @@ SCHOOL_FIELDS = (
         True,
     ),
     SchoolField("denomination", _l("Richting"), 24, _nullable("string"), "denomination", True),
-    SchoolField("street", _l("Straat"), 24, _nullable("string"), "street", True),
-    SchoolField("house_number", _l("Huisnummer"), 11, _nullable("string"), "house_number", True),
+    SchoolField("address", _l("Adres"), 30, ADDRESS, exported=True),
+    SchoolField("street", _l("Straat"), 24, _nullable("string"), "street"),
+    SchoolField("house_number", _l("Huisnummer"), 11, _nullable("string"), "house_number"),
     SchoolField("postcode", _l("Postcode"), 10, _nullable("string"), "postcode", True),
     SchoolField("place", _l("Plaats"), 20, _nullable("string"), "place", True),
     SchoolField("municipality", _l("Gemeente"), 16, TEXT, "municipality.name", True),
     SchoolField("board_number", _l("Bestuursnummer"), 14, TEXT, "board.board_number"),
     SchoolField("board", _l("Bestuur"), 40, _nullable("string"), "board.name", True),
     SchoolField("network", _l("Netwerk"), 12, _nullable("string"), "network.name", True),
-    SchoolField("phone", _l("Telefoon"), 13, _nullable("string"), "phone", True),
+    SchoolField("phone", _l("Telefoon"), 16, PHONE, "phone", True, grouped_phone),
     SchoolField("email", _l("E-mail"), 28, _nullable("string"), "email", True),
     SchoolField("website", _l("Website"), 32, _nullable("string"), "website", True),
     SchoolField("pupils", _l("Leerlingen"), 11, _nullable("integer", minimum=0), exported=True),

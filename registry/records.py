@@ -14,6 +14,7 @@ from .db import db
 from .exports import FORMATS, Column, export_cli, save_download
 from .fields import SCHOOL_FIELDS
 from .models import Board, Municipality, Network, School
+from .phones import grouped_phone
 from .search import SchoolRow, SchoolSearch, distance_from, ordered_query
 from .text import place_name, slugify
 
@@ -21,6 +22,7 @@ from .text import place_name, slugify
 SCHOOL_COLUMNS = {f.key: Column(f.key, f.label, f.width) for f in SCHOOL_FIELDS}
 DEFAULT_EXPORT = [f.key for f in SCHOOL_FIELDS if f.exported]
 RECORD_SOURCES = {f.key: f.source for f in SCHOOL_FIELDS if f.source}
+PRESENTERS = {f.key: f.present for f in SCHOOL_FIELDS if f.present}
 RELATED = {"municipality": Municipality, "board": Board, "network": Network}
 
 
@@ -70,7 +72,11 @@ def _school_url(code: str) -> str:
 
 def _record(stored, pupils, reference, distance, url) -> dict:
     record = {key: stored.get(key) for key in SCHOOL_COLUMNS}
+    for key, present in PRESENTERS.items():
+        record[key] = present(record[key])
     record.update(
+        address=" ".join(part for part in (stored["street"], stored["house_number"]) if part)
+        or None,
         type=stored["type"].value,
         place=place_name(stored["place"]) or None,
         location_precision=stored["location_precision"].value
@@ -157,5 +163,7 @@ def export_schools_command(query, fmt, output, q, gemeente, types, bestuur, netw
     click.echo(f"{rows} scholen geschreven naar {output}")
 
 
-def init_app(_app) -> None:
+def init_app(app) -> None:
     export_cli.add_command(export_schools_command)
+    # Pages show a phone number as the records and downloads do.
+    app.add_template_filter(grouped_phone, "phone")

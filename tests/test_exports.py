@@ -2,7 +2,9 @@
 
 import csv
 import io
+import re
 from datetime import datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -30,7 +32,7 @@ def test_xlsx_has_typed_cells_header_frozen_panes_and_autofilter(client):
     assert all(isinstance(r[pupils], int) for r in rows[1:])
     assert isinstance(rows[1][rows[0].index("Teldatum")], datetime)
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:P{len(rows)}"
+    assert sheet.auto_filter.ref == f"A1:O{len(rows)}"
     assert sheet.column_dimensions["B"].width > sheet.column_dimensions["C"].width
 
 
@@ -51,6 +53,52 @@ def test_plain_csv_is_rfc_4180_with_machine_headers(client):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 7
     assert rows[0]["vestigingscode"] and rows[0]["pupils"].isdigit()
+
+
+def stored_phones() -> dict[str, str]:
+    """The phone numbers as DUO gave them (digits only), per vestigingscode."""
+    seed = Path(__file__).parent.parent / "seed_data" / "schools.csv"
+    with seed.open(encoding="utf-8") as handle:
+        return {r["vestigingscode"]: r["phone"] for r in csv.DictReader(handle) if r["phone"]}
+
+
+def test_csv_phone_numbers_are_grouped_so_spreadsheets_keep_them_as_text(client):
+    """A bare 0522481344 becomes the number 522481344 in every spreadsheet."""
+    rows = list(csv.DictReader(io.StringIO(client.get("/scholen.csv").get_data(as_text=True))))
+    phones = {r["vestigingscode"]: r["phone"] for r in rows if r["phone"]}
+    stored = stored_phones()
+    assert len(phones) == len(stored) == 110
+    for code, phone in phones.items():
+        assert re.fullmatch(r"0[1-9][0-9]{1,2}( [0-9]{2,3})+", phone), phone
+        assert phone.replace(" ", "") == stored[code]  # the same digits, only spaced
+    assert phones["05SX00"] == "0522 48 13 44"
+    assert phones["13ZM00"] == "0521 51 41 98"
+    excel = client.get("/scholen.excel.csv?q=05SX00").data.decode("utf-8-sig")
+    assert "0522 48 13 44" in excel.splitlines()[1].split(";")
+
+
+def test_the_phone_is_grouped_on_the_page_and_in_json_too(client):
+    assert ">0522 48 13 44</a>" in client.get("/scholen/05SX00").get_data(as_text=True)
+    assert client.get("/scholen/05SX00.json").json["phone"] == "0522 48 13 44"
+    assert client.get("/api/v1/schools/05SX00").json["phone"] == "0522 48 13 44"
+
+
+def test_a_phone_that_cannot_be_grouped_is_exported_as_stored(seeded_app, client):
+    put_past_the_forms(
+        seeded_app, update(School).filter_by(vestigingscode="05SX00").values(phone="052248134")
+    )
+    text = client.get("/scholen.csv?q=05SX00&kolom=phone").get_data(as_text=True)
+    assert text.splitlines()[1] == "052248134"
+
+
+def test_street_and_house_number_are_one_address_cell_that_cannot_become_a_date(client):
+    """A house number '2-4' alone in a cell is 2 April to a Dutch spreadsheet."""
+    rows = list(csv.DictReader(io.StringIO(client.get("/scholen.csv?q=13ZM00").text)))
+    assert rows[0]["address"] == "Middenweg 2-4"
+    assert "house_number" not in rows[0]
+    separate = client.get("/scholen.csv?q=13ZM00&kolom=street&kolom=house_number").text
+    assert separate.splitlines()[1] == "Middenweg,2-4"  # for programs, when asked for
+    assert client.get("/scholen/13ZM00.json").json["house_number"] == "2-4"
 
 
 def test_the_user_chooses_the_columns(client):
