@@ -16,19 +16,28 @@ run: install translations
 	$(FLASK) summary
 	REGISTRY_SESSION_COOKIE_SECURE=false $(FLASK) run --host $(HOST) --port $(PORT)
 
-# Ruff, then the suite on SQLite, then again on PostgreSQL when one is configured
+# Ruff, then the suite on SQLite and, at the same time, on PostgreSQL when one is configured
 # (TEST_DATABASE_URL) or answers on 127.0.0.1:5432. With CI=true PostgreSQL is required.
+# The two runs share no database and spend much of their time waiting on I/O and on each
+# other's servers, so side by side they take little more than the longer one alone; the
+# PostgreSQL run's output follows the SQLite run's.
 test: install-test translations lint
-	@echo "== the suite on SQLite =="
-	TEST_DATABASE_URL= $(BIN)/pytest
 	@url="$${TEST_DATABASE_URL:-}"; \
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then \
 		url="postgresql://postgres@127.0.0.1:5432/test"; fi; \
+	if [ -z "$$url" ] && [ "$${CI:-}" = "true" ]; then \
+		echo "CI=true but no PostgreSQL: set TEST_DATABASE_URL"; exit 1; fi; \
+	pg_log=$$(mktemp); pg_status=0; \
 	if [ -n "$$url" ]; then \
-		echo "== the same suite on PostgreSQL =="; TEST_DATABASE_URL="$$url" $(BIN)/pytest; \
-	elif [ "$${CI:-}" = "true" ]; then \
-		echo "CI=true but no PostgreSQL: set TEST_DATABASE_URL"; exit 1; \
-	else echo "No PostgreSQL found: only SQLite was tested."; fi
+		TEST_DATABASE_URL="$$url" $(BIN)/pytest -p no:cacheprovider >"$$pg_log" 2>&1 & pg_pid=$$!; fi; \
+	echo "== the suite on SQLite =="; \
+	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider; sqlite_status=$$?; \
+	if [ -n "$$url" ]; then \
+		wait $$pg_pid || pg_status=$$?; \
+		echo "== the same suite on PostgreSQL =="; cat "$$pg_log"; \
+	else echo "No PostgreSQL found: only SQLite was tested."; fi; \
+	rm -f "$$pg_log"; \
+	[ $$sqlite_status -eq 0 ] && [ $$pg_status -eq 0 ]
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -18,7 +18,7 @@ parameter is removed before the view runs, so ?cb=1 and ?cb=2 are one page, rend
 from collections import OrderedDict
 from threading import Lock
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_babel import get_locale
 from sqlalchemy import Integer, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -116,6 +116,31 @@ class PageCache:
                 self.size -= len(body)
 
 
+def data_version() -> int | None:
+    """The data version, read once per request."""
+    if "data_version" not in g:
+        # Plain SQL on a pooled connection: this runs on every public request, and the ORM's
+        # session machinery would cost more than the page it guards.
+        with db.engine.connect() as connection:
+            g.data_version = connection.exec_driver_sql(VERSION_SQL).scalar()
+    return g.data_version
+
+
+def per_data_version(name: str, build):
+    """build(), kept per app until the data version changes: what is derived from all the
+    data (the known spellings, the search's vocabulary) is built once per change, not per
+    request. Without a version row (a database not made by the migrations) it is built every
+    time."""
+    version = data_version()
+    kept = current_app.extensions["per_data_version"]
+    if version is not None and name in kept and kept[name][0] == version:
+        return kept[name][1]
+    value = build()
+    if version is not None:
+        kept[name] = (version, value)
+    return value
+
+
 def has_session() -> bool:
     """Did the visitor bring a session (a login, a flashed message waiting)? The templates
     always look for flashed messages, so reading the session says nothing; the cookie does."""
@@ -150,10 +175,7 @@ def _cacheable_request() -> bool:
 def _serve_from_cache():
     if not _cacheable_request():
         return None
-    # Plain SQL on a pooled connection: this runs on every public request, and the ORM's
-    # session machinery would cost more than the page it guards.
-    with db.engine.connect() as connection:
-        version = connection.exec_driver_sql(VERSION_SQL).scalar()
+    version = data_version()
     if version is None:
         return None  # no version row (a database not made by the migrations): no caching
     parameters = tuple(
@@ -193,6 +215,7 @@ def init_app(app: Flask) -> None:
     listen_once(Session, "after_flush", _bump_on_public_changes)
     app.config.setdefault("PAGE_CACHE", True)
     app.extensions["page_cache"] = PageCache()
+    app.extensions["per_data_version"] = {}
     app.before_request(_drop_unknown_parameters)
     app.before_request(_serve_from_cache)
     app.after_request(_store)

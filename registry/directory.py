@@ -5,6 +5,7 @@ every group's total through groupings.py, so it is the sum of the group's list.
 """
 
 from datetime import date
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -108,12 +109,39 @@ def index():
     return render_template("directory/index.html", municipalities=municipalities)
 
 
+def _canonical_url(found: SchoolSearch, **view_args) -> str:
+    """The page's URL with every filter value in its one spelling (the language kept)."""
+    pairs = found.args()
+    if request.args.get("lang"):
+        pairs.append(("lang", request.args["lang"]))
+    return url_for(request.endpoint, **view_args) + ("?" + urlencode(pairs) if pairs else "")
+
+
 @bp.get("/scholen")
 def schools():
     found = SchoolSearch.from_args(request.args)
+    if found.respelled:
+        # One URL per search: shared links and caches converge on it.
+        return redirect(_canonical_url(found), 301)
     if found.q and (school := search.exact_school(found.q)):
         return redirect(url_for(".school", code=school.vestigingscode))
     return render_template("directory/search.html", result=search.run(found), error=None)
+
+
+def _did_you_mean(found: SchoolSearch) -> dict:
+    """What the JSON says of a search read differently from how it was typed."""
+    return {
+        "corrected_q": found.reading.corrected_text,
+        "unknown": [
+            {
+                "filter": u.facet,
+                "value": u.value,
+                "suggestion": u.suggestion,
+                "message": str(u.message),
+            }
+            for u in found.unknown
+        ],
+    }
 
 
 @bp.get("/scholen.json")
@@ -129,6 +157,8 @@ def schools_json():
         "postcode": result.search.postcode,
         "postcode_known": result.search.origin is not None if result.search.postcode else None,
         "sort": result.search.effective_sort,
+        "filters": {facet: list(values) for facet, values in result.search.filters.items()},
+        **_did_you_mean(result.search),
         "schools": [school_record(row) for row in result.rows],
         "facets": {
             facet: [
@@ -144,6 +174,7 @@ def schools_json():
 def schools_export(fmt: str):
     """Every matching school (not one page), in the list's order, with the chosen columns."""
     found = SchoolSearch.from_args(request.args)
+    found.refuse_unknown()
     try:
         columns = choose_columns(SCHOOL_COLUMNS, request.args.getlist("kolom"), DEFAULT_EXPORT)
     except ExportError as error:
@@ -203,6 +234,8 @@ def _group_page(kind: str, key: str):
     if entity is None:
         abort(404)
     found = SchoolSearch.from_args(request.args, fixed={grouping.facet: (key,)})
+    if found.respelled:
+        return redirect(_canonical_url(found, **{grouping.url_arg: key}), 301)
     return render_template(
         "directory/group.html",
         kind=kind,

@@ -11,6 +11,7 @@ from sqlalchemy import distinct, func, select
 
 from .db import db
 from .models import Board, Municipality, Network, School, SchoolSupport, SchoolType, SupportArea
+from .spelling import TYPE_WORDS
 from .text import place_name
 
 TYPE_LABELS = {
@@ -121,6 +122,50 @@ def _count_support(where):
     return [(code, name, n) for code, name, n in rows]
 
 
+# Each filter's known values, with their other spellings: (canonical value, label, others).
+# Any case, with or without accents and punctuation, is accepted for all of them (fold).
+
+
+def _spell_municipalities():
+    rows = db.session.execute(select(Municipality.slug, Municipality.name, Municipality.cbs_code))
+    # The CBS code with or without its GM prefix: GM0119, 0119.
+    return [(slug, name, (code, code.removeprefix("GM"))) for slug, name, code in rows]
+
+
+def _spell_places():
+    rows = db.session.scalars(select(School.place).where(School.place.is_not(None)).distinct())
+    return [(raw.lower(), place_name(raw), ()) for raw in rows]
+
+
+def _spell_types():
+    words = {t: [w for w, named in TYPE_WORDS.items() if named == t.value] for t in SchoolType}
+    words[SchoolType.BAO] += ["basisschool", "basisonderwijs", "bs"]
+    return [(t.value, str(TYPE_LABELS[t]), words[t]) for t in SchoolType]
+
+
+def _spell_denominations():
+    rows = db.session.scalars(
+        select(School.denomination).where(School.denomination.is_not(None)).distinct()
+    )
+    return [(name, name, ()) for name in rows]
+
+
+def _spell_boards():
+    rows = db.session.execute(select(Board.board_number, Board.label, Board.other_names))
+    return [(number, label, (other or "").split("|")) for number, label, other in rows]
+
+
+def _spell_networks():
+    return [
+        (slug, name, ()) for slug, name in db.session.execute(select(Network.slug, Network.name))
+    ]
+
+
+def _spell_support():
+    rows = db.session.execute(select(SupportArea.code, SupportArea.name, SupportArea.name_en))
+    return [(code, name, (name_en,)) for code, name, name_en in rows]
+
+
 def _grouped(query, where, *group) -> list[tuple[str, str, int]]:
     return [tuple(row) for row in db.session.execute(query.where(*where).group_by(*group)).all()]
 
@@ -135,6 +180,7 @@ class Filter:
     description: str  # for the API's documentation
     condition: Callable[[tuple[str, ...]], object]
     counts: Callable[[list], list[tuple[str, str, int]]]
+    spellings: Callable[[], list[tuple[str, str, tuple[str, ...]]]]  # see _spell_*
     sorted_by_label: bool = True  # else the counts keep their own order
     choices: tuple[str, ...] | None = None  # a closed set of values
 
@@ -146,14 +192,18 @@ FILTERS = (
         "Municipality, by its slug as in /gemeenten/<slug> (e.g. meppel).",
         _in_municipalities,
         _count_municipalities,
+        _spell_municipalities,
     ),
-    Filter("plaats", _l("Plaats"), "Place name (any case).", _in_places, _count_places),
+    Filter(
+        "plaats", _l("Plaats"), "Place name (any case).", _in_places, _count_places, _spell_places
+    ),
     Filter(
         "type",
         _l("Soort school"),
         "School type.",
         _of_types,
         _count_types,
+        _spell_types,
         sorted_by_label=False,
         choices=tuple(t.value for t in SchoolType),
     ),
@@ -163,6 +213,7 @@ FILTERS = (
         "Denomination, as DUO writes it (e.g. Openbaar).",
         _of_denominations,
         _count_denominations,
+        _spell_denominations,
     ),
     Filter(
         "bestuur",
@@ -170,6 +221,7 @@ FILTERS = (
         "Board, by its DUO board number (e.g. 41196).",
         _of_boards,
         _count_boards,
+        _spell_boards,
     ),
     Filter(
         "netwerk",
@@ -177,6 +229,7 @@ FILTERS = (
         "Network, by its slug as in /netwerken/<slug>.",
         _in_networks,
         _count_networks,
+        _spell_networks,
     ),
     Filter(
         "ondersteuning",
@@ -184,6 +237,7 @@ FILTERS = (
         "Support area, by its code as in /api/v1/support-areas.",
         _offering_support,
         _count_support,
+        _spell_support,
         sorted_by_label=False,
     ),
 )

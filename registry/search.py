@@ -5,16 +5,19 @@ filter, AND across filters); `run()` answers one page with the filter counts, an
 `ordered_query()` gives every match in the same order for exports (`records.export_values`).
 """
 
+import functools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, false, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
-from . import geo
+from . import geo, spelling
+from .cache import per_data_version
 from .db import db
 from .filters import FACETS, FILTERS_BY_NAME
 from .models import (
@@ -88,6 +91,48 @@ def parse_reference_date(text: str | None) -> date | None:
     return chosen
 
 
+def known_values(facet: str) -> spelling.KnownValues:
+    """A filter's values and their accepted spellings, as the data stands."""
+    declared = FILTERS_BY_NAME[facet]
+    return per_data_version(
+        f"spellings:{facet}", lambda: spelling.KnownValues.build(declared.spellings())
+    )
+
+
+def vocabulary() -> spelling.Vocabulary:
+    """Every word the search text of an open school holds, for corrections."""
+    return per_data_version(
+        "vocabulary",
+        lambda: spelling.Vocabulary.build(
+            db.session.scalars(select(School.search_text).where(School.is_open))
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A filter value that names nothing known, and the known one nearest to it."""
+
+    facet: str
+    value: str
+    suggestion: str | None  # a canonical value
+    label: str | None  # what people read for it
+
+    # Plain strings (not lazy ones, which pass as markup): the value is what a visitor typed.
+    @property
+    def not_known(self) -> str:
+        title = FILTERS_BY_NAME[self.facet].title
+        return _("%(filter)s “%(value)s” kennen we niet.", filter=title, value=self.value)
+
+    @property
+    def question(self) -> str | None:
+        return _("Bedoelde u %(label)s?", label=self.label) if self.suggestion else None
+
+    @property
+    def message(self) -> str:
+        return " ".join(str(part) for part in (self.not_known, self.question) if part)
+
+
 @dataclass(frozen=True)
 class SchoolSearch:
     q: str = ""
@@ -97,6 +142,10 @@ class SchoolSearch:
     page: int = 1
     fixed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     reference: date | None = None  # pupils as counted on this date (?peildatum=)
+    # Filter values that name nothing known; they match nothing.
+    unknown: tuple[Unknown, ...] = ()
+    # Was anything asked in another spelling than the canonical one (links use that)?
+    respelled: bool = False
 
     @classmethod
     def from_args(cls, args, fixed: Mapping[str, tuple[str, ...]] | None = None) -> "SchoolSearch":
@@ -114,18 +163,27 @@ class SchoolSearch:
             # A postcode typed in the search box means "near here", not a word to match.
             postcode, q = geo.parse_postcode(q), ""
 
-        filters = {}
+        # "sbo" or "speciaal onderwijs" in the text is the type filter, not words to match.
+        q, typed_types = spelling.type_words(q) if q else (q, ())
+        respelled = bool(typed_types)
+        filters, unknown = {}, []
         for facet in FACETS:
-            values = tuple(
-                dict.fromkeys(
-                    v for v in (_text(facet, v, MAX_VALUE) for v in args.getlist(facet)) if v
-                )
-            )
-            choices = FILTERS_BY_NAME[facet].choices
-            if choices and any(v not in choices for v in values):
-                raise BadParameter(facet, _l("Kies uit %(types)s.", types=", ".join(choices)))
-            if values:
-                filters[facet] = values
+            typed = [v for v in (_text(facet, v, MAX_VALUE) for v in args.getlist(facet)) if v]
+            if facet == "type":
+                typed += typed_types
+            if not typed:
+                continue
+            known = known_values(facet)
+            values = []
+            for value in typed:
+                resolved = known.resolve(value)
+                if resolved is None:
+                    nearest = known.nearest(value)
+                    unknown.append(Unknown(facet, value, nearest, known.labels.get(nearest)))
+                    resolved = value
+                respelled = respelled or resolved != value
+                values.append(resolved)
+            filters[facet] = tuple(dict.fromkeys(values))
 
         sort = args.get("sort") or None
         if sort is not None and sort not in SORTS:
@@ -146,7 +204,7 @@ class SchoolSearch:
             or not page_text.isdigit()
             or not 1 <= int(page_text) <= MAX_PAGE
         ):
-            raise BadParameter("page", _l("Een paginanummer is een heel getal vanaf 1."))
+            raise BadParameter("page", _l("Kies een paginanummer van 1 t/m %(n)d.", n=MAX_PAGE))
         return cls(
             q,
             postcode,
@@ -155,7 +213,19 @@ class SchoolSearch:
             int(page_text),
             dict(fixed or {}),
             parse_reference_date(args.get("peildatum")),
+            tuple(unknown),
+            respelled,
         )
+
+    def refuse_unknown(self) -> None:
+        """For the API and the files: an unknown filter value is an error, not an empty list."""
+        for unknown in self.unknown:
+            raise BadParameter(unknown.facet, unknown.message)
+
+    @functools.cached_property
+    def reading(self) -> spelling.Reading:
+        """How the text is read: synonyms both ways, corrections for unknown words."""
+        return spelling.read(self.q, vocabulary() if self.q else spelling.Vocabulary(()))
 
     @property
     def origin(self) -> geo.Point | None:
@@ -209,6 +279,13 @@ class SchoolSearch:
                 kept[facet] = remaining
         return replace(self, filters=kept, page=1)
 
+    def respelled_as(self, unknown: Unknown) -> "SchoolSearch":
+        """This search with an unknown value replaced by the known value nearest to it."""
+        values = tuple(
+            unknown.suggestion if v == unknown.value else v for v in self.filters[unknown.facet]
+        )
+        return replace(self, filters={**self.filters, unknown.facet: values}, page=1)
+
     def only(self, facet: str, value: str) -> "SchoolSearch":
         """This search with one filter set to a single value: what a facet count counts."""
         return replace(self, filters={**self.filters, facet: (value,)}, page=1)
@@ -218,12 +295,36 @@ def conditions(search: SchoolSearch, skip: str | None = None) -> list:
     """The WHERE clauses of a search; `skip` leaves one filter out (for its counts)."""
     clauses = [School.is_open]
     if skip != "q":
-        clauses += [School.search_text.like(f"% {word}%") for word in fold(search.q).split()]
+        clauses += [_matches(term) for term in search.reading.terms]
+    unknown = {(u.facet, u.value) for u in search.unknown}
     for facet in FACETS:
         values = search.selected(facet) if facet != skip else search.fixed.get(facet, ())
-        if values:
-            clauses.append(FILTERS_BY_NAME[facet].condition(values))
+        known = tuple(v for v in values if (facet, v) not in unknown)
+        if known:
+            clauses.append(FILTERS_BY_NAME[facet].condition(known))
+        elif values:
+            clauses.append(false())  # only values that name nothing: nothing matches
     return clauses
+
+
+def _matches(term: spelling.Term):
+    """A term as typed starts a word; its synonyms and corrections are whole words."""
+    text = School.search_text
+    whole_words = [text.like(f"% {word} %") | text.like(f"% {word}") for word in term.alternatives]
+    return or_(text.like(f"% {term.typed}%"), *whole_words)
+
+
+def _relevance(search: SchoolSearch):
+    """With text and no chosen order: the exact name first, then names starting with the text,
+    then schools in the place of that name, then the rest (words found elsewhere, corrections)."""
+    text = search.reading.corrected_text or " ".join(t.typed for t in search.reading.terms)
+    name_start = literal(" ") + func.lower(School.vestigingscode) + literal(f" {text}%")
+    return case(
+        (func.lower(School.name).in_([search.q.lower(), text]), 0),
+        (School.search_text.like(name_start), 1),
+        (func.lower(School.place).like(f"{text}%"), 2),
+        else_=3,
+    )
 
 
 def latest_reference_date():
@@ -263,7 +364,7 @@ def ordered_query(search: SchoolSearch, columns: list | None = None) -> Select:
     query = query.outerjoin(latest, latest.c.school_id == School.id).where(*conditions(search))
     name = func.lower(School.name)
     order = {
-        "naam": [name],
+        "naam": [_relevance(search), name] if search.q and not search.sort else [name],
         "plaats": [func.lower(School.place), name],
         "leerlingen": [case((pupils.is_(None), 1), else_=0), pupils.desc(), name],
     }.get(search.effective_sort)
