@@ -78,9 +78,23 @@ def test_a_parent_uses_only_the_keyboard(page):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.type") == "checkbox":
             break
+    ticked = page.evaluate("[document.activeElement.name, document.activeElement.value]")
     page.keyboard.press("Space")
     page.wait_for_url("**&gemeente=**")
     assert result_count(page)
+    # After the reload the focus is back on the box just ticked, not at the top of the page.
+    page.wait_for_function(
+        "([name, value]) => document.activeElement.name === name"
+        " && document.activeElement.value === value && document.activeElement.checked",
+        arg=ticked,
+    )
+    page.keyboard.press("Space")  # and untick it again, still from the keyboard
+    page.wait_for_url(lambda url: "gemeente=" not in url)
+    page.wait_for_function(
+        "([name, value]) => document.activeElement.name === name"
+        " && document.activeElement.value === value && !document.activeElement.checked",
+        arg=ticked,
+    )
 
 
 def test_a_postcode_lists_the_nearest_schools_with_distances_and_a_map(page):

@@ -3,9 +3,31 @@
   "use strict";
 
   // Filters apply as soon as a box is ticked; the button stays for keyboard and no-JS use.
+  // The page reloads, so the box (or the sort choice) just used gets the focus back: a
+  // keyboard user goes on from where they were instead of from the top of the page.
+  var FOCUS_KEY = "registry.filter-focus";
   document.querySelectorAll("form.filters").forEach(function (form) {
-    form.addEventListener("change", function () { form.submit(); });
+    form.addEventListener("change", function (event) {
+      var control = event.target;
+      try {
+        sessionStorage.setItem(FOCUS_KEY, JSON.stringify({
+          path: location.pathname, name: control.name, value: control.type === "checkbox" ? control.value : null
+        }));
+      } catch (e) { /* storage refused (private mode): the filter still applies */ }
+      form.submit();
+    });
   });
+  try {
+    var used = JSON.parse(sessionStorage.getItem(FOCUS_KEY) || "null");
+    sessionStorage.removeItem(FOCUS_KEY);
+    if (used && used.path === location.pathname) {
+      var again = Array.prototype.find.call(
+        document.querySelectorAll("form.filters [name]"),
+        function (el) { return el.name === used.name && (used.value === null || el.value === used.value); }
+      );
+      if (again) { again.focus(); }
+    }
+  } catch (e) { /* no storage: focus starts at the top, as without this script */ }
 
   // On a phone the filter panel starts folded unless filters are active.
   if (window.matchMedia("(max-width: 50rem)").matches) {
