@@ -5,13 +5,13 @@ directory lists them (open, under the same conditions), summed with the pupils o
 reference date, so a total is the sum of its list on every date.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 
 from .db import db
 from .filters import FACET_TITLES
@@ -88,6 +88,7 @@ BY_LISTING = {grouping.listing: grouping for grouping in GROUPINGS.values()}
 class Tally(NamedTuple):
     schools: int
     pupils: int
+    counted: int = 0  # schools among them with a pupil count on the date: 0 means unknown
 
 
 NOTHING = Tally(0, 0)
@@ -109,7 +110,12 @@ def _tally(search: SchoolSearch, *by, join=()) -> dict[tuple, Tally]:
     """Open schools and their pupils per value of the `by` columns, counting the schools the
     search lists with the pupils it shows (`join` adds a table to group by)."""
     latest = latest_pupils(search.reference)
-    query = select(*by, func.count(School.id), func.coalesce(func.sum(latest.c.pupils), 0))
+    query = select(
+        *by,
+        func.count(School.id),
+        func.coalesce(func.sum(latest.c.pupils), 0),
+        func.count(latest.c.pupils),
+    )
     query = query.select_from(School)
     if join:
         query = query.join(*join)
@@ -118,12 +124,16 @@ def _tally(search: SchoolSearch, *by, join=()) -> dict[tuple, Tally]:
         .where(*conditions(search))
         .group_by(*by)
     ).all()
-    return {tuple(row[: len(by)]): Tally(row[-2], int(row[-1])) for row in rows}
+    return {tuple(row[: len(by)]): Tally(row[-3], int(row[-2]), row[-1]) for row in rows}
 
 
-def tallies(grouping: Grouping, reference: date | None = None) -> dict[int, Tally]:
-    """Per group id with open schools: their number and pupils on `reference` (default newest)."""
-    return {group: tally for (group,), tally in breakdown(grouping, reference=reference).items()}
+def tallies(
+    grouping: Grouping, reference: date | None = None, within: SchoolSearch | None = None
+) -> dict[int, Tally]:
+    """Per group id with open schools: their number and pupils on `reference` (default newest),
+    of the schools `within` lists (default all)."""
+    found = breakdown(grouping, reference=reference, within=within)
+    return {group: tally for (group,), tally in found.items()}
 
 
 def group_totals(grouping: Grouping, reference: date | None = None) -> list[GroupTotal]:
@@ -132,20 +142,44 @@ def group_totals(grouping: Grouping, reference: date | None = None) -> list[Grou
     counted = tallies(grouping, reference)
     model = grouping.model
     records = db.session.scalars(select(model).order_by(model.name, getattr(model, grouping.key)))
-    return [GroupTotal(record, *counted.get(record.id, NOTHING)) for record in records]
+    return [GroupTotal(record, *counted.get(record.id, NOTHING)[:2]) for record in records]
 
 
-def breakdown(grouping: Grouping, *columns, reference: date | None = None) -> dict[tuple, Tally]:
+def _narrowed(within: SchoolSearch | None, reference: date | None = None) -> SchoolSearch:
+    """The schools `within` lists (all open schools by default), counted on `reference`."""
+    return replace(within or SchoolSearch(), reference=reference)
+
+
+def breakdown(
+    grouping: Grouping,
+    *columns,
+    reference: date | None = None,
+    within: SchoolSearch | None = None,
+) -> dict[tuple, Tally]:
     """Open schools and pupils per group id and value of some School columns: the overviews'
-    cells (no columns: per group)."""
-    rows = _tally(SchoolSearch(reference=reference), grouping.foreign_key, *columns)
+    cells (no columns: per group), of the schools `within` lists (default all)."""
+    rows = _tally(_narrowed(within, reference), grouping.foreign_key, *columns)
     return {key: tally for key, tally in rows.items() if key[0] is not None}
 
 
-def support_offers(grouping: Grouping) -> dict[tuple[int, int, SupportLevel], int]:
+def support_recorded(grouping: Grouping, within: SchoolSearch | None = None) -> dict[int, int]:
+    """Per group id: how many of its open schools have their support recorded at all. A school
+    without any record is unknown, not a school that offers nothing."""
+    recorded = School.id.in_(select(SchoolSupport.school_id))
+    rows = db.session.execute(
+        select(grouping.foreign_key, func.count(distinct(School.id)))
+        .where(recorded, *conditions(_narrowed(within)))
+        .group_by(grouping.foreign_key)
+    ).all()
+    return {group: n for group, n in rows if group is not None}
+
+
+def support_offers(
+    grouping: Grouping, within: SchoolSearch | None = None
+) -> dict[tuple[int, int, SupportLevel], int]:
     """Open schools per (support area id, group id, level): who offers which support where."""
     rows = _tally(
-        SchoolSearch(),
+        _narrowed(within),
         SchoolSupport.support_area_id,
         grouping.foreign_key,
         SchoolSupport.level,
@@ -158,4 +192,4 @@ def totals(search: SchoolSearch) -> list[tuple[SchoolType, int, int]]:
     """Schools and pupils per type under the page's fixed filters only (a board's totals), on
     the search's reference date."""
     rows = _tally(SchoolSearch(fixed=search.fixed, reference=search.reference), School.school_type)
-    return [(kind, *rows[(kind,)]) for kind in SchoolType if (kind,) in rows]
+    return [(kind, *rows[(kind,)][:2]) for kind in SchoolType if (kind,) in rows]

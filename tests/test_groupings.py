@@ -73,26 +73,36 @@ def group_list_row(client, listing: str, label: str, day: str) -> tuple[int, int
     return int(found.group(1)), number(found.group(2))
 
 
-def overview_row(client, facet: str, label: str, day: str) -> tuple[int, int, int]:
-    """(schools, pupils on the date, pupils in the trend column of that date) in the page."""
+def short_date(day: str) -> str:
+    """A reference date (always 1 October here) as the overviews head their columns."""
+    assert day.endswith("-10-01")
+    return f"1 okt {day[:4]}"
+
+
+def overview_row(client, facet: str, label: str, day: str) -> tuple[int, int]:
+    """(schools, pupils on the date) in the page: the pupils' last column is the chosen date."""
     html = client.get(f"/overzichten/{facet}", query_string={"peildatum": day}).get_data(True)
     table = html.split("</table>")[0]
     header = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', table)
-    row = re.search(rf'<th scope="row">{re.escape(label)}</th>(.*?)</tr>', table, re.S).group(1)
-    cells = dict(zip(header[1:], re.findall(r'<td class="num">([^<]*)</td>', row), strict=True))
-    return (
-        number(cells["Scholen"]),
-        number(cells[f"Leerlingen {day}"]),
-        number(cells[day]),
-    )
+    assert header[-1] == short_date(day)
+    row = re.search(rf">{re.escape(label)}(?:</a>)?</th>(.*?)</tr>", table, re.S).group(1)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    return number(cells[4]), number(cells[-1])
 
 
-def overview_xlsx_row(client, facet: str, label: str, day: str) -> tuple[int, int, int]:
+def overview_xlsx_row(client, facet: str, label: str, day: str) -> tuple[int, int]:
     data = client.get(f"/overzichten/{facet}.xlsx", query_string={"peildatum": day}).data
     sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     header, *rows = sheet.iter_rows(values_only=True)
     row = dict(zip(header, next(r for r in rows if r[0] == label), strict=True))
-    return row["Scholen"], row[f"Leerlingen {day}"], row[day]
+    return row["Scholen totaal"], row[f"Leerlingen {short_date(day)}"]
+
+
+def narrowed_overview_total(client, facet: str, key: str, day: str) -> tuple[int, int]:
+    """(schools, pupils) of the overview narrowed to the group by the directory's filter."""
+    data = client.get(f"/overzichten/{facet}.xlsx", query_string={"peildatum": day, facet: key})
+    total = list(openpyxl.load_workbook(io.BytesIO(data.data)).worksheets[0].values)[-1]
+    return total[5], total[-1]
 
 
 def api_item(client, endpoint: str, field: str, key: str, day: str) -> dict:
@@ -106,8 +116,9 @@ def assert_every_total_is_its_list(client, facet, key, label, listing, endpoint,
     assert listed_by_api(client, facet, key, day) == (schools, pupils)
     assert page_totals(client, f"/{listing}/{key}", day) == (schools, pupils)
     assert group_list_row(client, listing, label, day) == (schools, pupils)
-    assert overview_row(client, facet, label, day) == (schools, pupils, pupils)
-    assert overview_xlsx_row(client, facet, label, day) == (schools, pupils, pupils)
+    assert overview_row(client, facet, label, day) == (schools, pupils)
+    assert overview_xlsx_row(client, facet, label, day) == (schools, pupils)
+    assert narrowed_overview_total(client, facet, key, day) == (schools, pupils)
     item = api_item(client, endpoint, field, key, day)
     assert (item["schools"], item["pupils"], item["pupils_reference_date"]) == (
         schools,

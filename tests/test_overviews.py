@@ -1,36 +1,69 @@
 import io
 import re
+from collections import Counter
 
 import openpyxl
+import pdfplumber
+import pytest
 from flask_migrate import upgrade
 from pypdf import PdfReader
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from registry.cache import bump
 from registry.db import db
-from registry.models import Board, School, SchoolSupport, SupportArea, SupportLevel
+from registry.models import (
+    Board,
+    Municipality,
+    PupilCount,
+    School,
+    SchoolSupport,
+    SupportArea,
+    SupportLevel,
+)
 from registry.seed import load_seed
+
+MUNICIPALITIES = (
+    "De Wolden",
+    "Hoogeveen",
+    "Meppel",
+    "Staphorst",
+    "Steenwijkerland",
+    "Westerveld",
+    "Zwartewaterland",
+)
 
 
 def test_overview_per_municipality_counts_types_and_pupils(client):
     html = client.get("/overzichten/gemeente").get_data(as_text=True)
-    assert "Leerlingen 2025-10-01" in html
+    assert re.search(r'<th scope="colgroup"[^>]*colspan="5">Leerlingen</th>', html)
+    assert '<th scope="col" class="num">1 okt 2025</th>' in html
+    assert "2025-10-01</th>" not in html  # dates as people write them
     # Meppel: 15 BAO, 1 SBO, 0 SO, 1 SO+VSO, 17 schools, 3.221 pupils in 2025 (seed README).
-    assert re.search(
-        r"Meppel</th>\s*<td class=\"num\">15</td>\s*<td class=\"num\">1</td>\s*"
-        r"<td class=\"num\">0</td>\s*<td class=\"num\">1</td>\s*<td class=\"num\">17</td>\s*"
-        r"<td class=\"num\">3.221</td>",
-        html,
-    )
+    row = re.search(r"Meppel</a></th>(.*?)</tr>", html, re.S).group(1)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    assert cells[:5] == ["15", "1", "0", "1", "17"] and cells[-1] == "3.221"
+
+
+def test_the_page_speaks_english_with_english_dates(client):
+    html = client.get("/overzichten/gemeente?lang=en").get_data(as_text=True)
+    assert '<th scope="col" class="num">1 Oct 2025</th>' in html
 
 
 def test_a_chosen_reference_date_and_a_wrong_one(client):
     html = client.get("/overzichten/netwerk?peildatum=2021-10-01").get_data(as_text=True)
-    assert "Leerlingen 2021-10-01" in html
+    # The trend ends at the chosen date: the newer counts are not shown as if they were older.
+    assert "1 okt 2021</th>" in html and "1 okt 2022</th>" not in html
     wrong = client.get("/overzichten/netwerk?peildatum=2021-09-01")
     assert wrong.status_code == 400
     assert "Voor 2021-09-01 zijn geen leerlingen geteld" in wrong.get_data(as_text=True)
     assert client.get("/overzichten/netwerk?peildatum=gisteren").status_code == 400
+
+
+def sheet_rows(client, url: str, sheet: int = 0) -> list[tuple]:
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    return list(workbook.worksheets[sheet].iter_rows(values_only=True))
 
 
 def test_xlsx_overview_matches_the_page(client):
@@ -38,10 +71,11 @@ def test_xlsx_overview_matches_the_page(client):
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == ["Per bestuur", "Richting", "Ondersteuning per bestuur"]
     rows = list(workbook["Per bestuur"].iter_rows(values_only=True))
+    assert rows[0][5:7] == ("Scholen totaal", "Leerlingen 1 okt 2021")
     wies = next(r for r in rows if r[0] == "Stichting WIES")
-    assert wies[1:6] == (14, 0, 0, 0, 14) and wies[6] == 2274
+    assert wies[1:6] == (14, 0, 0, 0, 14) and wies[-1] == 2274
     total = rows[-1]
-    assert total[0] == "Totaal" and total[5] == 117 and total[6] == 16240
+    assert total[0] == "Totaal" and total[5] == 117 and total[-1] == 16240
 
 
 def test_boards_without_a_name_or_with_the_same_name_keep_their_own_rows(seeded_app, client):
@@ -54,42 +88,202 @@ def test_boards_without_a_name_or_with_the_same_name_keep_their_own_rows(seeded_
         )
         bump(db.session.connection())
         db.session.commit()
-    response = client.get("/overzichten/bestuur.xlsx")
-    assert response.status_code == 200
-    rows = list(
-        openpyxl.load_workbook(io.BytesIO(response.data))["Per bestuur"].iter_rows(values_only=True)
-    )
-    assert next(r for r in rows if r[0] == "41196")[5:7] == (14, 2274)
+    rows = sheet_rows(client, "/overzichten/bestuur.xlsx")
+    wies = next(r for r in rows if r[0] == "41196")
+    assert (wies[5], wies[-1]) == (14, 2274)
     accrete = [r[5] for r in rows if r[0] == "Stichting PCO Accrete"]
     assert len(accrete) == 2 and 11 in accrete  # 42557 has 11 schools of its own
-    assert rows[-1][5:7] == (117, 16240)
+    assert (rows[-1][5], rows[-1][-1]) == (117, 16240)
     assert client.get("/overzichten/bestuur").status_code == 200
 
 
-def test_coverage_matrix_counts_basic_and_extra_support(seeded_app, client):
-    with seeded_app.app_context():
-        area = db.session.scalar(select(SupportArea).filter_by(code="gedrag"))
-        for code, level in (("05SX00", SupportLevel.EXTRA), ("06PS00", SupportLevel.BASIS)):
+def add_support(app, *offers) -> None:
+    with app.app_context():
+        for code, area_code, level in offers:
+            area = db.session.scalar(select(SupportArea).filter_by(code=area_code))
             school = db.session.scalar(select(School).filter_by(vestigingscode=code))
             db.session.add(SchoolSupport(school=school, support_area=area, level=level))
         db.session.commit()
-    rows = list(
-        openpyxl.load_workbook(io.BytesIO(client.get("/overzichten/netwerk.xlsx").data))[
-            "Ondersteuning per netwerk"
-        ].iter_rows(values_only=True)
+
+
+def test_coverage_says_niet_vastgelegd_where_nothing_is_recorded_never_0(seeded_app, client):
+    add_support(
+        seeded_app,
+        ("05SX00", "gedrag", SupportLevel.EXTRA),
+        ("06PS00", "gedrag", SupportLevel.BASIS),
     )
-    assert rows[0] == ("Ondersteuning", "Hoogeveen", "Meppel", "Steenwijk")
-    behaviour = next(r for r in rows if r[0] == "Gedrag")
-    assert behaviour[1] == "1 extra, 1 basis van 49"
-    assert behaviour[2] == "0 extra, 0 basis van 37"
+    rows = sheet_rows(client, "/overzichten/netwerk.xlsx", sheet=2)
+    assert rows[0][:4] == (
+        "Naam",
+        "Scholen die het vastlegden",
+        "Ondersteuning Leren",
+        "Ondersteuning Gedrag",
+    )
+    hoogeveen, meppel = (next(r for r in rows if r[0] == name) for name in ("Hoogeveen", "Meppel"))
+    assert hoogeveen[1:4] == ("2 van 49", "0 extra, 0 basis", "1 extra, 1 basis")
+    assert meppel[1] == "0 van 37"
+    assert set(meppel[2:]) == {"niet vastgelegd"}
+    assert rows[-1][:4] == ("Totaal", "2 van 117", "0 extra, 0 basis", "1 extra, 1 basis")
+    html = client.get("/overzichten/netwerk").get_data(as_text=True)
+    assert "Extra ondersteuning per ondersteuningsgebied" in html
+    assert 'aria-label="50%"' in html  # Hoogeveen: 1 of the 2 schools that recorded it
 
 
-def test_pdf_overview_reads_back_with_the_same_figures(client):
-    response = client.get("/overzichten/bestuur.pdf")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
-    assert "Stichting WIES" in text and "2.274" in text
-    assert re.search(r"T\s?eldatum: 1 oktober 2025", text)
+def test_without_any_record_the_heat_map_says_so_instead_of_drawing_zeros(client):
+    html = client.get("/overzichten/gemeente").get_data(as_text=True)
+    assert "Geen enkele school in deze selectie heeft vastgelegd" in html
+    assert "0 extra" not in html
+
+
+def test_a_date_without_counts_is_a_gap_not_a_zero(seeded_app, client):
+    with seeded_app.app_context():
+        meppel = select(School.id).join(Municipality).where(Municipality.slug == "meppel")
+        db.session.execute(
+            delete(PupilCount).where(
+                PupilCount.school_id.in_(meppel), PupilCount.reference_date == "2023-10-01"
+            )
+        )
+        bump(db.session.connection())
+        db.session.commit()
+    rows = sheet_rows(client, "/overzichten/gemeente.xlsx")
+    header, meppel_row = rows[0], next(r for r in rows if r[0] == "Meppel")
+    assert meppel_row[header.index("Leerlingen 1 okt 2023")] is None
+    assert meppel_row[header.index("Leerlingen 1 okt 2024")] == 3176
+    html = client.get("/overzichten/gemeente").get_data(as_text=True)
+    row = re.search(r"Meppel</a></th>(.*?)</tr>", html, re.S).group(1)
+    assert re.findall(r'<td class="num">([^<]*)</td>', row)[-3] == "—"
+
+
+def test_narrowed_by_the_directorys_filters_in_html_and_xlsx(client):
+    """The overview's totals are those of the directory's own list under the same filters."""
+    listed = client.get("/api/v1/schools?gemeente=meppel&gemeente=de-wolden").json["total"]
+    rows = sheet_rows(client, "/overzichten/bestuur.xlsx?gemeente=meppel&gemeente=de-wolden")
+    assert rows[-1][0] == "Totaal" and rows[-1][5] == listed == 31
+    html = client.get("/overzichten/bestuur?gemeente=meppel").get_data(as_text=True)
+    assert "<h1>Overzicht per bestuur: Meppel</h1>" in html
+    assert 'name="gemeente" value="meppel" checked' in html
+    assert 'href="/overzichten/bestuur.pdf?gemeente=meppel&amp;peildatum=2025-10-01"' in html
+    total = re.search(r'<tr class="total">(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<td class="num">([^<]*)</td>', total)[-1] == "3.221"
+    # One click from the region to one group.
+    region = client.get("/overzichten/gemeente").get_data(as_text=True)
+    assert 'href="/overzichten/gemeente?gemeente=meppel&amp;peildatum=2025-10-01">Meppel' in region
+
+
+def test_the_index_offers_each_municipality_in_one_click(client):
+    html = client.get("/overzichten/").get_data(as_text=True)
+    assert 'href="/overzichten/bestuur?gemeente=meppel">Meppel</a>' in html
+
+
+def pdf_of(client, url: str) -> bytes:
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/pdf"
+    return response.data
+
+
+def name_column_text(pdf) -> str:
+    """The text under every 'Naam' header, down to the page's foot: each table's names."""
+    found = []
+    for page in pdf.pages:
+        words = page.extract_words()
+        for head in (w for w in words if w["text"] == "Naam"):
+            right = min(
+                (
+                    w["x0"]
+                    for w in words
+                    if abs(w["bottom"] - head["bottom"]) < 2 and w["x0"] > head["x1"]
+                ),
+                default=page.width,
+            )
+            column = page.crop((head["x0"] - 1, head["top"], right - 0.5, page.height))
+            found.append(column.extract_text())
+    return " ".join(" ".join(found).split())
+
+
+def shown(value) -> list[str]:
+    if value is None:
+        return ["—"]
+    if isinstance(value, int):
+        return [f"{value:,}".replace(",", ".")]
+    return str(value).split()
+
+
+PDFS = [
+    ("gemeente", ""),
+    ("bestuur", ""),
+    ("netwerk", ""),
+    ("gemeente", "gemeente=meppel"),
+    ("bestuur", "gemeente=meppel&gemeente=de-wolden"),
+    ("netwerk", "bestuur=41196&bestuur=42557"),
+    ("bestuur", "netwerk=steenwijk&peildatum=2022-10-01"),
+]
+
+
+@pytest.mark.parametrize(("kind", "query"), PDFS)
+def test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, kind, query):
+    data = pdf_of(client, f"/overzichten/{kind}.pdf?{query}")
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/overzichten/{kind}.xlsx?{query}").data)
+    )
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        pages = len(pdf.pages)
+        for number, page in enumerate(pdf.pages, 1):
+            assert {round(page.width), round(page.height)} == {595, 842}  # A4 either way
+            outside = [
+                c["text"]
+                for c in page.chars
+                if c["x0"] < 0 or c["top"] < 0 or c["x1"] > page.width or c["bottom"] > page.height
+            ]
+            assert outside == [], f"page {number}"
+            assert f"Pagina {number} van {pages}" in page.extract_text()
+        names = name_column_text(pdf)
+        totals = Counter(
+            word
+            for page in pdf.pages
+            for line in page.extract_text().splitlines()
+            if line.startswith("Totaal")
+            for word in line.split()
+        )
+    for sheet in workbook.worksheets:
+        *rows, total = list(sheet.iter_rows(values_only=True))[1:]
+        for row in rows:
+            assert " ".join(row[0].split()) in names, (sheet.title, row[0])
+        assert total[0] == "Totaal"
+        wanted = Counter(word for value in total for word in shown(value))
+        assert not wanted - totals, (sheet.title, wanted - totals)
+
+    reader = PdfReader(io.BytesIO(data))
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root  # tagged
+    assert root["/Lang"] == "nl"
+    assert reader.metadata.title.startswith(f"Overzicht per {kind}")
+
+
+def test_the_pdf_is_a_document_with_its_dates_source_and_partnership(client):
+    data = pdf_of(client, "/overzichten/gemeente.pdf?gemeente=meppel&peildatum=2024-10-01")
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.metadata.title == "Overzicht per gemeente: Meppel"
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert "Samenwerkingsverband Passend Onderwijs PO 22.03" in first
+    assert "Teldatum 1 okt 2024" in first
+    assert "Selectie Gemeente: Meppel" in first
+    assert "DUO Open Onderwijsdata" in first and "niet vastgelegd (startgegevens)" in first
+    assert re.search(r"Gemaakt op \d{1,2} \w{3} 20\d\d", first)
+
+
+def test_the_meppel_pdf_holds_meppel_and_no_other_municipality(client):
+    data = pdf_of(client, "/overzichten/gemeente.pdf?gemeente=meppel")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "Meppel" in text and "3.221" in text
+    assert [m for m in MUNICIPALITIES if m in text] == ["Meppel"]
+
+
+def test_the_english_pdf_is_english(client):
+    data = pdf_of(client, "/overzichten/netwerk.pdf?lang=en")
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+    assert "1 Oct 2025" in reader.pages[0].extract_text()
 
 
 def test_overviews_from_the_command_line(seeded_app, tmp_path):
@@ -100,7 +294,14 @@ def test_overviews_from_the_command_line(seeded_app, tmp_path):
     )
     assert result.exit_code == 0, result.output
     rows = list(openpyxl.load_workbook(target)["Per netwerk"].iter_rows(values_only=True))
-    assert rows[0][6] == "Leerlingen 2021-10-01"
+    assert rows[0][-1] == "Leerlingen 1 okt 2021"
+    narrowed = tmp_path / "meppel.xlsx"
+    result = runner.invoke(
+        args=["export", "overview", "bestuur", "gemeente=meppel", "-o", str(narrowed)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(openpyxl.load_workbook(narrowed).worksheets[0].iter_rows(values_only=True))
+    assert (rows[-1][5], rows[-1][-1]) == (17, 3221)
     pdf = tmp_path / "besturen.pdf"
     assert (
         runner.invoke(
@@ -131,10 +332,11 @@ def test_control_characters_in_names_do_not_break_the_overview_files(seeded_app,
     assert "Stichting WIES" in names
     # Text, never a formula: the one XLSX writer types such a cell as a string.
     header = {cell.value: cell for cell in next(workbook["Richting"].iter_rows())}
-    assert header["=Richting"].data_type == "s"
+    assert header["Scholen per richting =Richting"].data_type == "s"
     pdf = client.get("/overzichten/bestuur.pdf")
     assert pdf.status_code == 200
-    assert "Stichting" in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Stichting WIES" in text
 
 
 def seeded(app):
@@ -157,6 +359,14 @@ def test_overview_files_are_limited_per_client_and_only_renders_count(make_app):
     assert client.get("/overzichten/gemeente.xlsx?cb=9").status_code == 200
     other = client.get("/overzichten/netwerk.xlsx", environ_base={"REMOTE_ADDR": "192.0.2.1"})
     assert other.status_code == 200
+
+
+def test_a_narrowed_overview_is_its_own_cached_page(make_app):
+    client = seeded(make_app()).test_client()
+    region = client.get("/overzichten/gemeente.xlsx")
+    meppel = client.get("/overzichten/gemeente.xlsx?gemeente=meppel")
+    assert meppel.headers["X-Cache"] == "miss" and meppel.data != region.data
+    assert client.get("/overzichten/gemeente.xlsx?gemeente=meppel").headers["X-Cache"] == "hit"
 
 
 def test_the_default_limit_stops_a_flood_of_renders(make_app):
