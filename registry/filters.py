@@ -177,7 +177,8 @@ class Filter:
 
     name: str  # the URL parameter (repeatable: any of its values)
     title: object  # what people read above its values
-    description: str  # for the API's documentation
+    description: str  # for the API's documentation (an unknown value there is a 400 that
+    # names the nearest known one)
     condition: Callable[[tuple[str, ...]], object]
     counts: Callable[[list], list[tuple[str, str, int]]]
     spellings: Callable[[], list[tuple[str, str, tuple[str, ...]]]]  # see _spell_*
@@ -189,18 +190,25 @@ FILTERS = (
     Filter(
         "gemeente",
         _l("Gemeente"),
-        "Municipality, by its slug as in /gemeenten/<slug> (e.g. meppel).",
+        "Municipality: its slug as in /gemeenten/<slug> (meppel), its name in any case (Meppel)"
+        " or its CBS code (GM0119, 0119).",
         _in_municipalities,
         _count_municipalities,
         _spell_municipalities,
     ),
     Filter(
-        "plaats", _l("Plaats"), "Place name (any case).", _in_places, _count_places, _spell_places
+        "plaats",
+        _l("Plaats"),
+        "Place name, in any case and with or without accents.",
+        _in_places,
+        _count_places,
+        _spell_places,
     ),
     Filter(
         "type",
         _l("Soort school"),
-        "School type.",
+        "School type: its code (BAO, SBO, SO, SO+VSO) in any case, or its name"
+        " (speciaal basisonderwijs).",
         _of_types,
         _count_types,
         _spell_types,
@@ -210,7 +218,7 @@ FILTERS = (
     Filter(
         "richting",
         _l("Richting"),
-        "Denomination, as DUO writes it (e.g. Openbaar).",
+        "Denomination, as DUO writes it (Openbaar), in any case.",
         _of_denominations,
         _count_denominations,
         _spell_denominations,
@@ -218,7 +226,7 @@ FILTERS = (
     Filter(
         "bestuur",
         _l("Bestuur"),
-        "Board, by its DUO board number (e.g. 41196).",
+        "Board: its DUO board number (41196) or its name in any case.",
         _of_boards,
         _count_boards,
         _spell_boards,
@@ -226,7 +234,7 @@ FILTERS = (
     Filter(
         "netwerk",
         _l("Netwerk"),
-        "Network, by its slug as in /netwerken/<slug>.",
+        "Network: its slug as in /netwerken/<slug>, or its name in any case.",
         _in_networks,
         _count_networks,
         _spell_networks,
@@ -234,7 +242,7 @@ FILTERS = (
     Filter(
         "ondersteuning",
         _l("Ondersteuning"),
-        "Support area, by its code as in /api/v1/support-areas.",
+        "Support area: its code as in /api/v1/support-areas, or its Dutch or English name.",
         _offering_support,
         _count_support,
         _spell_support,

@@ -15,31 +15,19 @@ from wtforms.validators import ValidationError
 from ..auth import ROLE_LABELS, Role, User
 from ..db import db
 from ..exports import csv_response
+from ..fields import SCHOOL_FIELDS
 from ..history import readable_changes
 from ..models import School
 from .base import EVERYONE, RegistryModelView, as_ids
 
+# The school's public fields are labelled in the fields table; the admin adds its own columns.
 LABELS = {
-    "vestigingscode": _l("Vestigingscode"),
+    **{f.source: f.label for f in SCHOOL_FIELDS if f.source and "." not in f.source},
     "brin": _l("BRIN"),
-    "name": _l("Naam"),
-    "school_type": _l("Soort"),
-    "denomination": _l("Richting"),
-    "street": _l("Straat"),
-    "house_number": _l("Huisnummer"),
-    "postcode": _l("Postcode"),
-    "place": _l("Plaats"),
     "municipality": _l("Gemeente"),
     "board": _l("Bestuur"),
     "network": _l("Netwerk"),
-    "phone": _l("Telefoon"),
-    "email": _l("E-mail"),
-    "website": _l("Website"),
-    "latitude": _l("Breedtegraad"),
-    "longitude": _l("Lengtegraad"),
-    "location_precision": _l("Precisie locatie"),
     "opened_on": _l("Geopend op"),
-    "closed_on": _l("Gesloten op"),
     "support_profile_url": _l("Schoolondersteuningsprofiel"),
     "support_profile_adopted_on": _l("Profiel vastgesteld op"),
     "verified_on": _l("Laatst gecontroleerd"),
