@@ -260,6 +260,32 @@ def test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, kind,
     assert reader.metadata.title.startswith(f"Overzicht per {kind}")
 
 
+def test_a_table_too_wide_for_landscape_continues_with_its_names_on_the_next_pages(
+    seeded_app, client
+):
+    """117 denominations: the table is split into parts of whole columns, each part with the
+    name column and its own total row, and still nothing falls outside a page."""
+    with seeded_app.app_context():
+        for number, school in enumerate(db.session.scalars(select(School.id)), 1):
+            db.session.execute(
+                update(School)
+                .where(School.id == school)
+                .values(denomination=f"Richting {number:03d} met een lange naam")
+            )
+        bump(db.session.connection())
+        db.session.commit()
+    test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, "netwerk", "")
+    data = pdf_of(client, "/overzichten/netwerk.pdf")
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        text = "\n".join(page.extract_text() for page in pdf.pages)
+        split = [page.width > page.height for page in pdf.pages if "(deel" in page.extract_text()]
+    parts = re.findall(r"Richting \(deel (\d+) van (\d+)\)", text)
+    assert len(parts) > 1 and parts[-1][0] == parts[-1][1] == str(len(parts))
+    assert split and all(split)  # on landscape pages
+    # Every column's header is printed: 117 of them, plus each part's caption.
+    assert text.split().count("Richting") == 117 + len(parts)
+
+
 def test_the_pdf_is_a_document_with_its_dates_source_and_partnership(client):
     data = pdf_of(client, "/overzichten/gemeente.pdf?gemeente=meppel&peildatum=2024-10-01")
     reader = PdfReader(io.BytesIO(data))
