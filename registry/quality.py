@@ -1,61 +1,197 @@
-"""Data-quality gaps: what the sources did not give and coordinators can fill in."""
+"""Data-quality gaps: what the sources did not give and coordinators can fill in.
 
+Each school gap is declared once in SCHOOL_GAPS: the counts on the dashboard and on /over, the
+admin list's worklist filters and the links between them all derive from it, so a count and
+the list its link opens cannot disagree.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from .db import db
-from .models import Board, LocationPrecision, School, SchoolSupport
+from .models import Board, LocationPrecision, School, SchoolSupport, SchoolType
 
 # The school support profile is renewed at least every four years.
 PROFILE_MAX_AGE = timedelta(days=4 * 365 + 1)
 VERIFIED_MAX_AGE = timedelta(days=365)
+# The admin list's filter parameter that narrows a worklist to one board (its DUO number).
+BOARD_PARAMETER = "bestuur"
 
 
 def profile_outdated(adopted_on: date | None) -> bool:
     return adopted_on is not None and adopted_on < date.today() - PROFILE_MAX_AGE  # noqa: DTZ011
 
 
-def data_gaps() -> list[tuple[str, int]]:
-    """(description, number of open schools or boards) for every kind of missing value."""
+def _address_incomplete() -> ColumnElement[bool]:
+    return or_(
+        School.street.is_(None),
+        School.house_number.is_(None),
+        School.postcode.is_(None),
+        School.place.is_(None),
+    )
+
+
+def _profile_missing() -> ColumnElement[bool]:
     today = date.today()  # noqa: DTZ011 (a calendar day in the partnership's time zone)
-    school_checks = [
-        (_l("Scholen zonder bezoekadres"), School.street.is_(None)),
-        (_l("Scholen zonder website"), School.website.is_(None)),
-        (_l("Scholen zonder e-mailadres"), School.email.is_(None)),
-        (_l("Scholen zonder telefoonnummer"), School.phone.is_(None)),
-        (_l("Scholen zonder locatie op de kaart"), School.latitude.is_(None)),
-        (
-            _l("Scholen met een locatie bij benadering (postcodegebied)"),
-            School.location_precision == LocationPrecision.PC4,
-        ),
-        (
-            _l("Scholen zonder vastgelegde ondersteuning"),
-            School.id.not_in(select(SchoolSupport.school_id)),
-        ),
-        (
-            _l("Scholen zonder (geldig) schoolondersteuningsprofiel"),
-            or_(
-                School.support_profile_adopted_on.is_(None),
-                School.support_profile_adopted_on < today - PROFILE_MAX_AGE,
-            ),
-        ),
-        (
-            _l("Scholen die langer dan een jaar niet zijn gecontroleerd"),
-            or_(School.verified_on.is_(None), School.verified_on < today - VERIFIED_MAX_AGE),
-        ),
-    ]
-    gaps = [
-        (str(label), db.session.scalar(select(func.count(School.id)).where(School.is_open, check)))
-        for label, check in school_checks
-    ]
+    return or_(
+        School.support_profile_adopted_on.is_(None),
+        School.support_profile_adopted_on < today - PROFILE_MAX_AGE,
+    )
+
+
+def _not_verified() -> ColumnElement[bool]:
+    today = date.today()  # noqa: DTZ011
+    return or_(School.verified_on.is_(None), School.verified_on < today - VERIFIED_MAX_AGE)
+
+
+def _special_incomplete() -> ColumnElement[bool]:
+    """Special schools are missing from DUO's address file: address and contact from people."""
+    return (School.school_type != SchoolType.BAO) & or_(
+        _address_incomplete(),
+        School.phone.is_(None),
+        School.email.is_(None),
+        School.website.is_(None),
+    )
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One kind of missing value among open schools, and its worklist in the admin."""
+
+    key: str  # the worklist filter's parameter in the admin's school list
+    label: str  # how the dashboard and /over count it
+    filter_name: str  # its name among the admin list's filters
+    condition: Callable[[], ColumnElement[bool]]  # built per query: some depend on today
+
+    def where(self) -> ColumnElement[bool]:
+        """The open schools this gap lists (closed schools are nobody's work)."""
+        return School.is_open & self.condition()
+
+
+SCHOOL_GAPS = [
+    Gap(
+        "zonder_adres",
+        _l("Scholen zonder (volledig) bezoekadres"),
+        _l("Zonder volledig adres"),
+        _address_incomplete,
+    ),
+    Gap(
+        "zonder_website",
+        _l("Scholen zonder website"),
+        _l("Zonder website"),
+        lambda: School.website.is_(None),
+    ),
+    Gap(
+        "zonder_email",
+        _l("Scholen zonder e-mailadres"),
+        _l("Zonder e-mailadres"),
+        lambda: School.email.is_(None),
+    ),
+    Gap(
+        "zonder_telefoon",
+        _l("Scholen zonder telefoonnummer"),
+        _l("Zonder telefoonnummer"),
+        lambda: School.phone.is_(None),
+    ),
+    Gap(
+        "zonder_locatie",
+        _l("Scholen zonder locatie op de kaart"),
+        _l("Zonder locatie op de kaart"),
+        lambda: School.latitude.is_(None),
+    ),
+    Gap(
+        "locatie_bij_benadering",
+        _l("Scholen met een locatie bij benadering (postcodegebied)"),
+        _l("Locatie bij benadering"),
+        lambda: School.location_precision == LocationPrecision.PC4,
+    ),
+    Gap(
+        "zonder_ondersteuning",
+        _l("Scholen zonder vastgelegde ondersteuning"),
+        _l("Zonder vastgelegde ondersteuning"),
+        lambda: School.id.not_in(select(SchoolSupport.school_id)),
+    ),
+    Gap(
+        "zonder_profiel",
+        _l("Scholen zonder (geldig) schoolondersteuningsprofiel"),
+        _l("Zonder (geldig) ondersteuningsprofiel"),
+        _profile_missing,
+    ),
+    Gap(
+        "niet_gecontroleerd",
+        _l("Scholen die langer dan een jaar niet zijn gecontroleerd"),
+        _l("Langer dan een jaar niet gecontroleerd"),
+        _not_verified,
+    ),
+    Gap(
+        "speciaal_onvolledig",
+        _l("Speciale scholen (SBO, SO) zonder adres of contactgegevens"),
+        _l("Speciale school zonder adres of contactgegevens"),
+        _special_incomplete,
+    ),
+]
+GAPS_BY_KEY = {gap.key: gap for gap in SCHOOL_GAPS}
+
+
+@dataclass(frozen=True)
+class GapCount:
+    """A counted gap; url is its worklist, None where the admin's school list has none."""
+
+    label: str
+    number: int
+    url: str | None = None
+
+
+def worklist_url(key: str, board_number: str | None = None) -> str:
+    """The admin's school list filtered to exactly the schools of one gap (of one board)."""
+    parameters = {f"flt0_{key}": "ja"}
+    if board_number:
+        parameters[f"flt1_{BOARD_PARAMETER}"] = board_number
+    return url_for("school.index_view", **parameters)
+
+
+def school_gaps(board: Board | None = None) -> list[GapCount]:
+    """Each school gap with its count among open schools (of one board) and its worklist."""
+    counts = []
+    for gap in SCHOOL_GAPS:
+        query = select(func.count(School.id)).where(gap.where())
+        if board is not None:
+            query = query.where(School.board_id == board.id)
+        counts.append(
+            GapCount(
+                str(gap.label),
+                db.session.scalar(query),
+                worklist_url(gap.key, board.board_number if board else None),
+            )
+        )
+    return counts
+
+
+class DataGaps(list):
+    """The counted gaps; a page that shows one board's worklist asks them for it."""
+
+    @staticmethod
+    def of_board(board: Board) -> list[GapCount]:
+        return school_gaps(board)
+
+
+def data_gaps() -> DataGaps:
+    """Every kind of missing value: the school gaps, then the boards'."""
     boards_without_address = db.session.scalar(
         select(func.count(Board.id)).where(Board.dissolved_on.is_(None), Board.street.is_(None))
     )
-    gaps.append((str(_l("Besturen zonder adres")), boards_without_address))
     boards_without_name = db.session.scalar(
         select(func.count(Board.id)).where(Board.dissolved_on.is_(None), Board.name.is_(None))
     )
-    gaps.append((str(_l("Besturen zonder naam (nieuw uit DUO)")), boards_without_name))
-    return gaps
+    return DataGaps(
+        [
+            *school_gaps(),
+            GapCount(str(_l("Besturen zonder adres")), boards_without_address),
+            GapCount(str(_l("Besturen zonder naam (nieuw uit DUO)")), boards_without_name),
+        ]
+    )

@@ -5,6 +5,7 @@ from datetime import date
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,15 +17,53 @@ from wtforms.validators import ValidationError
 from ..auth import Role
 from ..db import db
 from ..exports import ExportError, choose_columns, export_response
-from ..models import Network, PupilCount, School, SchoolSupport
+from ..models import Board, Network, PupilCount, School, SchoolSupport
+from ..quality import BOARD_PARAMETER, SCHOOL_GAPS, Gap
 from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_values
 from ..search import SchoolRow, latest_pupils
 from ..text import place_name
+from ..validation import BOARD_NUMBER_RE
 from .base import EDITORS, RegistryModelView, as_ids, record_id
 from .views import LABELS
 
 # The admin's list has no "near a postcode": a distance column would always be empty.
 ADMIN_HIDDEN_COLUMNS = {"distance_km"}
+
+
+class WorklistFilter(BaseSQLAFilter):
+    """The open schools of one data-quality gap (quality.SCHOOL_GAPS), under the gap's own
+    parameter, so the dashboard's and /over's links are readable and stay valid."""
+
+    def __init__(self, gap: Gap) -> None:
+        super().__init__(School.id, gap.filter_name, options=[("ja", _l("ja"))])
+        self.gap = gap
+        self.parameter = gap.key
+
+    def validate(self, value) -> bool:
+        return value == "ja"
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.gap.where())
+
+    def operation(self):
+        return _l("is")
+
+
+class BoardNumberFilter(BaseSQLAFilter):
+    """The schools of one board, by its DUO number: what a board's worklist links add."""
+
+    def __init__(self) -> None:
+        super().__init__(School.board_id, _l("Bestuursnummer"))
+        self.parameter = BOARD_PARAMETER
+
+    def validate(self, value) -> bool:
+        return bool(BOARD_NUMBER_RE.match(value))
+
+    def apply(self, query, value, alias=None):
+        return query.filter(School.board.has(Board.board_number == value))
+
+    def operation(self):
+        return _l("is")
 
 
 class SchoolView(RegistryModelView):
@@ -41,7 +80,14 @@ class SchoolView(RegistryModelView):
         "verified_on",
         "closed_on",
     ]
-    column_labels = LABELS
+    # Filters on a related record's name carry the relation's Dutch label, not the path to it.
+    column_labels = {
+        **LABELS,
+        "municipality.name": _l("Gemeente"),
+        "board.name": _l("Bestuur"),
+        "network.name": _l("Netwerk"),
+        "support_offers.support_area.name": _l("Ondersteuningsgebied"),
+    }
     column_searchable_list = ["vestigingscode", "name", "place", "postcode"]
     column_filters = [
         "municipality.name",
@@ -52,6 +98,8 @@ class SchoolView(RegistryModelView):
         "closed_on",
         "verified_on",
         "support_offers.support_area.name",
+        *(WorklistFilter(gap) for gap in SCHOOL_GAPS),
+        BoardNumberFilter(),
     ]
     column_default_sort = "name"
     list_template = "admin/school_list.html"
@@ -98,6 +146,10 @@ class SchoolView(RegistryModelView):
     @property
     def can_create(self) -> bool:
         return current_user.is_authenticated and current_user.role in EDITORS
+
+    def get_filter_arg(self, index, flt) -> str:
+        """A worklist filter is named by its parameter; the others keep Flask-Admin's number."""
+        return getattr(flt, "parameter", None) or super().get_filter_arg(index, flt)
 
     def may_edit_record(self, model) -> bool:
         if current_user.role is Role.BESTUUR:
