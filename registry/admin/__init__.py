@@ -27,6 +27,7 @@ from .base import RoleGuard
 from .corrections import CorrectionView
 from .duo import DuoImportView, ImportLogView
 from .schools import SchoolView
+from .support import SupportView
 from .views import (
     BoardView,
     ChangeView,
@@ -75,6 +76,9 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(MunicipalityView(Municipality, db, name=_l("Gemeenten")))
     admin.add_view(NetworkView(Network, db, name=_l("Netwerken")))
     admin.add_view(SupportAreaView(SupportArea, db, name=_l("Ondersteuningsgebieden")))
+    admin.add_view(
+        SupportView(name=_l("Ondersteuning invullen"), endpoint="support", url="ondersteuning")
+    )
     admin.add_view(
         CorrectionView(CorrectionRequest, db, name=_l("Correcties"), endpoint="correction")
     )
