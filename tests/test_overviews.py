@@ -1,6 +1,7 @@
 import io
 import re
 from collections import Counter
+from datetime import date
 
 import openpyxl
 import pdfplumber
@@ -140,7 +141,8 @@ def test_a_date_without_counts_is_a_gap_not_a_zero(seeded_app, client):
         meppel = select(School.id).join(Municipality).where(Municipality.slug == "meppel")
         db.session.execute(
             delete(PupilCount).where(
-                PupilCount.school_id.in_(meppel), PupilCount.reference_date == "2023-10-01"
+                PupilCount.school_id.in_(meppel),
+                PupilCount.reference_date == date(2023, 10, 1),
             )
         )
         bump(db.session.connection())
