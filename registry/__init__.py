@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         operations,
         overviews,
         records,
+        search_index,
         security,
         seed,
     )
@@ -44,6 +45,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     i18n.init_app(app)
     errors.init_app(app)
     cache.init_app(app)
+    search_index.init_app(app)
     operations.init_app(app)
     auth.init_app(app)
     # The public site, the admin, and the command line.

@@ -11,12 +11,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, false, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
-from . import geo, spelling
+from . import geo, search_index, spelling
 from .cache import per_data_version
 from .db import db
 from .filters import FACETS, FILTERS_BY_NAME
@@ -308,16 +309,21 @@ def conditions(search: SchoolSearch, skip: str | None = None) -> list:
 
 
 def _matches(term: spelling.Term):
-    """A term as typed starts a word; its synonyms and corrections are whole words."""
+    """A term and its corrections start a word; its synonyms are whole words."""
     text = School.search_text
-    whole_words = [text.like(f"% {word} %") | text.like(f"% {word}") for word in term.alternatives]
-    return or_(text.like(f"% {term.typed}%"), *whole_words)
+    starts = [text.like(f"% {word}%") for word in (term.typed, *term.corrections)]
+    whole_words = [text.like(f"% {word} %") | text.like(f"% {word}") for word in term.synonyms]
+    return or_(*starts, *whole_words)
+
+
+def _relevance_text(search: SchoolSearch) -> str:
+    return search.reading.corrected_text or " ".join(t.typed for t in search.reading.terms)
 
 
 def _relevance(search: SchoolSearch):
     """With text and no chosen order: the exact name first, then names starting with the text,
     then schools in the place of that name, then the rest (words found elsewhere, corrections)."""
-    text = search.reading.corrected_text or " ".join(t.typed for t in search.reading.terms)
+    text = _relevance_text(search)
     name_start = literal(" ") + func.lower(School.vestigingscode) + literal(f" {text}%")
     return case(
         (func.lower(School.name).in_([search.q.lower(), text]), 0),
@@ -421,25 +427,112 @@ def count(search: SchoolSearch, skip: str | None = None) -> int:
     return db.session.scalar(select(func.count(School.id)).where(*conditions(search, skip)))
 
 
-def _facet_counts(search: SchoolSearch, facet: str) -> list[tuple[str, str, int]]:
+class _AskSql:
+    """A search answered by the database (while no index is ready, or to check the index)."""
+
+    def __init__(self, search: SchoolSearch) -> None:
+        self.search = search
+
+    def count(self, skip: str | None = None) -> int:
+        return count(self.search, skip)
+
+    def page(self) -> list[tuple[School, int | None, date | None]]:
+        found = self.search
+        query = ordered_query(found).limit(PER_PAGE).offset((found.page - 1) * PER_PAGE)
+        return list(db.session.execute(query))
+
+    def facet_counts(self, facet: str) -> list:
+        return FILTERS_BY_NAME[facet].counts(conditions(self.search, facet))
+
+
+class _AskIndex:
+    """The same answers from the worker's in-memory index (search_index.py)."""
+
+    def __init__(self, search: SchoolSearch, index: search_index.SchoolIndex) -> None:
+        self.search, self.index = search, index
+        everything = np.ones(index.size, dtype=bool)
+        self.text = everything.copy()
+        for term in search.reading.terms:
+            self.text &= index.term(term)
+        self.everything = everything
+        self.filters = {f: self._facet(f, search.selected(f)) for f in FACETS if search.selected(f)}
+
+    def _facet(self, facet: str, values: tuple[str, ...]):
+        unknown = {u.value for u in self.search.unknown if u.facet == facet}
+        known = tuple(v for v in values if v not in unknown)
+        if not known:
+            return np.zeros(self.index.size, dtype=bool)
+        return self.index.facet(facet, known)
+
+    def matching(self, skip: str | None = None):
+        mask = self.text.copy() if skip != "q" else self.everything.copy()
+        for facet, selected in self.filters.items():
+            if facet != skip:
+                mask &= selected
+            elif self.search.fixed.get(facet):
+                mask &= self._facet(facet, self.search.fixed[facet])
+        return mask
+
+    def count(self, skip: str | None = None) -> int:
+        return int(self.matching(skip).sum())
+
+    def page(self) -> list[tuple[School, int | None, date | None]]:
+        found, index = self.search, self.index
+        relevance = None
+        if found.q and not found.sort and found.effective_sort == "naam":
+            relevance = index.relevance(found.q, _relevance_text(found))
+        rows = index.order(
+            np.flatnonzero(self.matching()),
+            found.effective_sort,
+            found.reference,
+            found.origin,
+            relevance,
+        )
+        shown = rows[(found.page - 1) * PER_PAGE : found.page * PER_PAGE]
+        ids = index.ids[shown].tolist()
+        schools = {
+            school.id: school
+            for school in db.session.scalars(
+                select(School)
+                .where(School.id.in_(ids))
+                .options(
+                    joinedload(School.municipality),
+                    joinedload(School.board),
+                    joinedload(School.network),
+                )
+            )
+        }
+        pupils, reference = index.pupils_on(found.reference)
+        return [
+            (schools[i], None, None) if np.isnan(p) else (schools[i], int(p), reference)
+            for i, p in zip(ids, pupils[shown].tolist(), strict=True)
+        ]
+
+    def facet_counts(self, facet: str) -> list:
+        return self.index.counts(facet, self.matching(facet))
+
+
+def _facet_counts(ask, facet: str) -> list[tuple[str, str, int]]:
     """(value, label, count) for every value of one facet, under all the other filters."""
     declared = FILTERS_BY_NAME[facet]
-    rows = [(str(v), str(label), n) for v, label, n in declared.counts(conditions(search, facet))]
+    rows = [(str(v), str(label), n) for v, label, n in ask.facet_counts(facet)]
     return sorted(rows, key=lambda r: fold(r[1])) if declared.sorted_by_label else rows
 
 
-def run(search: SchoolSearch) -> SearchResult:
-    """One page of results, the total and the counts beside every filter."""
-    total = count(search)
-    page_query = ordered_query(search).limit(PER_PAGE).offset((search.page - 1) * PER_PAGE)
-    rows = list(_rows(search, db.session.execute(page_query)))
+def run(search: SchoolSearch, use_index: bool = True) -> SearchResult:
+    """One page of results, the total and the counts beside every filter: from the worker's
+    index when it is ready, else from SQL (the two agree: tests/test_search_index.py)."""
+    index = search_index.current() if use_index else None
+    ask = _AskSql(search) if index is None else _AskIndex(search, index)
+    total = ask.count()
+    rows = list(_rows(search, ask.page()))
     facets = {}
     for facet in FACETS:
         if facet in search.fixed:
             continue
         selected = set(search.filters.get(facet, ()))
         values = [
-            FacetValue(v, label, n, v in selected) for v, label, n in _facet_counts(search, facet)
+            FacetValue(v, label, n, v in selected) for v, label, n in _facet_counts(ask, facet)
         ]
         # A selected value with no school left still shows, so it can be switched off.
         listed = {fv.value for fv in values}
@@ -448,9 +541,9 @@ def run(search: SchoolSearch) -> SearchResult:
     loosen = []
     if total == 0:
         if search.q:
-            loosen.append(("q", search.q, count(search, skip="q")))
+            loosen.append(("q", search.q, ask.count(skip="q")))
         for facet, values in search.filters.items():
-            loosen.append((facet, ", ".join(values), count(search, skip=facet)))
+            loosen.append((facet, ", ".join(values), ask.count(skip=facet)))
     return SearchResult(search, total, rows, facets, loosen)
 
 

@@ -95,24 +95,31 @@ class Vocabulary:
         return at < len(self.words) and self.words[at].startswith(word)
 
     def corrections(self, word: str) -> list[str]:
-        """Known words within the typo allowance of a word no known word starts with,
-        nearest first (at most ten)."""
+        """The known words nearest to a word no known word starts with, within its typo
+        allowance (at most three: each costs a comparison per school)."""
         allowance = typo_allowance(word)
         if not allowance or self.has_prefix(word):
             return []
         found = process.extract(
-            word, self.words, scorer=Levenshtein.distance, score_cutoff=allowance, limit=10
+            word, self.words, scorer=Levenshtein.distance, score_cutoff=allowance, limit=None
         )
-        return [w for w, _distance, _index in sorted(found, key=lambda f: (f[1], f[2]))]
+        if not found:
+            return []
+        nearest = min(distance for _word, distance, _index in found)
+        return [w for w, distance, _index in found if distance == nearest][:3]
 
 
 @dataclass(frozen=True)
 class Term:
     """One word (or phrase) of the search text and what else it may match as a whole word."""
 
-    typed: str  # matched as a word prefix, as typed
-    alternatives: tuple[str, ...] = ()  # matched as whole words: synonyms, corrections
-    corrected: str | None = None  # the nearest known word, when the typed one is unknown
+    typed: str  # matched as the start of a word, as typed
+    synonyms: tuple[str, ...] = ()  # matched as whole words ("st" must not find "stad")
+    corrections: tuple[str, ...] = ()  # known words near an unknown one, matched like it
+
+    @property
+    def corrected(self) -> str | None:
+        return self.corrections[0] if self.corrections else None
 
 
 @dataclass(frozen=True)
@@ -161,8 +168,8 @@ def read(text: str, vocabulary: Vocabulary) -> Reading:
     for phrase in phrases(text):
         group = _SYNONYM_GROUP.get(phrase)
         if group:
-            terms.append(Term(phrase, tuple(p for p in group if p != phrase)))
+            terms.append(Term(phrase, synonyms=tuple(p for p in group if p != phrase)))
             continue
-        corrections = vocabulary.corrections(phrase)
-        terms.append(Term(phrase, tuple(corrections), corrections[0] if corrections else None))
+        corrections = tuple(vocabulary.corrections(phrase))
+        terms.append(Term(phrase, corrections=corrections))
     return Reading(tuple(terms))

@@ -166,6 +166,9 @@ def make_app(tmp_path, database):
             "TESTING": True,
             "SECRET_KEY": "test-only-secret",
             "SESSION_COOKIE_SECURE": False,
+            # A change of the data is indexed in the request that next searches, not in a
+            # thread that could outlive the test (tests/test_search_index.py tries the thread).
+            "SEARCH_INDEX_IN_BACKGROUND": False,
             **database,
             **extra,
         }

@@ -219,6 +219,7 @@ def test_known_values_resolve_and_suggest():
 def test_the_vocabulary_corrects_only_unknown_words_within_the_allowance():
     vocabulary = Vocabulary.build([" 05sx00 de arendsvleugel meppel", " hoogeveen"])
     assert vocabulary.corrections("arendvleugel") == ["arendsvleugel"]
+    assert Vocabulary.build([" mepel meppal meppen"]).corrections("meppl") == ["mepel", "meppal"]
     assert vocabulary.corrections("arend") == []  # a known prefix
     assert vocabulary.corrections("hogeven") == []  # two edits in a 7-letter word
     assert vocabulary.corrections("hogeveen") == ["hoogeveen"]

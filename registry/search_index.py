@@ -1,0 +1,360 @@
+"""The directory's searches answered in memory: one index per worker, built from the database.
+
+SQL stays the source of truth (exports of every row read it, and a property test proves that
+this index gives the same ids, order and counts as search.py's SQL for any search). The index
+holds the open schools as columns (numpy): a code per school for each filter, so a filter is
+`isin` and its counts a `bincount` over the matching rows; the words of every search text
+with the rows holding them, so a word prefix is a slice of the sorted words; coordinates for
+a vectorised distance; and the orders the database itself sorts by (its collation decides),
+as ranks. A search then touches only arrays, and loads just the 25 schools it shows.
+
+It is rebuilt when the data version changes (or the day does: a school closes on a date). A
+worker keeps answering from SQL while a new index is built in a thread, never from a stale one.
+"""
+
+import bisect
+import threading
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from flask import current_app
+from flask_babel import get_locale
+from sqlalchemy import func, select
+
+from .cache import data_version
+from .db import db
+from .filters import TYPE_LABELS
+from .models import (
+    Board,
+    Municipality,
+    Network,
+    PupilCount,
+    School,
+    SchoolSupport,
+    SchoolType,
+    SupportArea,
+)
+from .text import place_name
+
+FACET_COLUMNS = ("gemeente", "plaats", "type", "richting", "bestuur", "netwerk")
+NO_ROWS = np.zeros(0, dtype=np.int32)
+
+
+class Codes:
+    """One filter's values as small integers: code i stands for values[i], labels[i]."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.labels: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def code(self, value: str | None, label: str | None) -> int:
+        if value is None:
+            return -1
+        if value not in self.index:
+            self.index[value] = len(self.values)
+            self.values.append(value)
+            self.labels.append(label)
+        return self.index[value]
+
+
+@dataclass
+class SchoolIndex:
+    ids: np.ndarray  # school ids, in the database's name order: position = name rank
+    texts: list[str]  # search_text per row
+    lower_names: list[str]  # lower(name) as the database lowers it
+    lower_places: list[str | None]
+    name_starts: list[str]  # " <code> " that starts each search_text
+    words: list[str]  # every word of the texts, sorted
+    postings: list[np.ndarray]  # rows holding words[i]
+    codes: dict[str, np.ndarray]  # filter -> code per row (-1: none)
+    values: dict[str, Codes]
+    support: np.ndarray  # rows x areas, bool
+    areas: list[tuple[str, str, str]]  # (code, name, name_en) in their order
+    place_rank: np.ndarray
+    latitude: np.ndarray
+    longitude: np.ndarray
+    pupils: dict[date, np.ndarray]  # per reference date, NaN where not counted
+    latest: date | None
+
+    @classmethod
+    def build(cls) -> "SchoolIndex":
+        name_order = (func.lower(School.name), School.vestigingscode)
+        rows = db.session.execute(
+            select(
+                School.id,
+                School.search_text,
+                func.lower(School.name),
+                func.lower(School.place),
+                School.place,
+                School.vestigingscode,
+                Municipality.slug,
+                Municipality.name,
+                School.school_type,
+                School.denomination,
+                Board.board_number,
+                Board.label,
+                Network.slug,
+                Network.name,
+                School.latitude,
+                School.longitude,
+            )
+            .join(School.municipality)
+            .join(School.board)
+            .outerjoin(School.network)
+            .where(School.is_open)
+            .order_by(*name_order)
+        ).all()
+        n = len(rows)
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        position = {school_id: i for i, school_id in enumerate(ids.tolist())}
+        values = {facet: Codes() for facet in FACET_COLUMNS}
+        for school_type in SchoolType:  # the filter lists types in this order
+            values["type"].code(school_type.value, school_type)
+        columns = {facet: np.empty(n, dtype=np.int32) for facet in FACET_COLUMNS}
+        by_word: dict[str, list[int]] = {}
+        # The largest raw spelling of a place names it, as the SQL counts do (max(place)).
+        place_labels: dict[str, str] = {}
+        for i, r in enumerate(rows):
+            (_id, text, _ln, lower_place, place, _code, m_slug, m_name) = r[:8]
+            (school_type, denomination, b_number, b_label, n_slug, n_name) = r[8:14]
+            if lower_place is not None:
+                place_labels[lower_place] = max(place_labels.get(lower_place, place), place)
+            columns["gemeente"][i] = values["gemeente"].code(m_slug, m_name)
+            columns["plaats"][i] = values["plaats"].code(lower_place, lower_place)
+            columns["type"][i] = values["type"].code(SchoolType(school_type).value, None)
+            columns["richting"][i] = values["richting"].code(denomination, denomination)
+            columns["bestuur"][i] = values["bestuur"].code(b_number, b_label)
+            columns["netwerk"][i] = values["netwerk"].code(n_slug, n_name)
+            for word in set(text.split()):
+                by_word.setdefault(word, []).append(i)
+        values["plaats"].labels = [place_name(place_labels[v]) for v in values["plaats"].values]
+        words = sorted(by_word)
+        areas = db.session.execute(
+            select(
+                SupportArea.id, SupportArea.code, SupportArea.name, SupportArea.name_en
+            ).order_by(SupportArea.position)
+        ).all()
+        area_column = {area_id: j for j, (area_id, *_rest) in enumerate(areas)}
+        support = np.zeros((n, len(areas)), dtype=bool)
+        for school_id, area_id in db.session.execute(
+            select(SchoolSupport.school_id, SchoolSupport.support_area_id)
+        ):
+            if school_id in position:
+                support[position[school_id], area_column[area_id]] = True
+        place_rank = np.empty(n, dtype=np.int64)
+        by_place = db.session.scalars(
+            select(School.id).where(School.is_open).order_by(func.lower(School.place), *name_order)
+        )
+        for rank, school_id in enumerate(by_place):
+            place_rank[position[school_id]] = rank
+        pupils: dict[date, np.ndarray] = {}
+        for school_id, reference, count in db.session.execute(
+            select(PupilCount.school_id, PupilCount.reference_date, PupilCount.pupils)
+        ):
+            if school_id in position:
+                column = pupils.setdefault(reference, np.full(n, np.nan))
+                column[position[school_id]] = count
+        return cls(
+            ids=ids,
+            texts=[r[1] for r in rows],
+            lower_names=[r[2] for r in rows],
+            lower_places=[r[3] for r in rows],
+            name_starts=[f" {r[5].lower()} " for r in rows],
+            words=words,
+            postings=[np.array(by_word[w], dtype=np.int32) for w in words],
+            codes=columns,
+            values=values,
+            support=support,
+            areas=[(code, name, name_en) for _id, code, name, name_en in areas],
+            place_rank=place_rank,
+            latitude=np.array([np.nan if r[14] is None else r[14] for r in rows]),
+            longitude=np.array([np.nan if r[15] is None else r[15] for r in rows]),
+            pupils=pupils,
+            latest=db.session.scalar(select(func.max(PupilCount.reference_date))),
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    # Text: the same words LIKE '% word%' finds, from the sorted words.
+
+    def _rows(self, rows: np.ndarray) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        mask[rows] = True
+        return mask
+
+    def _starting(self, prefix: str) -> np.ndarray:
+        low = bisect.bisect_left(self.words, prefix)
+        high = bisect.bisect_left(self.words, prefix + "\uffff", low)
+        if low == high:
+            return np.zeros(self.size, dtype=bool)
+        return self._rows(np.concatenate(self.postings[low:high]))
+
+    def _exact(self, word: str) -> np.ndarray:
+        at = bisect.bisect_left(self.words, word)
+        found = at < len(self.words) and self.words[at] == word
+        return self._rows(self.postings[at] if found else NO_ROWS)
+
+    def _phrase(self, phrase: str, whole: bool) -> np.ndarray:
+        """Rows whose text holds the phrase at a word's start (LIKE '% phrase%'), or as whole
+        words (LIKE '% phrase %' OR LIKE '% phrase')."""
+        words = phrase.split()
+        mask = self._exact(words[-1]) if whole else self._starting(words[-1])
+        for word in words[:-1]:
+            mask &= self._exact(word)
+        if len(words) > 1:
+            needle = f" {phrase}"
+            for i in np.flatnonzero(mask):
+                text = self.texts[i]
+                kept = (f"{needle} " in text or text.endswith(needle)) if whole else needle in text
+                mask[i] = kept
+        return mask
+
+    def term(self, term) -> np.ndarray:
+        mask = self._phrase(term.typed, whole=False)
+        for word in term.corrections:
+            mask |= self._phrase(word, whole=False)
+        for word in term.synonyms:
+            mask |= self._phrase(word, whole=True)
+        return mask
+
+    # Filters.
+
+    def facet(self, facet: str, values: tuple[str, ...]) -> np.ndarray:
+        if facet == "ondersteuning":
+            columns = [j for j, (code, *_names) in enumerate(self.areas) if code in values]
+            return self.support[:, columns].any(axis=1)
+        known = self.values[facet].index
+        codes = [known[v] for v in values if v in known]
+        return np.isin(self.codes[facet], codes)
+
+    def counts(self, facet: str, mask: np.ndarray) -> list[tuple[str, str, int]]:
+        """(value, label, count) as the SQL counts give them (search.py sorts them)."""
+        if facet == "ondersteuning":
+            english = str(get_locale()) == "en"
+            sums = self.support[mask].sum(axis=0)
+            return [
+                (code, name_en if english else name, int(sums[j]))
+                for j, (code, name, name_en) in enumerate(self.areas)
+            ]
+        codes = self.codes[facet][mask]
+        named = self.values[facet]
+        counted = np.bincount(codes[codes >= 0], minlength=len(named.values))
+        found = [
+            (named.values[c], named.labels[c], int(counted[c]))
+            for c in np.flatnonzero(counted).tolist()
+        ]
+        if facet == "type":
+            return [(v, str(TYPE_LABELS[SchoolType(v)]), n) for v, _label, n in found]
+        return found
+
+    # Order.
+
+    def pupils_on(self, reference: date | None) -> tuple[np.ndarray, date | None]:
+        chosen = reference or self.latest
+        if chosen not in self.pupils:
+            return np.full(self.size, np.nan), chosen
+        return self.pupils[chosen], chosen
+
+    def order(self, rows: np.ndarray, sort: str, reference: date | None, origin, relevance):
+        """The matching rows in the search's order (name rank breaks every tie, as in SQL)."""
+        if sort == "plaats":
+            return rows[np.argsort(self.place_rank[rows], kind="stable")]
+        if sort == "leerlingen":
+            pupils = self.pupils_on(reference)[0][rows]
+            missing = np.isnan(pupils)
+            return rows[np.lexsort((rows, -np.nan_to_num(pupils), missing))]
+        if sort == "afstand":
+            scale = np.cos(np.radians(origin.latitude))
+            d_lat = self.latitude[rows] - origin.latitude
+            d_lon = (self.longitude[rows] - origin.longitude) * scale
+            distance = d_lat * d_lat + d_lon * d_lon
+            unplaced = np.isnan(distance)
+            return rows[np.lexsort((rows, np.nan_to_num(distance), unplaced))]
+        if relevance is not None:
+            ranks = np.array([relevance(i) for i in rows.tolist()], dtype=np.int8)
+            return rows[np.lexsort((rows, ranks))]
+        return rows
+
+    def relevance(self, q: str, text: str):
+        """The SQL relevance of search.py: 0 the exact name, 1 a name that starts with the
+        text, 2 a place that starts with it, 3 the rest."""
+        exact = {q.lower(), text}
+
+        def rank(i: int) -> int:
+            if self.lower_names[i] in exact:
+                return 0
+            if self.texts[i].startswith(self.name_starts[i] + text):
+                return 1
+            place = self.lower_places[i]
+            return 2 if place is not None and place.startswith(text) else 3
+
+        return rank
+
+
+class Holder:
+    """A worker's index and the key it was built at; a newer one is built in a thread."""
+
+    def __init__(self) -> None:
+        self.index: SchoolIndex | None = None
+        self.key = None
+        self.building = None
+        self.lock = threading.Lock()
+
+
+def current() -> SchoolIndex | None:
+    """The index for the data as it stands, or None while it is being built (the caller then
+    asks SQL). The first index of a worker is built in the request that needs it."""
+    app = current_app._get_current_object()
+    if not app.config["SEARCH_INDEX"]:
+        return None
+    version = data_version()
+    if version is None:
+        return None
+    holder: Holder = app.extensions["search_index"]
+    key = (version, date.today())  # noqa: DTZ011 (School.is_open compares with the local date)
+    if holder.key == key:
+        return holder.index
+    if holder.index is None:
+        with holder.lock:
+            if holder.key != key:
+                holder.index, holder.key = SchoolIndex.build(), key
+        return holder.index
+    if not app.config["SEARCH_INDEX_IN_BACKGROUND"]:
+        with holder.lock:
+            holder.index, holder.key = SchoolIndex.build(), key
+        return holder.index
+    with holder.lock:
+        if holder.building != key:
+            holder.building = key
+            threading.Thread(
+                target=_build_in_background, args=(app, holder, key), daemon=True
+            ).start()
+    return None
+
+
+def _build_in_background(app, holder: Holder, key) -> None:
+    index = None
+    with app.app_context():
+        try:
+            index = SchoolIndex.build()
+        except Exception:
+            app.logger.exception("the search index could not be built; SQL answers meanwhile")
+        finally:
+            db.session.remove()
+    with holder.lock:
+        if holder.building == key:
+            holder.building = None  # a failed build is tried again by the next search
+            if index is not None:
+                holder.index, holder.key = index, key
+
+
+def init_app(app) -> None:
+    app.config.setdefault("SEARCH_INDEX", True)
+    # Off: a change of the data is indexed in the request that next searches (tests use this,
+    # so that no thread outlives them).
+    app.config.setdefault("SEARCH_INDEX_IN_BACKGROUND", True)
+    app.extensions["search_index"] = Holder()
