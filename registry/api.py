@@ -2,13 +2,15 @@
 
 Lists use the directory's query builder (search.py) and its parameters, group totals the
 directory's (groupings.py); field names are the stable keys of records.py; every error has the
-one shape {"error": {"status", "message"}}.
+one shape {"error": {"status", "message"}}. Every answer under /api/v1, errors and preflights
+included, is open to other sites (CORS); lists and items carry an ETag and answer 304 to it.
 The OpenAPI document at /api/v1/openapi.json describes exactly this (see openapi.py).
 """
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, current_app, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from . import search
 from .db import db
@@ -21,6 +23,15 @@ from .search import BadParameter, SchoolSearch
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+# What a browser may send from another site: the methods of a read-only API, and the headers
+# client libraries add (content negotiation, language, revalidation, cache hints).
+ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+ALLOWED_HEADERS = (
+    "Accept, Accept-Language, Cache-Control, Content-Language, Content-Type, "
+    "If-Modified-Since, If-None-Match, Pragma, X-Requested-With"
+)
+PREFLIGHT_MAX_AGE = 24 * 3600
+
 
 @bp.errorhandler(BadParameter)
 def _bad_parameter(error: BadParameter):
@@ -29,11 +40,45 @@ def _bad_parameter(error: BadParameter):
     )
 
 
-@bp.after_request
-def _cors_and_cache(response):
-    """Open data: any site may read it; clients revalidate instead of keeping stale copies."""
+def _in_api() -> bool:
+    """Is this a request for an API URL, one that exists or not?"""
+    return request.path.startswith(bp.url_prefix + "/") or request.path == bp.url_prefix
+
+
+def _preflight():
+    """Answer every CORS preflight under /api/v1, even for a URL that does not exist, so that
+    the browser goes on and lets the client read the real answer (a 404 in the error shape).
+
+    Anything else the routing refused (a foreign host, a redirect) gets its usual answer.
+    """
+    if request.method != "OPTIONS" or not _in_api():
+        return None
+    refused = request.routing_exception
+    if refused is not None and not isinstance(refused, NotFound):
+        return None
+    response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]
+    if request.url_rule is not None:
+        response.allow.update(request.url_rule.methods or ())
+    return response
+
+
+def _open_and_revalidated(response):
+    """Open data: any site may read every answer, errors too; clients revalidate with the
+    ETag (a 304 costs no body) instead of keeping stale copies."""
+    if not _in_api():
+        return response
     response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "Allow, ETag"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+        return response
     response.cache_control.no_cache = True
+    if request.method in ("GET", "HEAD") and response.status_code == 200:
+        response.add_etag()  # strong, from the body; kept with the page in the page cache
+        response.make_conditional(request)
     return response
 
 
@@ -45,7 +90,18 @@ def openapi():
 @bp.get("/schools")
 def schools():
     found = SchoolSearch.from_args(request.args)
+    found.refuse_unknown()  # a 400 naming the nearest known value, never an empty list
     result = search.run(found)
+    if found.page > result.pages:
+        # Page 1 always exists (with 0 items when nothing matches); a later one only if filled.
+        abort(
+            404,
+            _(
+                "Pagina %(page)d bestaat niet; de laatste pagina is %(pages)d.",
+                page=found.page,
+                pages=result.pages,
+            ),
+        )
     links = {}
     if found.page < result.pages:
         links["next"] = url_for(
@@ -135,3 +191,7 @@ def support_areas():
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    # On the app, not the blueprint: an API URL that matches no route (a 404, a 405) belongs to
+    # no blueprint, yet its answer must be as open as the others.
+    app.before_request(_preflight)
+    app.after_request(_open_and_revalidated)

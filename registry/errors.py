@@ -41,7 +41,10 @@ def _handle_http_exception(error: HTTPException):
     # abort(404, "...") in our views gives a specific (translated) message; keep it.
     specific = error.description != type(error).description
     message = error.description if specific else MESSAGES.get(status, error.name)
-    return error_response(status, str(message))
+    body, status = error_response(status, str(message))
+    # What the exception says besides its page: Allow on a 405, Retry-After on a 503.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return body, status, headers
 
 
 def _handle_csrf_error(_error: CSRFError):

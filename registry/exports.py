@@ -173,7 +173,7 @@ def export_response(
     excel = fmt == "excel.csv"
     lines = stream_with_context(csv_lines(columns, records, excel=excel))
     filename = file_name(name + ("-excel" if excel else ""), "csv")
-    mimetype = "text/csv; charset=utf-8" + ("; header=present" if not excel else "")
+    mimetype = "text/csv" + ("; header=present" if not excel else "")  # Werkzeug adds charset
     return Response(lines, mimetype=mimetype, headers=_attachment(filename))
 
 

@@ -6,6 +6,8 @@ from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import Babel, get_locale
 
 LANG_COOKIE = "lang"
+# Set on the request when its locale was chosen, so the answer says what it varies on.
+CHOSE_LOCALE = "registry.chose_locale"
 babel = Babel()
 
 
@@ -13,6 +15,7 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return languages[0]
+    request.environ[CHOSE_LOCALE] = True
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate in languages:
             return candidate
@@ -26,6 +29,10 @@ def _remember_choice(response):
         response.set_cookie(
             LANG_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )
+    if request.environ.get(CHOSE_LOCALE):
+        # Any answer whose words follow the language (a page, the API's messages) differs by
+        # the browser's languages and the lang cookie: caches must keep the copies apart.
+        response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 

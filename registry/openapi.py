@@ -1,15 +1,16 @@
 """The OpenAPI 3 document of /api/v1, kept beside the API and checked by schemathesis."""
 
-from flask import url_for
+from flask import current_app, url_for
 
 from . import fields
 from .filters import FILTERS
 from .groupings import GROUPINGS
-from .search import MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS, reference_dates
+from .search import MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS, known_values, reference_dates
 
 # Text without control characters (the API refuses those with a 400).
 PLAIN_TEXT = "^[^\\u0000-\\u001f\\ufffd]*$"
-POSTCODE = "^[1-9][0-9]{3} ?([A-Za-z]{2})?$"
+# Empty is allowed, as for every parameter: it means "not given" (an HTML form sends it so).
+POSTCODE = "^([1-9][0-9]{3} ?([A-Za-z]{2})?)?$"
 
 
 def _nullable(kind: str, **extra) -> dict:
@@ -84,11 +85,85 @@ def _list_of(ref: str) -> dict:
     )
 
 
+# The headers of the API's answers (api._open_and_revalidated), each declared once.
+HEADERS = {
+    "ETag": {
+        "description": "Strong validator of this answer: send it back in If-None-Match.",
+        "required": True,
+        "schema": {"type": "string", "pattern": '^"[^"]+"$'},
+    },
+    "Access-Control-Allow-Origin": {
+        "description": "Any site may read the API.",
+        "required": True,
+        "schema": {"type": "string", "enum": ["*"]},
+    },
+    "Vary": {
+        "description": "Messages and labels follow Accept-Language (and the lang cookie).",
+        "schema": {"type": "string"},
+    },
+    "Allow": {
+        "description": "The methods this URL answers; also sent with every 405.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Access-Control-Allow-Methods": {"required": True, "schema": {"type": "string"}},
+    "Access-Control-Allow-Headers": {"required": True, "schema": {"type": "string"}},
+    "Access-Control-Max-Age": {"required": True, "schema": {"type": "integer", "minimum": 0}},
+}
+
+
+def _headers(*names: str) -> dict:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
 def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+    return {
+        "description": description,
+        "headers": _headers("ETag", "Access-Control-Allow-Origin", "Vary"),
+        "content": {"application/json": {"schema": schema}},
+    }
 
 
-ERROR = _json({"$ref": "#/components/schemas/Error"}, "What is wrong, in one sentence.")
+ERROR = {"$ref": "#/components/responses/Error"}
+NOT_MODIFIED = {"$ref": "#/components/responses/NotModified"}
+RESPONSES = {
+    "Error": {
+        "description": "What is wrong, in one sentence, in the language asked for.",
+        "headers": _headers("Access-Control-Allow-Origin", "Vary"),
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
+    "NotModified": {
+        "description": "Not modified: the copy whose ETag was sent in If-None-Match is current.",
+        "headers": _headers("ETag", "Access-Control-Allow-Origin", "Vary"),
+    },
+    "Preflight": {
+        "description": "CORS preflight: what another site's script may send.",
+        "headers": _headers(
+            "Allow",
+            "Access-Control-Allow-Origin",
+            "Access-Control-Allow-Methods",
+            "Access-Control-Allow-Headers",
+            "Access-Control-Max-Age",
+        ),
+    },
+}
+# What every answer may depend on besides the query: the language, and the copy a client holds.
+HEADER_PARAMETERS = [
+    {
+        "name": "Accept-Language",
+        "in": "header",
+        "required": False,
+        "description": "Messages in English with 'en'; Dutch otherwise (also ?lang=).",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": "The ETag of the copy the client holds: a 304 when it is current.",
+        "schema": {"type": "string"},
+    },
+]
 
 
 def _text_parameter(name: str, description: str, many: bool = False, **schema) -> dict:
@@ -106,11 +181,40 @@ def _text_parameter(name: str, description: str, many: bool = False, **schema) -
     }
 
 
+def _language() -> dict:
+    """?lang=: the language of messages and labels, remembered in a cookie (i18n.py)."""
+    return {
+        "name": "lang",
+        "in": "query",
+        "required": False,
+        "description": "Language of messages and labels (Dutch by default).",
+        "schema": {"type": "string", "enum": list(current_app.config["LANGUAGES"])},
+    }
+
+
 def _get(summary: str, response: dict, parameters=(), not_found: bool = False) -> dict:
-    responses = {"200": response, "400": ERROR}
+    """A GET (with its 304 and errors) and the CORS preflight every API URL answers."""
+    responses = {"200": response, "304": NOT_MODIFIED, "400": ERROR}
     if not_found:
         responses["404"] = ERROR
-    return {"get": {"summary": summary, "parameters": list(parameters), "responses": responses}}
+    in_path = [p for p in parameters if p["in"] == "path"]
+    return {
+        # The path's own parameters (a code, a number) apply to both methods.
+        **({"parameters": in_path} if in_path else {}),
+        "get": {
+            "summary": summary,
+            "parameters": [
+                *(p for p in parameters if p["in"] != "path"),
+                _language(),
+                *HEADER_PARAMETERS,
+            ],
+            "responses": responses,
+        },
+        "options": {
+            "summary": "CORS preflight",
+            "responses": {"204": {"$ref": "#/components/responses/Preflight"}},
+        },
+    }
 
 
 def _path_parameter(name: str, pattern: str) -> dict:
@@ -146,12 +250,20 @@ def openapi_document() -> dict:
             maxLength=MAX_TEXT,
         ),
         _text_parameter(
-            "postcode", "Sort by distance from this postcode (e.g. 7941 AB).", pattern=POSTCODE
+            "postcode",
+            "Sort by distance from this postcode (e.g. 7941 AB); empty is no postcode.",
+            pattern=POSTCODE,
         ),
     ]
     for declared in FILTERS:
-        choices = {"enum": list(declared.choices)} if declared.choices else {}
-        description = f"{declared.description} Repeatable: any of the values."
+        # The values as the data stands (the API refuses any other); none known, no enum.
+        known = list(known_values(declared.name).labels)
+        choices = {"enum": known} if known else {}
+        description = (
+            f"{declared.description} Repeatable: any of the values. Other spellings (any case, "
+            "with or without accents, official codes) are taken too; an unknown value is a 400 "
+            "that names the nearest known one."
+        )
         school_filters.append(_text_parameter(declared.name, description, True, **choices))
     school_filters += [
         {
@@ -165,6 +277,7 @@ def openapi_document() -> dict:
             "name": "page",
             "in": "query",
             "required": False,
+            "description": "A page past the last is a 404; page 1 always answers, even empty.",
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
         },
         reference_date,
@@ -203,7 +316,8 @@ def openapi_document() -> dict:
             "version": "1.0.0",
             "description": "Read-only data of the schools, boards, municipalities and networks of "
             "Samenwerkingsverband Passend Onderwijs PO 22.03. Addresses and pupil counts: DUO "
-            "(CC BY 4.0).",
+            "(CC BY 4.0). Any site may read it (CORS); any method but GET, HEAD and OPTIONS is "
+            "a 405 with an Allow header.",
         },
         "servers": [{"url": url_for("api.openapi", _external=True).rsplit("/openapi.json", 1)[0]}],
         "paths": {
@@ -211,6 +325,7 @@ def openapi_document() -> dict:
                 "Schools that match, 25 per page",
                 _json({"$ref": "#/components/schemas/SchoolPage"}, "One page."),
                 school_filters,
+                True,
             ),
             "/schools/{code}": _get(
                 "One school",
@@ -245,6 +360,8 @@ def openapi_document() -> dict:
             ),
         },
         "components": {
+            "headers": HEADERS,
+            "responses": RESPONSES,
             "schemas": {
                 "Error": _object(
                     {
@@ -282,6 +399,6 @@ def openapi_document() -> dict:
                         "description": _nullable("string"),
                     }
                 ),
-            }
+            },
         },
     }
