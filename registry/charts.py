@@ -63,7 +63,9 @@ def sparks(groups, trend, over_time, when) -> dict:
     return {
         "kind": "trend",
         "title": _(
-            "Leerlingen van %(first)s tot %(last)s", first=when(trend[0]), last=when(trend[-1])
+            "Leerlingen van %(first)s tot en met %(last)s",
+            first=when(trend[0]),
+            last=when(trend[-1]),
         )
         if trend
         else _("Leerlingen"),
