@@ -1,18 +1,23 @@
 """`make bench`: the registry at national scale under load, beside Datasette and the ceiling.
 
-    .venv/bin/python benchmarks/serve.py [--duration 10] [--connections 4] [--markdown FILE]
+    .venv/bin/python benchmarks/serve.py [--duration 10] [--connections 4] [--searches 4000]
+                                         [--markdown FILE]
 
 A benchmark, not a test. It loads DUO's national files (6,122 locations) into a fresh SQLite
 database, builds the same rows into a Datasette database with full-text search, and serves
-side by side: the registry under gunicorn (2 workers, gunicorn.conf.py), Datasette on the same
-data, and a minimal Flask route under the same gunicorn settings (the ceiling). Each URL gets a
-warm-up and then wrk at a fixed concurrency; the table gives requests/s, p50/p95/p99 latency
-and the peak memory (VmHWM) of each worker, with the registry's throughput as a ratio of
-Datasette's comparable page and of the ceiling.
+side by side: the registry under gunicorn (2 workers, gunicorn.conf.py) with its page cache on
+and off, Datasette on the same data, and a minimal Flask route under the same gunicorn
+settings (the ceiling). It measures, with wrk at a fixed concurrency after a warm-up: a few
+single URLs (what a page cache remembers), then what users send: a varied mix of thousands of
+distinct searches drawn from the national data (search_mix.py), each with Datasette's nearest
+equivalent. Then it copies every location ten times and runs the mix again, and builds the
+search index at both sizes, printing how cost grows. The table gives requests/s, p50/p95/p99
+latency, the peak memory (VmHWM) of each worker, and ratios to Datasette and to the ceiling.
 """
 
 import argparse
 import csv
+import functools
 import os
 import platform
 import shutil
@@ -22,11 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import date
 from pathlib import Path
 
 from common import NATIONAL_AUGUST, NATIONAL_PUPILS
 from flask_migrate import upgrade
+from search_mix import multiply, searches
 
 from registry import create_app
 from registry.db import db
@@ -34,6 +41,7 @@ from registry.duo.apply import apply_comparison
 from registry.duo.area import Area
 from registry.duo.compare import KINDS, compare
 from registry.duo.files import read_duo_file
+from registry.search_index import SchoolIndex
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
@@ -109,15 +117,19 @@ def start(command: list[str], env: dict, port: int) -> subprocess.Popen:
     raise SystemExit(f"{command[0]} did not start on port {port}")
 
 
-def wrk(url: str, duration: int, connections: int) -> dict:
-    """Warm up, then measure: requests/s, p50/p95/p99 in ms, errors."""
+def wrk(url: str, duration: int, connections: int, paths: Path | None = None) -> dict:
+    """Warm up, then measure: requests/s, p50/p95/p99 in ms, errors. With `paths`, every
+    request is the next of those paths (a varied mix) instead of the one URL."""
     base = ["wrk", "-t", "2", "-c", str(connections), "--timeout", "10s"]
-    subprocess.run([*base, "-d", "3s", url], capture_output=True, check=True)
+    env = {**os.environ, "BENCH_LUA_DIR": str(HERE), "BENCH_PATHS": str(paths or "")}
+    script = str(HERE / ("mix.lua" if paths else "latency.lua"))
+    subprocess.run([*base, "-d", "3s", "-s", script, url], capture_output=True, check=True, env=env)
     output = subprocess.run(
-        [*base, "-d", f"{duration}s", "-s", str(HERE / "latency.lua"), url],
+        [*base, "-d", f"{duration}s", "-s", script, url],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT"))
     rps, p50, p95, p99, errors, requests = line.split()[1:]
@@ -145,37 +157,97 @@ def peak_mb(master: subprocess.Popen) -> float:
     return max(peaks)
 
 
+def registry_app(database_url: str, folder: Path):
+    return create_app(
+        {"SECRET_KEY": "benchmark", "SQLALCHEMY_DATABASE_URI": database_url}, str(folder)
+    )
+
+
+def write_mix(database_url: str, folder: Path, count: int) -> dict[str, Path]:
+    """The varied mix as path files: the search page, the API list, Datasette's page and JSON."""
+    app = registry_app(database_url, folder)
+    with app.app_context():
+        pairs = searches(count)
+        db.engine.dispose()
+    facets = "&_size=25&_facet=gemeentenaam&_facet=denominatie&_facet=provincie"
+    files = {
+        "page": [f"/scholen?{ours}" for ours, _theirs in pairs],
+        "api": [f"/api/v1/schools?{ours}" for ours, _theirs in pairs],
+        "datasette page": [f"/national/schools?{theirs}{facets}" for _ours, theirs in pairs],
+        "datasette json": [f"/national/schools.json?{theirs}&_size=25" for _o, theirs in pairs],
+    }
+    for name, paths in files.items():
+        (folder / f"mix-{name.replace(' ', '-')}.txt").write_text("\n".join(paths) + "\n")
+    return {name: folder / f"mix-{name.replace(' ', '-')}.txt" for name in files}
+
+
+def ten_times(folder: Path) -> str:
+    """A copy of the national database with every location ten times (new vestigingscodes)."""
+    shutil.copy(folder / "registry.sqlite3", folder / "registry10.sqlite3")
+    url = f"sqlite:///{folder}/registry10.sqlite3"
+    app = registry_app(url, folder)
+    with app.app_context():
+        multiply(10)
+        db.engine.dispose()
+    return url
+
+
+def index_figures(database_url: str, folder: Path) -> dict:
+    """Locations, the index's build time and the memory it holds (tracemalloc sees numpy)."""
+    app = registry_app(database_url, folder)
+    with app.test_request_context():
+        tracemalloc.start()
+        start_time = time.perf_counter()
+        index = SchoolIndex.build()
+        seconds = time.perf_counter() - start_time
+        held = tracemalloc.get_traced_memory()[0] / 2**20
+        tracemalloc.stop()
+        db.engine.dispose()
+    return {"locations": index.size, "seconds": seconds, "mb": held}
+
+
+def registry_server(database_url: str, port: int, cache: bool) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REGISTRY_SECRET_KEY": "benchmark",
+        "REGISTRY_PAGE_CACHE": "true" if cache else "false",
+        "ACCESS_LOG": "",
+        "LOG_LEVEL": "warning",
+    }
+    command = [*GUNICORN, "-b", f"127.0.0.1:{port}", "wsgi:app"]
+    return start(command, env, port)
+
+
+GUNICORN = [str(BIN / "gunicorn"), "-c", str(PROJECT / "gunicorn.conf.py"), "-w", "2"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--searches", type=int, default=4000, help="distinct searches in the mix")
     parser.add_argument("--markdown", type=Path, help="Also write the table to this file.")
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk (Debian's package)")
+    measure = functools.partial(wrk, duration=options.duration, connections=options.connections)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print("loading DUO's national files into the registry and into Datasette ...")
         database_url = load_registry(folder)
         national = load_datasette(folder)
-        ports = {name: free_port() for name in ("registry", "datasette", "ceiling")}
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REGISTRY_SECRET_KEY": "benchmark",
-            "ACCESS_LOG": "",
-            "LOG_LEVEL": "warning",
-        }
-        gunicorn = [str(BIN / "gunicorn"), "-c", str(PROJECT / "gunicorn.conf.py"), "-w", "2"]
+        mix = write_mix(database_url, folder, options.searches)
+        ports = {name: free_port() for name in ("registry", "uncached", "datasette", "ceiling")}
+        env = {**os.environ, "ACCESS_LOG": "", "LOG_LEVEL": "warning"}
         servers = {
-            "registry": start(
-                [*gunicorn, "-b", f"127.0.0.1:{ports['registry']}", "wsgi:app"],
-                env,
-                ports["registry"],
+            "registry": registry_server(database_url, ports["registry"], cache=True),
+            "registry, page cache off": registry_server(
+                database_url, ports["uncached"], cache=False
             ),
             "ceiling": start(
                 [
-                    *gunicorn,
+                    *GUNICORN,
                     "-b",
                     f"127.0.0.1:{ports['ceiling']}",
                     "--chdir",
@@ -203,35 +275,89 @@ def main() -> None:
                 ports["datasette"],
             ),
         }
+        registry = f"http://127.0.0.1:{ports['registry']}"
+        uncached = f"http://127.0.0.1:{ports['uncached']}"
+        datasette = f"http://127.0.0.1:{ports['datasette']}"
         try:
-            ceiling = wrk(
-                f"http://127.0.0.1:{ports['ceiling']}/", options.duration, options.connections
-            )
+            ceiling = measure(f"http://127.0.0.1:{ports['ceiling']}/")
             rows = []
             for label, ours, theirs in SCENARIOS:
                 print(f"measuring: {label} ...")
-                mine = wrk(
-                    f"http://127.0.0.1:{ports['registry']}{ours}",
-                    options.duration,
-                    options.connections,
+                rows.append((label, measure(registry + ours), measure(datasette + theirs)))
+            varied = [
+                ("varied search page, page cache on", registry, "page", "datasette page"),
+                ("varied search page, page cache off", uncached, "page", "datasette page"),
+                ("varied API list, page cache off", uncached, "api", "datasette json"),
+            ]
+            for label, base, ours, theirs in varied:
+                print(f"measuring: {label} ...")
+                rows.append(
+                    (
+                        label,
+                        measure(base + "/", paths=mix[ours]),
+                        measure(datasette + "/", paths=mix[theirs]),
+                    )
                 )
-                datasette = wrk(
-                    f"http://127.0.0.1:{ports['datasette']}{theirs}",
-                    options.duration,
-                    options.connections,
-                )
-                rows.append((label, ours, mine, datasette))
             memory = {name: peak_mb(process) for name, process in servers.items()}
         finally:
-            for process in servers.values():
-                process.terminate()
-            for process in servers.values():
-                process.wait(timeout=30)
+            stop(servers.values())
+        print("copying every location ten times ...")
+        tenfold_url = ten_times(folder)
+        port = free_port()
+        tenfold = {"registry ×10, page cache off": registry_server(tenfold_url, port, False)}
+        try:
+            base = f"http://127.0.0.1:{port}/"
+            print("measuring: ten times the data ...")
+            tenfold_rows = [
+                ("varied search page, page cache off", measure(base, paths=mix["page"])),
+                ("varied API list, page cache off", measure(base, paths=mix["api"])),
+            ]
+            memory.update({name: peak_mb(process) for name, process in tenfold.items()})
+        finally:
+            stop(tenfold.values())
+        indexes = [index_figures(url, folder) for url in (database_url, tenfold_url)]
     report = table(rows, ceiling, memory, options)
+    report += tenfold_table(rows, tenfold_rows, ceiling, indexes, options)
     print(report)
     if options.markdown:
         options.markdown.parent.mkdir(parents=True, exist_ok=True)
         options.markdown.write_text(report)
+
+
+def stop(processes) -> None:
+    processes = list(processes)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=30)
+
+
+def tenfold_table(rows, tenfold_rows, ceiling, indexes, options) -> str:
+    national = {label: mine for label, mine, _theirs in rows}
+    lines = [
+        "",
+        f"Ten times the data ({indexes[1]['locations']:,} locations: every national location"
+        f" copied with new vestigingscodes), the same {options.searches:,} searches:",
+        "",
+        "| page | ×1 req/s | ×10 req/s | ×10 p50 / p95 / p99 ms | ×10 ÷ ceiling |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for label, mine in tenfold_rows:
+        before = national[label]
+        lines.append(
+            f"| {label} | {before['rps']:.0f} | {mine['rps']:.0f} | {mine['p50']:.1f} /"
+            f" {mine['p95']:.1f} / {mine['p99']:.1f} | {mine['rps'] / ceiling['rps']:.1%} |"
+        )
+    lines += [
+        "",
+        "The search index per worker: "
+        + "; ".join(
+            f"{i['locations']:,} locations built in {i['seconds']:.2f} s, holding {i['mb']:.0f} MB"
+            for i in indexes
+        )
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def table(rows, ceiling, memory, options) -> str:
@@ -244,7 +370,7 @@ def table(rows, ceiling, memory, options) -> str:
         " | registry ÷ Datasette | registry ÷ ceiling |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for label, _url, mine, theirs in rows:
+    for label, mine, theirs in rows:
         errors = f" ({mine['errors']} errors)" if mine["errors"] else ""
         lines.append(
             f"| {label}{errors} | {mine['rps']:.0f} | {mine['p50']:.1f} / {mine['p95']:.1f} /"

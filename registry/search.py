@@ -226,7 +226,7 @@ class SchoolSearch:
     @functools.cached_property
     def reading(self) -> spelling.Reading:
         """How the text is read: synonyms both ways, corrections for unknown words."""
-        return spelling.read(self.q, vocabulary() if self.q else spelling.Vocabulary(()))
+        return spelling.read(self.q, vocabulary() if self.q else spelling.Vocabulary.build(()))
 
     @property
     def origin(self) -> geo.Point | None:

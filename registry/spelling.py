@@ -85,10 +85,15 @@ class Vocabulary:
     """The words of every school's search text, sorted, for prefix checks and corrections."""
 
     words: tuple[str, ...]
+    by_length: dict[int, list[str]]  # only words of a near length can be a few edits away
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> "Vocabulary":
-        return cls(tuple(sorted({word for text in texts for word in text.split()})))
+        words = tuple(sorted({word for text in texts for word in text.split()}))
+        by_length: dict[int, list[str]] = {}
+        for word in words:
+            by_length.setdefault(len(word), []).append(word)
+        return cls(words, by_length)
 
     def has_prefix(self, word: str) -> bool:
         at = bisect.bisect_left(self.words, word)
@@ -96,17 +101,26 @@ class Vocabulary:
 
     def corrections(self, word: str) -> list[str]:
         """The known words nearest to a word no known word starts with, within its typo
-        allowance (at most three: each costs a comparison per school)."""
+        allowance (at most three: each is one more word to match)."""
         allowance = typo_allowance(word)
         if not allowance or self.has_prefix(word):
             return []
-        found = process.extract(
-            word, self.words, scorer=Levenshtein.distance, score_cutoff=allowance, limit=None
-        )
+        found = []
+        for length in range(len(word) - allowance, len(word) + allowance + 1):
+            found += [
+                (distance, candidate)
+                for candidate, distance, _index in process.extract(
+                    word,
+                    self.by_length.get(length, ()),
+                    scorer=Levenshtein.distance,
+                    score_cutoff=allowance,
+                    limit=None,
+                )
+            ]
         if not found:
             return []
-        nearest = min(distance for _word, distance, _index in found)
-        return [w for w, distance, _index in found if distance == nearest][:3]
+        nearest = min(distance for distance, _word in found)
+        return sorted(w for distance, w in found if distance == nearest)[:3]
 
 
 @dataclass(frozen=True)
