@@ -1,8 +1,10 @@
 """Corrections from the public: a short form on every school page, stored for coordinators.
 
-The admin (issue: coordinators' admin) accepts or rejects them; until then
+Coordinators handle them in the admin (registry/admin/corrections.py);
 `flask --app wsgi corrections` lists the open ones.
 """
+
+import re
 
 import click
 from flask import Blueprint, Flask, flash, redirect, render_template, url_for
@@ -12,12 +14,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
+from . import validation
 from .db import db
-from .models import CorrectionRequest, CorrectionStatus
+from .models import CorrectionRequest, CorrectionStatus, School
 from .records import school_or_404
 from .security import SafeForm, limiter
+from .text import place_name
 
 bp = Blueprint("corrections", __name__)
 
@@ -31,6 +35,55 @@ FIELDS = {
     "ligging": _l("Plek op de kaart"),
     "overig": _l("Iets anders"),
 }
+# Proposals that name one field of the school: the admin can take them over as (edited) text.
+DIRECT_FIELDS = {"naam": "name", "telefoon": "phone", "email": "email", "website": "website"}
+ADDRESS_PARTS = ("street", "house_number", "postcode", "place")
+STATUS_LABELS = {
+    CorrectionStatus.OPEN: _l("Open"),
+    CorrectionStatus.ACCEPTED: _l("Overgenomen"),
+    CorrectionStatus.UNCHANGED: _l("Afgehandeld zonder wijziging"),
+    CorrectionStatus.REJECTED: _l("Afgewezen"),
+}
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
+_WEBSITE = re.compile(
+    r"(?:https?://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?::[0-9]+)?(?:/[^\s<>()\"']*)?", re.IGNORECASE
+)
+_PHONE = re.compile(r"\+?[0-9][0-9 ()\-.]{8,}[0-9]")
+
+
+def suggested_value(field: str, text: str) -> str:
+    """The bare value a proposal names, without the words people write around it:
+    'info@x.nl (staat op hun website onder Contact)' suggests 'info@x.nl'."""
+    text = text.strip()
+    if field == "email":
+        match = _EMAIL.search(text)
+    elif field == "website":
+        match = _WEBSITE.search(_EMAIL.sub(" ", text))
+    elif field == "telefoon":
+        match = next(
+            (m for m in _PHONE.finditer(text) if len(re.sub(r"[^0-9]", "", m.group())) >= 10),
+            None,
+        )
+    else:
+        return text
+    return match.group().rstrip(".,;:") if match else text
+
+
+def address_text(street, house_number, postcode, place) -> str:
+    """An address as people write it: 'Bleekhof 2, 7961 AW Ruinerwold'."""
+    first = " ".join(part for part in (street, house_number) if part)
+    second = " ".join(part for part in (postcode, place_name(place) if place else None) if part)
+    return ", ".join(part for part in (first, second) if part)
+
+
+def proposed_address(correction: CorrectionRequest, school: School) -> dict[str, str]:
+    """The address parts an address correction proposes; the school's own where it named none
+    (a correction sent before the form asked for the parts)."""
+    proposed = {part: getattr(correction, f"proposed_{part}") for part in ADDRESS_PARTS}
+    if not any(proposed.values()):
+        proposed = {part: getattr(school, part) for part in ADDRESS_PARTS}
+    return {part: value or "" for part, value in proposed.items()}
 
 
 class CorrectionForm(SafeForm):
@@ -38,12 +91,22 @@ class CorrectionForm(SafeForm):
         _l("Wat klopt er niet?"),
         choices=[SelectChoice(value, label) for value, label in FIELDS.items()],
     )
+    street = StringField(
+        _l("Straat"),
+        validators=[Optional(), Length(max=200, message=_l("Gebruik hoogstens 200 tekens."))],
+    )
+    house_number = StringField(
+        _l("Huisnummer"),
+        validators=[Optional(), Length(max=20, message=_l("Gebruik hoogstens 20 tekens."))],
+    )
+    postcode = StringField(_l("Postcode"), validators=[Optional()])
+    place = StringField(
+        _l("Plaats"),
+        validators=[Optional(), Length(max=100, message=_l("Gebruik hoogstens 100 tekens."))],
+    )
     proposed_value = TextAreaField(
         _l("Wat moet het zijn?"),
-        validators=[
-            DataRequired(_l("Schrijf op wat er niet klopt of wat het moet zijn.")),
-            Length(max=2000, message=_l("Gebruik hoogstens 2000 tekens.")),
-        ],
+        validators=[Length(max=2000, message=_l("Gebruik hoogstens 2000 tekens."))],
     )
     contact = StringField(
         _l("Uw e-mailadres of telefoonnummer (niet verplicht)"),
@@ -51,6 +114,43 @@ class CorrectionForm(SafeForm):
     )
     # A field people never see: software that fills in every field gives itself away.
     homepage = StringField(_l("Laat dit veld leeg"))
+
+    def address(self) -> dict[str, str]:
+        return {part: (self[part].data or "").strip() for part in ADDRESS_PARTS}
+
+    def validate(self, extra_validators=None) -> bool:
+        """An address in its four parts; anything else in words."""
+        valid = super().validate(extra_validators)
+        address = self.address()
+        if self.field.data == "adres":
+            missing = {
+                "street": _l("Vul de straat in."),
+                "house_number": _l("Vul het huisnummer in."),
+                "postcode": _l("Vul de postcode in."),
+                "place": _l("Vul de plaats in."),
+            }
+            for part, message in missing.items():
+                if not address[part] and not self[part].errors:
+                    self[part].errors.append(message)
+                    valid = False
+            if address["postcode"] and not self.postcode.errors:
+                try:
+                    self.postcode.data = validation.postcode(address["postcode"])
+                except validation.InvalidValue as error:
+                    self.postcode.errors.append(error.message)
+                    valid = False
+        else:
+            if any(address.values()):
+                self.field.errors.append(
+                    _l("U vulde een adres in: kies hier Adres, of maak de adresvelden leeg.")
+                )
+                valid = False
+            if not (self.proposed_value.data or "").strip():
+                self.proposed_value.errors.append(
+                    _l("Schrijf op wat er niet klopt of wat het moet zijn.")
+                )
+                valid = False
+        return valid
 
 
 @bp.route("/scholen/<code>/correctie", methods=["GET", "POST"])
@@ -61,12 +161,18 @@ def report(code: str):
     form = CorrectionForm()
     if form.validate_on_submit():
         if not form.homepage.data:
+            text = (form.proposed_value.data or "").strip()
+            address = form.address() if form.field.data == "adres" else {}
+            if address:
+                # The list and the command line read the address as text, the remark below it.
+                text = "\n".join(filter(None, [address_text(**address), text]))
             db.session.add(
                 CorrectionRequest(
                     school=school,
                     field=form.field.data,
-                    proposed_value=form.proposed_value.data.strip(),
+                    proposed_value=text,
                     contact=(form.contact.data or "").strip() or None,
+                    **{f"proposed_{part}": value for part, value in address.items()},
                 )
             )
             db.session.commit()

@@ -64,7 +64,8 @@ class SupportLevel(enum.StrEnum):
 
 class CorrectionStatus(enum.StrEnum):
     OPEN = "open"
-    ACCEPTED = "accepted"
+    ACCEPTED = "accepted"  # the registry changed as the correction said (perhaps edited)
+    UNCHANGED = "unchanged"  # handled without a change (already right, or done otherwise)
     REJECTED = "rejected"
 
 
@@ -388,6 +389,11 @@ class CorrectionRequest(db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
     field: Mapped[str] = mapped_column(String(50))
     proposed_value: Mapped[str] = mapped_column(Text)
+    # An address is proposed in the parts the school record keeps (the text reads them too).
+    proposed_street: Mapped[str | None] = mapped_column(String(200))
+    proposed_house_number: Mapped[str | None] = mapped_column(String(20))
+    proposed_postcode: Mapped[str | None] = mapped_column(String(7))
+    proposed_place: Mapped[str | None] = mapped_column(String(100))
     contact: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[CorrectionStatus] = mapped_column(
         portable_enum(CorrectionStatus, "correction_status"),
@@ -398,6 +404,8 @@ class CorrectionRequest(db.Model):
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     handled_by: Mapped[str | None] = mapped_column(String(254))
     reason: Mapped[str | None] = mapped_column(Text)
+    # What the registry took over, as saved (the coordinator may have edited the proposal).
+    applied_value: Mapped[str | None] = mapped_column(Text)
 
     school: Mapped[School] = relationship()
 

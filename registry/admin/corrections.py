@@ -1,21 +1,70 @@
-"""The queue of corrections from the public: accept (apply and record) or reject with a reason."""
+"""The queue of corrections from the public: take the (edited) proposal over, credited in the
+history; close it without a change; or reject it. Every outcome but the first needs a reason,
+and taking over must change the school."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
-from ..corrections import FIELDS
+from ..corrections import (
+    ADDRESS_PARTS,
+    DIRECT_FIELDS,
+    FIELDS,
+    STATUS_LABELS,
+    address_text,
+    proposed_address,
+    suggested_value,
+)
 from ..db import db
-from ..history import SENDER_READERS, noting
-from ..models import CorrectionStatus, utcnow
+from ..history import SENDER_READERS, Change, noting
+from ..models import (
+    CorrectionRequest,
+    CorrectionStatus,
+    School,
+    SchoolSupport,
+    SupportArea,
+    SupportLevel,
+    utcnow,
+)
 from ..validation import InvalidValue
-from .base import EDITORS, EVERYONE, RegistryModelView
+from .base import EDITORS, EVERYONE, SMALL_NUMBER_RE, RegistryModelView, record_id
 from .views import LABELS
 
-# Corrections that name one field can be applied as proposed; the rest go through the form.
-DIRECT_FIELDS = {"naam": "name", "telefoon": "phone", "email": "email", "website": "website"}
+# Corrections that go through the school's own form: no field of their own to edit here.
+FORM_FIELDS = {"ligging", "overig"}
+# Fields the handling form posts once; a second copy would make its meaning ambiguous.
+POSTED_ONCE = {"value", "reason", "school_version", *ADDRESS_PARTS}
+REASON_MAX = 2000
+LEVEL_LABELS = {"": _l("geen"), "basis": _l("basis"), "extra": _l("extra")}
+
+
+class Refused(Exception):
+    """A handling that cannot go ahead; the message says why, next to the typed values."""
+
+
+def close(correction: CorrectionRequest, status: CorrectionStatus, reason=None, applied=None):
+    """Record the outcome on the correction (the caller commits)."""
+    correction.status = status
+    correction.reason = (reason or "").strip() or None
+    correction.applied_value = applied
+    correction.handled_at = utcnow()
+    correction.handled_by = current_user.email
+
+
+def correction_note(correction: CorrectionRequest) -> str:
+    """How the history credits a change made for a correction."""
+    return _("correctie #%(id)d", id=correction.id)
+
+
+def _bounded(attribute: str, value: str) -> str:
+    length = School.__table__.c[attribute].type.length
+    if length and len(value) > length:
+        raise Refused(_("Gebruik hoogstens %(n)d tekens.", n=length))
+    return value
 
 
 class CorrectionView(RegistryModelView):
@@ -31,10 +80,17 @@ class CorrectionView(RegistryModelView):
         "status",
         "handled_by",
         "reason",
+        "applied_value",
     ]
-    column_labels = {**LABELS, "handled_by": _l("Behandeld door"), "reason": _l("Reden")}
+    column_labels = {
+        **LABELS,
+        "handled_by": _l("Behandeld door"),
+        "reason": _l("Reden"),
+        "applied_value": _l("Overgenomen als"),
+    }
     column_formatters = {
         "field": lambda _v, _c, m, _n: FIELDS.get(m.field, m.field),
+        "status": lambda _v, _c, m, _n: STATUS_LABELS[m.status],
         # The sender's contact details: coordinators may need to ask; no one else reads them.
         "contact": lambda _v, _c, m, _n: (
             m.contact if current_user.role in SENDER_READERS else _("(alleen voor coördinatoren)")
@@ -57,46 +113,283 @@ class CorrectionView(RegistryModelView):
         correction = self.get_one(request.values.get("id", ""))
         if correction is None:
             abort(404)
-        school = correction.school
-        attribute = DIRECT_FIELDS.get(correction.field)
-        if request.method == "POST" and correction.status is CorrectionStatus.OPEN:
-            decision = request.form.get("decision")
-            note = _("correctie #%(id)d", id=correction.id)
-            if decision == "reject":
-                reason = request.form.get("reason", "").strip()
+        if request.method == "GET":
+            return self._render(correction, self._proposal(correction))
+        for name in POSTED_ONCE:
+            if len(request.form.getlist(name)) > 1:
+                abort(400, _("De parameter %(name)s staat er meer dan eens in.", name=name))
+        # Two coordinators on one correction: the second waits here and then sees it closed.
+        db.session.refresh(correction, with_for_update=True)
+        if correction.status is not CorrectionStatus.OPEN:
+            flash(
+                _(
+                    "Correctie #%(id)d was al afgehandeld door %(who)s.",
+                    id=correction.id,
+                    who=correction.handled_by or "",
+                ),
+                "error",
+            )
+            return redirect(url_for(".handle_view", id=correction.id))
+        decision = request.form.get("decision")
+        reason = request.form.get("reason", "").strip()
+        try:
+            if decision == "accept":
+                message = self._accept(correction)
+            elif decision in ("unchanged", "reject"):
                 if not reason:
-                    flash(_("Geef een reden waarom de correctie niet wordt overgenomen."), "error")
-                    return self._render(correction, attribute), 400
-                self._close(correction, CorrectionStatus.REJECTED, reason)
-            elif decision == "accept":
-                with noting(note):
-                    if attribute:
-                        try:
-                            setattr(school, attribute, correction.proposed_value.strip())
-                        except InvalidValue as error:
-                            db.session.rollback()
-                            flash(str(error.message), "error")
-                            return self._render(correction, attribute), 400
-                    self._close(correction, CorrectionStatus.ACCEPTED, request.form.get("reason"))
+                    raise Refused(_("Schrijf de reden op; de melder en uw collega's lezen die."))
+                if len(reason) > REASON_MAX:
+                    raise Refused(_("Gebruik hoogstens %(n)d tekens.", n=REASON_MAX))
+                status = (
+                    CorrectionStatus.UNCHANGED
+                    if decision == "unchanged"
+                    else CorrectionStatus.REJECTED
+                )
+                with noting(correction_note(correction)):
+                    close(correction, status, reason)
+                    db.session.commit()
+                message = _("Correctie #%(id)d is afgehandeld.", id=correction.id)
             else:
-                abort(400)
-            flash(_("Correctie #%(id)d is afgehandeld.", id=correction.id))
-            return redirect(url_for(".index_view"))
-        return self._render(correction, attribute)
+                abort(400, _("Kies overnemen, afhandelen zonder wijziging of afwijzen."))
+        except (Refused, InvalidValue) as error:
+            db.session.rollback()
+            flash(str(getattr(error, "message", error)), "error")
+            return self._render(correction, self._posted(correction)), 400
+        except StaleDataError:
+            db.session.rollback()
+            flash(self._changed_meanwhile(), "error")
+            return self._render(correction, self._posted(correction)), 409
+        flash(message)
+        return redirect(url_for(".index_view", flt0_0="open"))
 
-    def _close(self, correction, status, reason) -> None:
-        correction.status = status
-        correction.reason = (reason or "").strip() or None
-        correction.handled_at = utcnow()
-        correction.handled_by = current_user.email
-        db.session.commit()
+    def _accept(self, correction: CorrectionRequest) -> str:
+        """Apply the posted values to the school, credited to the correction; refuse a take-over
+        that would change nothing, or one made on a school someone changed since."""
+        school = correction.school
+        loaded = request.form.get("school_version", "")
+        if not SMALL_NUMBER_RE.match(loaded) or int(loaded) != school.version:
+            raise Refused(self._changed_meanwhile())
+        if correction.field in FORM_FIELDS:
+            raise Refused(
+                _(
+                    "Dit voorstel noemt geen veld dat hier te wijzigen is: open het "
+                    "schoolformulier via de knop hieronder."
+                )
+            )
+        with noting(correction_note(correction)):
+            if correction.field in DIRECT_FIELDS:
+                applied = self._apply_value(school, DIRECT_FIELDS[correction.field])
+            elif correction.field == "adres":
+                applied = self._apply_address(school)
+            elif correction.field == "ondersteuning":
+                applied = self._apply_support(school)
+            else:
+                raise Refused(_("Dit soort correctie kan niet worden overgenomen."))
+            if not applied:
+                raise Refused(
+                    _(
+                        "Dit verandert niets aan de school. Pas de waarde aan, of kies "
+                        "'Afgehandeld zonder wijziging' met een reden."
+                    )
+                )
+            close(correction, CorrectionStatus.ACCEPTED, request.form.get("reason"), applied)
+            db.session.commit()
+        message = _("Correctie #%(id)d is overgenomen.", id=correction.id)
+        if correction.field == "adres":
+            message += " " + _("Controleer ook de plek op de kaart in het schoolformulier.")
+        return message
 
-    def _render(self, correction, attribute):
-        current = getattr(correction.school, attribute) if attribute else None
+    def _apply_value(self, school: School, attribute: str) -> str | None:
+        value = _bounded(attribute, request.form.get("value", "").strip())
+        if not value and attribute == "name":
+            raise Refused(_("Een school heeft een naam."))
+        before = getattr(school, attribute)
+        setattr(school, attribute, value or None)  # the model checks and canonicalises it
+        after = getattr(school, attribute)
+        return (after or _("(leeg)")) if after != before else None
+
+    def _apply_address(self, school: School) -> str | None:
+        values = {part: request.form.get(part, "").strip() for part in ADDRESS_PARTS}
+        if not all(values.values()):
+            raise Refused(_("Vul straat, huisnummer, postcode en plaats in."))
+        before = {part: getattr(school, part) for part in ADDRESS_PARTS}
+        for part, value in values.items():
+            setattr(school, part, _bounded(part, value))
+        after = {part: getattr(school, part) for part in ADDRESS_PARTS}
+        return address_text(**after) if after != before else None
+
+    def _apply_support(self, school: School) -> str | None:
+        offers = {offer.support_area_id: offer for offer in school.support_offers}
+        changed = []
+        for area in self._areas():
+            level = request.form.get(f"level-{area.id}", "")
+            if level not in LEVEL_LABELS:
+                abort(400, _("Kies bij %(area)s geen, basis of extra.", area=area.name))
+            offer = offers.get(area.id)
+            if offer is not None and not level:
+                school.support_offers.remove(offer)
+            elif offer is None and level:
+                school.support_offers.append(
+                    SchoolSupport(support_area=area, level=SupportLevel(level))
+                )
+            elif offer is not None and offer.level.value != level:
+                offer.level = SupportLevel(level)
+            else:
+                continue
+            changed.append(f"{area.name}: {LEVEL_LABELS[level]}")
+        return "; ".join(changed) or None
+
+    @staticmethod
+    def _areas() -> list[SupportArea]:
+        return db.session.scalars(select(SupportArea).order_by(SupportArea.position)).all()
+
+    @staticmethod
+    def _changed_meanwhile() -> str:
+        return _(
+            "Iemand anders heeft de school gewijzigd nadat u deze pagina opende. Hieronder staat "
+            "wat er nu in het register staat; controleer uw invoer en kies opnieuw."
+        )
+
+    def _proposal(self, correction: CorrectionRequest) -> dict:
+        """The form's first values: the proposal, stripped of the words around it."""
+        school = correction.school
+        if correction.field in DIRECT_FIELDS:
+            return {"value": suggested_value(correction.field, correction.proposed_value)}
+        if correction.field == "adres":
+            return proposed_address(correction, school)
+        if correction.field == "ondersteuning":
+            levels = {o.support_area_id: o.level.value for o in school.support_offers}
+            return {f"level-{area.id}": levels.get(area.id, "") for area in self._areas()}
+        return {}
+
+    def _posted(self, correction: CorrectionRequest) -> dict:
+        """What the coordinator typed, to show again next to the message."""
+        return {
+            name: value
+            for name, value in request.form.items()
+            if name in POSTED_ONCE or name.startswith("level-")
+        } or self._proposal(correction)
+
+    def _render(self, correction: CorrectionRequest, values: dict):
+        school = db.session.get(School, correction.school_id)
+        attribute = DIRECT_FIELDS.get(correction.field)
+        current = {
+            "value": getattr(school, attribute) if attribute else None,
+            "address": address_text(**{p: getattr(school, p) for p in ADDRESS_PARTS}),
+            "levels": {o.support_area_id: o.level.value for o in school.support_offers},
+        }
         return self.render(
             "admin/correction_handle.html",
             correction=correction,
+            school=school,
             attribute=attribute,
+            label=LABELS.get(attribute, attribute) if attribute else None,
             current=current,
+            values=values,
+            areas=self._areas() if correction.field == "ondersteuning" else [],
+            levels=LEVEL_LABELS,
             fields=FIELDS,
+            statuses=STATUS_LABELS,
+            form_fields=FORM_FIELDS,
+            editable=correction.field not in FORM_FIELDS,
+            form_url=url_for(
+                "school.edit_view",
+                id=school.id,
+                correctie=correction.id,
+                url=url_for(".index_view", flt0_0="open"),
+            ),
         )
+
+
+class CarriesOutCorrections:
+    """For the school view: `?correctie=N` on its edit form carries out correction N there.
+
+    The form opens with the proposal filled in; a save that changes the school is credited to
+    the correction in the history and closes it as taken over; a save that changes nothing
+    leaves it open and says so."""
+
+    def correction_in_form(self) -> CorrectionRequest | None:
+        if "correctie" not in request.args:
+            return None
+        if "correction_in_form" not in g:
+            number = record_id(request.args["correctie"])
+            if number is None:
+                abort(
+                    400,
+                    _(
+                        "%(value)s is geen geldig recordnummer.",
+                        value=request.args["correctie"][:50],
+                    ),
+                )
+            if current_user.role not in EDITORS:
+                abort(403)
+            correction = db.session.get(CorrectionRequest, number)
+            if correction is None or correction.school_id != record_id(request.args.get("id")):
+                abort(404, _("Correctie #%(id)d hoort niet bij deze school.", id=number))
+            g.correction_in_form = correction
+        return g.correction_in_form
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        correction = self.correction_in_form()
+        if correction is not None and correction.status is not CorrectionStatus.OPEN:
+            flash(_("Correctie #%(id)d is al afgehandeld.", id=correction.id), "error")
+            return redirect(url_for("correction.handle_view", id=correction.id))
+        if correction is not None and request.method == "GET":
+            flash(
+                _(
+                    "Correctie #%(id)d (%(field)s): “%(value)s”. Opslaan met een wijziging neemt "
+                    "de correctie over, met dit nummer in de geschiedenis.",
+                    id=correction.id,
+                    field=FIELDS.get(correction.field, correction.field),
+                    value=correction.proposed_value,
+                ),
+                "info",
+            )
+        return super().edit_view()
+
+    def on_form_prefill(self, form, id):
+        super().on_form_prefill(form, id)
+        correction = self.correction_in_form()
+        if correction is None:
+            return
+        if correction.field in DIRECT_FIELDS:
+            form[DIRECT_FIELDS[correction.field]].data = suggested_value(
+                correction.field, correction.proposed_value
+            )
+        elif correction.field == "adres":
+            for part, value in proposed_address(correction, correction.school).items():
+                form[part].data = value
+
+    def update_model(self, form, model) -> bool:
+        correction = self.correction_in_form()
+        if correction is None:
+            return super().update_model(form, model)
+        note = correction_note(correction)
+        with noting(note):
+            saved = super().update_model(form, model)
+            if not saved:
+                return False
+            changes = db.session.scalars(
+                select(Change)
+                .where(
+                    Change.record_type == School.__tablename__,
+                    Change.record_id == model.id,
+                    Change.note == note,
+                )
+                .order_by(Change.id)
+            ).all()
+            if not changes:
+                flash(
+                    _(
+                        "Er is niets gewijzigd, dus correctie #%(id)d staat nog open.",
+                        id=correction.id,
+                    ),
+                    "error",
+                )
+                return saved
+            applied = "; ".join(f"{c.field}: {c.new_value or '—'}" for c in changes)
+            close(correction, CorrectionStatus.ACCEPTED, None, applied[:2000])
+            db.session.commit()
+        flash(_("Correctie #%(id)d is overgenomen.", id=correction.id))
+        return saved

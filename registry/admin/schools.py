@@ -24,6 +24,7 @@ from ..search import SchoolRow, latest_pupils
 from ..text import place_name
 from ..validation import BOARD_NUMBER_RE
 from .base import EDITORS, RegistryModelView, as_ids, record_id
+from .corrections import CarriesOutCorrections
 from .views import LABELS
 
 # The admin's list has no "near a postcode": a distance column would always be empty.
@@ -66,7 +67,7 @@ class BoardNumberFilter(BaseSQLAFilter):
         return _l("is")
 
 
-class SchoolView(RegistryModelView):
+class SchoolView(CarriesOutCorrections, RegistryModelView):
     write_roles = EDITORS | {Role.BESTUUR}
     can_delete = False  # schools close (closed_on) and keep their history
     column_list = [
