@@ -84,7 +84,9 @@ class User(db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a new password and end every session that used the old one."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"]
+        )
         self.session_token = new_token()
 
     def check_password(self, password: str) -> bool:
@@ -185,9 +187,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     """A hash to check unknown addresses against, so that they take as long as known ones."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])
@@ -198,7 +200,8 @@ def login():
         user = db.session.scalar(select(User).filter_by(email=form.email.data.strip().lower()))
         if not (user and user.active):
             # The same scrypt work as for a real account: the time taken must not tell them apart.
-            check_password_hash(_dummy_hash(), form.password.data)
+            dummy = _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+            check_password_hash(dummy, form.password.data)
         elif user.check_password(form.password.data):
             session.clear()  # a fresh session: nothing from before the login carries over
             session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME of inactivity
@@ -304,7 +307,8 @@ def bootstrap_command(email: str) -> None:
 
 def init_app(app: Flask) -> None:
     listen_once(Session, "before_flush", _end_sessions_on_new_rights)
-    _dummy_hash()  # made now, not on the first unknown address, whose answer it would slow
+    # Made now, not on the first unknown address, whose answer it would slow.
+    _dummy_hash(app.config["PASSWORD_HASH_METHOD"])
     login_manager.init_app(app)
     app.register_blueprint(bp)
     app.cli.add_command(users_cli)

@@ -40,6 +40,9 @@ def load(app: Flask, test_config: dict | None) -> None:
         # Behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0 = none).
         PROXY_COUNT=0,
         LOG_LEVEL="INFO",
+        # Werkzeug's password hash; scrypt is memory-hard. The test suite, which logs in a few
+        # hundred times, sets a cheap one (tests/conftest.py); nothing else should.
+        PASSWORD_HASH_METHOD="scrypt",  # noqa: S106 (a method's name, not a password)
         # DUO's national address file is about 2 MB; uploads above this are refused (413).
         DUO_MAX_BYTES=20 * 1024 * 1024,
         MAX_CONTENT_LENGTH=21 * 1024 * 1024,

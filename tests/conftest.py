@@ -169,6 +169,9 @@ def make_app(tmp_path, database):
             # A change of the data is indexed in the request that next searches, not in a
             # thread that could outlive the test (tests/test_search_index.py tries the thread).
             "SEARCH_INDEX_IN_BACKGROUND": False,
+            # Hundreds of logins: scrypt's cost would be minutes of the suite (the default is
+            # tested in test_auth_hardening.py).
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             **database,
             **extra,
         }

@@ -6,9 +6,8 @@ from urllib.parse import quote
 import pytest
 from conftest import PASSWORD, csrf_from, form_fields, with_values
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
-from registry import auth
+from registry import auth, create_app
 from registry.auth import User
 from registry.db import db
 from registry.models import Board
@@ -256,9 +255,14 @@ def hash_checks(monkeypatch):
     return calls
 
 
-def test_an_unknown_address_is_checked_against_the_dummy_hash(client, hash_checks):
+def dummy(app) -> str:
+    return auth._dummy_hash(app.config["PASSWORD_HASH_METHOD"])
+
+
+def test_an_unknown_address_is_checked_against_the_dummy_hash(seeded_app, hash_checks):
+    client = seeded_app.test_client()
     assert post_login(client, "niemand@example.org", "een wachtwoord").status_code == 400
-    assert hash_checks == [auth._dummy_hash()]
+    assert hash_checks == [dummy(seeded_app)]
 
 
 def test_a_deactivated_account_costs_the_same_check(seeded_app, make_user, hash_checks):
@@ -267,19 +271,27 @@ def test_a_deactivated_account_costs_the_same_check(seeded_app, make_user, hash_
         db.session.scalar(select(User).filter_by(email=email)).active = False
         db.session.commit()
     assert post_login(seeded_app.test_client(), email).status_code == 400
-    assert hash_checks == [auth._dummy_hash()]
+    assert hash_checks == [dummy(seeded_app)]
 
 
 def test_a_wrong_password_for_a_known_address_is_one_check_too(seeded_app, make_user, hash_checks):
     email = make_user("coordinator")
     assert post_login(seeded_app.test_client(), email, "fout wachtwoord").status_code == 400
-    assert len(hash_checks) == 1 and hash_checks[0] != auth._dummy_hash()
+    assert len(hash_checks) == 1 and hash_checks[0] != dummy(seeded_app)
 
 
-def test_the_dummy_hash_has_the_parameters_of_a_real_one():
-    method = generate_password_hash("x").split("$")[0]
-    assert auth._dummy_hash().split("$")[0] == method
-    assert auth._dummy_hash() is auth._dummy_hash()  # made once per process
+def test_the_dummy_hash_has_the_parameters_of_a_real_one(seeded_app, make_user):
+    email = make_user("coordinator")
+    with seeded_app.app_context():
+        real = db.session.scalar(select(User).filter_by(email=email)).password_hash
+    assert dummy(seeded_app).split("$")[0] == real.split("$")[0]
+    assert dummy(seeded_app) is dummy(seeded_app)  # made once per process
+
+
+def test_passwords_are_hashed_with_scrypt_unless_configured(tmp_path):
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}, str(tmp_path))
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    assert auth._dummy_hash("scrypt").startswith("scrypt:")
 
 
 def test_odd_login_values_are_refused_without_an_error(client):

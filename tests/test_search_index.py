@@ -37,7 +37,8 @@ def searches(draw) -> MultiDict:
     args = [("q", " ".join(draw(st.lists(st.sampled_from(WORDS), max_size=2))))]
     for facet, values in FILTER_VALUES.items():
         if draw(st.integers(0, 5)) == 0:
-            args += [(facet, v) for v in draw(st.lists(st.sampled_from(values), min_size=1, max_size=2))]
+            chosen = draw(st.lists(st.sampled_from(values), min_size=1, max_size=2))
+            args += [(facet, v) for v in chosen]
     if draw(st.booleans()):
         args.append(("postcode", draw(st.sampled_from(["7941AB", "7901", "8061", "7707"]))))
     sort = draw(st.sampled_from(SORTS))
@@ -80,7 +81,7 @@ def varied_app(seeded_app):
                 if (i + j) % (3 + j) == 0:
                     level = SupportLevel.EXTRA if i % 2 else SupportLevel.BASIS
                     db.session.add(SchoolSupport(school=school, support_area=area, level=level))
-        schools[7].closed_on = date.today() - timedelta(days=1)  # noqa: DTZ011
+        schools[7].closed_on = date.today() - timedelta(days=1)
         db.session.commit()
     return seeded_app
 
