@@ -536,3 +536,40 @@ def test_suggested_values():
     assert suggested_value("telefoon", "bel 0522 - 25 85 00 na 8 uur") == "0522 - 25 85 00"
     assert suggested_value("telefoon", "bel 112") == "bel 112"
     assert suggested_value("naam", "  De Nieuwe Naam \n") == "De Nieuwe Naam"
+
+
+def test_the_migration_keeps_existing_corrections(seeded_app):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    before = "fd8aeee965a0"  # the revision before corrections could end without a change
+    with seeded_app.app_context():
+        db.session.remove()
+        downgrade(revision=before)
+        with db.engine.begin() as connection:
+            for status in ("open", "accepted", "rejected"):
+                connection.execute(
+                    text(
+                        "INSERT INTO correction_request (school_id, field, proposed_value,"
+                        " status, created_at, reason) VALUES (1, 'naam', :value, :status,"
+                        " CURRENT_TIMESTAMP, 'oud')"
+                    ),
+                    {"value": f"voorstel {status}", "status": status},
+                )
+        upgrade()
+        kept = db.session.scalars(select(CorrectionRequest).order_by(CorrectionRequest.id)).all()
+        assert [(c.status.value, c.proposed_value, c.reason) for c in kept] == [
+            ("open", "voorstel open", "oud"),
+            ("accepted", "voorstel accepted", "oud"),
+            ("rejected", "voorstel rejected", "oud"),
+        ]
+        kept[0].status = CorrectionStatus.UNCHANGED
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision=before)  # an older release reads "unchanged" as rejected
+        with db.engine.connect() as connection:
+            statuses = connection.execute(
+                text("SELECT status FROM correction_request ORDER BY id")
+            ).scalars()
+            assert list(statuses) == ["rejected", "accepted", "rejected"]
+        upgrade()
