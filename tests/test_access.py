@@ -189,3 +189,42 @@ def test_security_headers(client):
     assert public.headers["X-Content-Type-Options"] == "nosniff"
     assert public.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert "frame-ancestors 'none'" in client.get("/admin/").headers["Content-Security-Policy"]
+
+
+# Worklists and corrections carried out in the school form: new ways into existing views.
+WORKLIST_URLS = [
+    "/admin/school/?flt0_zonder_website=ja",
+    "/admin/school/?flt0_speciaal_onvolledig=ja&flt1_bestuur=41414",
+    "/admin/school/export.csv?flt0_zonder_email=ja",
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_worklists_and_correction_forms_answer_each_role_as_intended(seeded_app, login, role):
+    with seeded_app.app_context():
+        from registry.models import CorrectionRequest
+
+        correction = CorrectionRequest(school_id=1, field="naam", proposed_value="Nieuw")
+        db.session.add(correction)
+        db.session.commit()
+        number = correction.id
+    client = (
+        seeded_app.test_client()
+        if role == "anonymous"
+        else login(role.removesuffix("-other"), BOARD_OF.get(role))
+    )
+    for url in WORKLIST_URLS:
+        response = client.get(url)
+        if role == "anonymous":
+            assert "/inloggen" in response.headers["Location"], url
+        else:
+            assert response.status_code == 200, (url, role)
+    form = client.get(f"/admin/school/edit/?id=1&correctie={number}")
+    handle = client.get(f"/admin/correction/behandelen/?id={number}")
+    if role == "anonymous":
+        assert "/inloggen" in form.headers["Location"]
+        assert "/inloggen" in handle.headers["Location"]
+    elif role in ("coordinator", "beheerder"):
+        assert (form.status_code, handle.status_code) == (200, 200)
+    else:
+        assert (form.status_code, handle.status_code) == (403, 403), role
