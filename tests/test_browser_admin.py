@@ -168,3 +168,66 @@ def test_a_coordinator_brings_the_registry_in_step_with_duo(
         assert schools["05SX00"].name != "De Arendsvleugel"  # not ticked: not applied
         assert schools["06MU00"].closed_on is None
     context.close()
+
+
+def test_a_coordinator_edits_a_public_correction_and_takes_it_over(
+    seeded_app, live_server, browser, make_user
+):
+    email = make_user("coordinator", email="correcties@example.org")
+    context = browser.new_context(base_url=live_server, locale="nl-NL")
+    context.set_default_timeout(10_000)
+    parent = context.new_page()
+    parent.goto("/scholen/05SX00/correctie")
+    parent.get_by_label("Wat klopt er niet?").select_option("website")
+    parent.get_by_label("Wat moet het zijn?").fill(
+        "Ze hebben een nieuwe site: dearendsvleugel.nl/home (staat op hun Facebook)"
+    )
+    parent.get_by_role("button", name="Versturen").click()
+    assert "Dank u wel" in parent.content()
+
+    page = context.new_page()
+    log_in(page, email)
+    page.get_by_role("link", name="1 open correctie").click()
+    page.get_by_role("link", name="Behandelen").first.click()
+    value = page.get_by_label("Website")
+    assert value.input_value() == "dearendsvleugel.nl/home"  # without the words around it
+    value.fill("https://www.dearendsvleugel.nl")
+    page.get_by_role("button", name="Overnemen").click()
+    assert "is overgenomen" in page.locator(".alert").first.inner_text()
+
+    parent.goto("/scholen/05SX00")
+    assert "https://www.dearendsvleugel.nl" in parent.locator(".facts").inner_text()
+    with seeded_app.app_context():
+        school_id = db.session.scalar(select(School.id).filter_by(vestigingscode="05SX00"))
+    page.goto(f"/admin/school/geschiedenis/?id={school_id}")
+    rows = page.locator("table tbody tr").all_inner_texts()
+    assert any("https://www.dearendsvleugel.nl" in r and "correctie #1" in r for r in rows)
+    page.goto("/admin/correction/")
+    assert "Overgenomen" in page.locator("table.model-list").inner_text()
+    context.close()
+
+
+def test_a_coordinator_follows_a_dashboard_gap_to_its_worklist(
+    seeded_app, live_server, browser, make_user
+):
+    email = make_user("coordinator", email="werklijst@example.org")
+    context = browser.new_context(base_url=live_server, locale="nl-NL")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    log_in(page, email)
+    row = page.locator("tr", has_text="Scholen zonder website")
+    count = int(row.get_by_role("link").inner_text())
+    assert count == 29
+    row.get_by_role("link").click()
+    page.wait_for_url("**/admin/school/?flt0_zonder_website=ja")
+    assert page.locator("input[name='rowid']").count() == count
+    assert page.locator("table.filters select option[selected]").first.inner_text() == "is"
+    assert "Zonder website" in page.locator("table.filters").inner_text()
+    # The special schools' worklist: their address and contact details are missing.
+    page.goto("/admin/")
+    special = page.locator("tr", has_text="Speciale scholen (SBO, SO)")
+    special.get_by_role("link").click()
+    names = page.locator("table.model-list tbody").inner_text()
+    assert "SSBO De Kameleon" in names and "REC Mackay" in names
+    assert page.locator("input[name='rowid']").count() == 7
+    context.close()
