@@ -66,6 +66,12 @@ def row_ids(fields):
     return [int(name[2:]) for name, _value in fields if name.startswith("v-")]
 
 
+def codes_in_grid(client):
+    """The vestigingscodes of the grid's rows, 05SX00 first."""
+    codes = re.findall(r'<span class="d-block small text-muted">(\w{6})', client.get(GRID).text)
+    return sorted(codes, key=lambda code: code != "05SX00")
+
+
 def other_school_code(app, board=OTHER):
     with app.app_context():
         return db.session.scalar(
@@ -227,9 +233,7 @@ def test_a_row_someone_else_changed_refuses_the_whole_save_naming_their_change(s
     client = login("coordinator")
     school, areas = school_of(seeded_app), area_ids(seeded_app)
     fields = grid_form(client)
-    second = school_of(seeded_app, "05SX01") or None
-    codes = [c for c in re.findall(r"(\d\d[A-Z]{2}\d\d)", client.get(GRID).get_data(as_text=True))]
-    second = school_of(seeded_app, next(c for c in codes if c != "05SX00"))
+    second = school_of(seeded_app, codes_in_grid(client)[1])
     someone_else_sets(seeded_app, "05SX00", "leren", "basis", url="www.ander.nl")
     before = change_count(seeded_app)
     mine = {
@@ -257,8 +261,7 @@ def test_a_row_someone_else_changed_but_this_user_did_not_touch_is_kept(seeded_a
     client = login("coordinator")
     areas = area_ids(seeded_app)
     fields = grid_form(client)
-    codes = re.findall(r"(\d\d[A-Z]{2}\d\d)", client.get(GRID).get_data(as_text=True))
-    mine = school_of(seeded_app, next(c for c in codes if c != "05SX00"))
+    mine = school_of(seeded_app, codes_in_grid(client)[1])
     someone_else_sets(seeded_app, "05SX00", "leren", "extra")
     response = client.post(
         GRID, data=with_values(fields, **{f"n-{mine.id}-{areas['leren']}": "basis"})
@@ -456,27 +459,28 @@ def edited(client, change):
 
 
 def set_cell(code, column, value):
-    def change(sheet):
+    def change(sheet, _other=None):
         sheet.cell(row_of(sheet, code), header_index(sheet, column)).value = value
 
     return change
 
 
 def add_row(values):
-    return lambda sheet: sheet.append(values)
+    """A row to append; "OTHER" stands for a school of another board."""
+    return lambda sheet, other=None: sheet.append([other if v == "OTHER" else v for v in values])
 
 
 BAD_FILES = {
     "missing column": (
-        lambda sheet: sheet.delete_cols(5),
+        lambda sheet, _other: sheet.delete_cols(5),
         "Deze kolommen ontbreken: Leren.",
     ),
     "unknown column": (
-        lambda sheet: sheet.cell(1, 30, "Opmerkingen"),
+        lambda sheet, _other: sheet.cell(1, 30, "Opmerkingen"),
         "Kolom AD (“Opmerkingen”) is onbekend",
     ),
     "twice the same column": (
-        lambda sheet: sheet.cell(1, 30, "gedrag"),
+        lambda sheet, _other: sheet.cell(1, 30, "gedrag"),
         "De kolom “gedrag” staat er twee keer in.",
     ),
     "unknown school": (
@@ -522,14 +526,7 @@ def test_a_bad_spreadsheet_is_refused_with_its_line_and_writes_nothing(seeded_ap
     change, message = BAD_FILES[case]
     other = other_school_code(seeded_app)
     message = message.replace("OTHER", other)
-
-    def with_other(sheet):
-        if change.__name__ == "<lambda>" and case == "school of another board":
-            sheet.append([other])
-        else:
-            change(sheet)
-
-    data = edited(client, with_other)
+    data = edited(client, lambda sheet: change(sheet, other))
     before = change_count(seeded_app)
     response = upload(client, data)
     html = response.get_data(as_text=True)
@@ -619,3 +616,42 @@ def test_coordinators_fill_in_all_boards_at_once(seeded_app, login):
     assert response.status_code == 302
     assert offers(seeded_app, school_of(seeded_app, other).id) == {"gedrag": "basis"}
     assert offers(seeded_app, school_of(seeded_app).id) == {"gedrag": "extra"}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "medewerker", "bestuur", "coordinator"])
+def test_hostile_requests_get_no_500_and_write_nothing(seeded_app, login, role):
+    client = (
+        seeded_app.test_client()
+        if role == "anonymous"
+        else login(role, BOARD if role == "bestuur" else None)
+    )
+    token = (
+        csrf_from(client.get("/wachtwoord").get_data(as_text=True)) if role != "anonymous" else ""
+    )
+    school, areas = school_of(seeded_app), area_ids(seeded_app)
+    before = change_count(seeded_app)
+    gets = [
+        f"{GRID}?x=1&x=2",
+        "/admin/ondersteuning/bestuur/%00/",
+        "/admin/ondersteuning/bestuur/41196%0a/",
+        "/admin/ondersteuning/bestuur/" + "9" * 300 + "/",
+        f"/admin/ondersteuning/bestuur/{BOARD}/rooster.",
+        f"/admin/ondersteuning/bestuur/{BOARD}/rooster.xlsx%00",
+        "/admin/ondersteuning/alle/rooster.exe",
+    ]
+    for url in gets:
+        assert client.get(url).status_code < 500, url
+    row = {f"v-{school.id}": str(school.version), f"was-{school.id}": ""}
+    posts = [
+        {**row, f"n-{school.id}-{areas['gedrag']}": "extra\x00"},
+        {**row, f"url-{school.id}": "www.school.nl/\x00", f"datum-{school.id}": "\x00"},
+        {**row, f"datum-{school.id}": "9999-99-99", f"was-{school.id}": "\x00" * 50},
+        {**row, f"v-{school.id}": "9" * 40},
+        {"v-" + "9" * 30: "1"},
+        {"v-0": "1", "v--1": "1"},
+        {**row, "bron": "\x00../../etc/passwd"},
+    ]
+    for data in posts:
+        response = client.post(GRID, data={"csrf_token": token, **data})
+        assert response.status_code < 500, data
+    assert change_count(seeded_app) == before
