@@ -13,10 +13,11 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 
 from .exports import xlsx_text
-from .groupings import NOTHING
+from .groupings import NOTHING, Tally
 from .models import SchoolType, SupportLevel
 
 SPARK_WIDTH, SPARK_HEIGHT = 220, 56
+MAX_GROUPS = 40
 # Five steps of the site's accent blue, light to dark; text on the two darkest is white.
 SHADES = ("#e3edf7", "#b9d1ea", "#7fa9d6", "#3f7bb8", "#0b5394")
 SPECIAL = (SchoolType.SBO, SchoolType.SO, SchoolType.SO_VSO)
@@ -142,9 +143,51 @@ def heat_map(groups, support: dict, schools: dict) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Whole:
+    """The whole selection as one group, for charts of more groups than anyone could read."""
+
+    label: str
+    id: int = 0
+
+
+def _summed(tallies) -> Tally:
+    return Tally(*(sum(column) for column in zip(NOTHING, *tallies, strict=True)))
+
+
+def as_one(groups, trend, over_time, per_type, support, schools):
+    """The charts' figures for all groups added up (the tables keep every group)."""
+    ids = {group.id for group in groups}
+    offers = {}
+    for (area, group, level), n in support["offers"].items():
+        if group in ids:
+            offers[(area, 0, level)] = offers.get((area, 0, level), 0) + n
+    return (
+        [Whole(_("Alle %(n)d samen", n=len(groups)))],
+        {day: {0: _summed(over_time[day].get(g, NOTHING) for g in ids)} for day in trend},
+        {(0, t): _summed(per_type.get((g, t), NOTHING) for g in ids) for t in SchoolType},
+        {
+            **support,
+            "offers": offers,
+            "recorded": {0: sum(support["recorded"].get(g, 0) for g in ids)},
+        },
+        {0: sum(schools.get(g, 0) for g in ids)},
+    )
+
+
 def overview_charts(groups, trend, over_time, per_type, support, schools, when) -> list[dict]:
-    return [
+    """The three pictures; beyond MAX_GROUPS (a national overview) of the selection as a whole,
+    as a picture of a thousand lines shows nothing and takes minutes to print."""
+    many = len(groups) > MAX_GROUPS
+    if many:
+        groups, over_time, per_type, support, schools = as_one(
+            groups, trend, over_time, per_type, support, schools
+        )
+    pictures = [
         sparks(groups, trend, over_time, when),
         special_share(groups, per_type),
         heat_map(groups, support, schools),
     ]
+    for picture in pictures:
+        picture["summed"] = many
+    return pictures

@@ -10,14 +10,17 @@ from flask_migrate import upgrade
 from pypdf import PdfReader
 from sqlalchemy import delete, select, update
 
+from registry import charts
 from registry.cache import bump
 from registry.db import db
+from registry.groupings import Tally
 from registry.models import (
     Board,
     Municipality,
     PupilCount,
     School,
     SchoolSupport,
+    SchoolType,
     SupportArea,
     SupportLevel,
 )
@@ -402,3 +405,27 @@ def test_the_default_limit_stops_a_flood_of_renders(make_app):
     for _ in range(20):
         assert client.get("/overzichten/bestuur.xlsx").status_code == 200
     assert client.get("/overzichten/bestuur.pdf").status_code == 429
+
+
+def test_charts_of_more_groups_than_anyone_could_read_show_the_whole(seeded_app):
+    """A national overview has a thousand boards: its tables list them all, its pictures show
+    the selection as one (and a group's missing count stays a gap, not a 0)."""
+    groups = [Municipality(id=n, name=f"Gemeente {n}") for n in range(1, 42)]
+    days = [date(2024, 10, 1), date(2025, 10, 1)]
+    over_time = {
+        days[0]: {g.id: Tally(1, 10, 1) for g in groups},
+        days[1]: {g.id: Tally(1, 12, 1) for g in groups[:-1]} | {41: Tally(1, 0, 0)},
+    }
+    per_type = {(g.id, SchoolType.BAO): Tally(1, 12, 1) for g in groups}
+    support = {"offers": {}, "recorded": {}, "areas": []}
+    with seeded_app.test_request_context():
+        trend, share, heat = charts.overview_charts(
+            groups, days, over_time, per_type, support, {g.id: 1 for g in groups}, str
+        )
+        few = charts.overview_charts(
+            groups[:3], days, over_time, per_type, support, {g.id: 1 for g in groups}, str
+        )
+    assert [s.label for s in trend["rows"]] == ["Alle 41 samen"] and trend["summed"]
+    assert trend["rows"][0].values == [410, 480]
+    assert share["rows"][0].pupils[SchoolType.BAO] == 492 and not heat["anything"]
+    assert [s.label for s in few[0]["rows"]] == ["Gemeente 1", "Gemeente 2", "Gemeente 3"]
