@@ -54,6 +54,21 @@ def school_type_label(school_type) -> str:
     return str(filters.TYPE_LABELS[SchoolType(school_type)])
 
 
+FACET_SHOWN = 50
+
+
+@bp.app_template_global()
+def facet_shown(values: list) -> tuple[list, int]:
+    """A filter's values as the page lists them: the selected ones and the largest others, up
+    to FACET_SHOWN, in their own order; and how many more there are. Across the country a
+    search can touch 2,500 places: a list that long helps no one and costs every page."""
+    if len(values) <= FACET_SHOWN:
+        return values, 0
+    by_size = sorted(values, key=lambda v: (not v.selected, -v.count))
+    kept = {id(v) for v in by_size[:FACET_SHOWN]}
+    return [v for v in values if id(v) in kept], len(values) - FACET_SHOWN
+
+
 @bp.app_template_global()
 def website_href(website):
     return link_href(website)

@@ -11,6 +11,7 @@ _JOINING_WORDS = {"EN", "AAN", "OP", "BIJ", "VAN", "IN", "ONDER", "OVER", "TER"}
 _ARTICLES = {"DE", "DEN", "DER", "HET"}
 
 
+@functools.lru_cache(maxsize=65536)  # the same labels are sorted by it on every search
 def fold(text: str | None) -> str:
     """Lower case without accents or punctuation: 'IJhorst', 'ijhorst' and 'Ĳhorst' agree."""
     decomposed = unicodedata.normalize("NFKD", text or "")
