@@ -372,7 +372,8 @@ def table(rows, ceiling, memory, options) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [
         f"Measured {date.today():%Y-%m-%d} on {machine}; wrk -t2 -c{options.connections}"  # noqa: DTZ011
-        f" -d{options.duration}s after a warm-up (3 s; 8 s for the mixes, 15 s at ten times: each worker builds its index); 6,122 locations.",
+        f" -d{options.duration}s after a warm-up (3 s; 8 s for the mixes, 15 s at ten times:"
+        " each worker builds its search index); 6,122 locations.",
         "",
         "| page | registry req/s | p50 / p95 / p99 ms | Datasette req/s | p50 / p95 / p99 ms"
         " | registry ÷ Datasette | registry ÷ ceiling |",
