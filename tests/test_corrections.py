@@ -449,6 +449,7 @@ def test_a_school_changed_since_the_page_opened_is_not_overwritten(seeded_app, l
         ({"value": "Naam\x00"}, ""),
         ({"value": "Naam\u200b\x1b"}, "stuurteken"),
         ({"reason": "r" * 2001, "decision": "reject"}, "Gebruik hoogstens 2000 tekens."),
+        ({"reason": "r" * 2001}, "Gebruik hoogstens 2000 tekens."),
         ({"decision": "weg"}, ""),
     ],
 )

@@ -133,13 +133,13 @@ class CorrectionView(RegistryModelView):
         decision = request.form.get("decision")
         reason = request.form.get("reason", "").strip()
         try:
+            if len(reason) > REASON_MAX:
+                raise Refused(_("Gebruik hoogstens %(n)d tekens.", n=REASON_MAX))
             if decision == "accept":
                 message = self._accept(correction)
             elif decision in ("unchanged", "reject"):
                 if not reason:
                     raise Refused(_("Schrijf de reden op; de melder en uw collega's lezen die."))
-                if len(reason) > REASON_MAX:
-                    raise Refused(_("Gebruik hoogstens %(n)d tekens.", n=REASON_MAX))
                 status = (
                     CorrectionStatus.UNCHANGED
                     if decision == "unchanged"
