@@ -92,16 +92,8 @@ def schools():
     found = SchoolSearch.from_args(request.args)
     found.refuse_unknown()  # a 400 naming the nearest known value, never an empty list
     result = search.run(found)
-    if found.page > result.pages:
-        # Page 1 always exists (with 0 items when nothing matches); a later one only if filled.
-        abort(
-            404,
-            _(
-                "Pagina %(page)d bestaat niet; de laatste pagina is %(pages)d.",
-                page=found.page,
-                pages=result.pages,
-            ),
-        )
+    if past := result.past_the_end():
+        abort(404, past)
     links = {}
     if found.page < result.pages:
         links["next"] = url_for(

@@ -140,7 +140,10 @@ def schools():
         return redirect(_canonical_url(found), 301)
     if found.q and (school := search.exact_school(found.q)):
         return redirect(url_for(".school", code=school.vestigingscode))
-    return render_template("directory/search.html", result=search.run(found), error=None)
+    result = search.run(found)
+    if past := result.past_the_end():
+        return render_template("directory/search.html", result=None, error=past), 404
+    return render_template("directory/search.html", result=result, error=None)
 
 
 def _did_you_mean(found: SchoolSearch) -> dict:

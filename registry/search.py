@@ -409,6 +409,17 @@ class SearchResult:
     def pages(self) -> int:
         return max(1, math.ceil(self.total / PER_PAGE))
 
+    def past_the_end(self) -> str | None:
+        """A message when the page asked for lies past the last one (page 1 always exists,
+        with nothing on it when nothing matches)."""
+        if self.search.page <= self.pages:
+            return None
+        return _(
+            "Pagina %(page)d bestaat niet; de laatste pagina is %(pages)d.",
+            page=self.search.page,
+            pages=self.pages,
+        )
+
 
 def distance_from(origin: geo.Point | None, latitude, longitude) -> float | None:
     """Kilometres from the searched postcode, when there is one and the school has a point."""

@@ -223,3 +223,10 @@ def test_the_vocabulary_corrects_only_unknown_words_within_the_allowance():
     assert vocabulary.corrections("arend") == []  # a known prefix
     assert vocabulary.corrections("hogeven") == []  # two edits in a 7-letter word
     assert vocabulary.corrections("hogeveen") == ["hoogeveen"]
+
+
+def test_a_page_past_the_last_is_a_404_with_the_last_page_named(client):
+    page = client.get("/scholen?gemeente=meppel&page=9")
+    assert page.status_code == 404
+    assert "Pagina 9 bestaat niet; de laatste pagina is 1." in page.get_data(as_text=True)
+    assert client.get("/scholen?q=xqzzy").status_code == 200  # page 1 of nothing exists
