@@ -18,7 +18,15 @@ from wtforms.validators import Length, Optional
 
 from . import validation
 from .db import db
-from .models import CorrectionRequest, CorrectionStatus, School
+from .models import (
+    CorrectionRequest,
+    CorrectionStatus,
+    School,
+    SchoolSupport,
+    SupportArea,
+    SupportLevel,
+    utcnow,
+)
 from .records import school_or_404
 from .security import SafeForm, limiter
 from .text import place_name
@@ -44,6 +52,7 @@ STATUS_LABELS = {
     CorrectionStatus.UNCHANGED: _l("Afgehandeld zonder wijziging"),
     CorrectionStatus.REJECTED: _l("Afgewezen"),
 }
+LEVEL_LABELS = {"": _l("geen"), "basis": _l("basis"), "extra": _l("extra")}
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
 _WEBSITE = re.compile(
@@ -84,6 +93,84 @@ def proposed_address(correction: CorrectionRequest, school: School) -> dict[str,
     if not any(proposed.values()):
         proposed = {part: getattr(school, part) for part in ADDRESS_PARTS}
     return {part: value or "" for part, value in proposed.items()}
+
+
+# Carrying a correction out: what the admin's handling and the school form share.
+
+
+class Refused(Exception):
+    """A handling that cannot go ahead; the message says why, next to the typed values."""
+
+
+def credit(correction: CorrectionRequest) -> str:
+    """The note on every history row a correction brought about."""
+    return _("correctie #%(id)d", id=correction.id)
+
+
+def close(correction, status: CorrectionStatus, who: str, reason=None, applied=None) -> None:
+    """Record the outcome on the correction (the caller commits)."""
+    correction.status = status
+    correction.reason = (reason or "").strip() or None
+    correction.applied_value = applied
+    correction.handled_at = utcnow()
+    correction.handled_by = who
+
+
+def _bounded(attribute: str, value: str) -> str:
+    length = School.__table__.c[attribute].type.length
+    if length and len(value) > length:
+        raise Refused(_("Gebruik hoogstens %(n)d tekens.", n=length))
+    return value
+
+
+def apply_value(school: School, attribute: str, value: str) -> str | None:
+    """Set one field as the coordinator edited it; what it became, or None if nothing changed.
+    The model checks and canonicalises the value (InvalidValue with the field's message)."""
+    value = _bounded(attribute, value.strip())
+    if not value and attribute == "name":
+        raise Refused(_("Een school heeft een naam."))
+    before = getattr(school, attribute)
+    setattr(school, attribute, value or None)
+    after = getattr(school, attribute)
+    return (after or _("(leeg)")) if after != before else None
+
+
+def apply_address(school: School, parts: dict[str, str]) -> str | None:
+    """Set the four parts of the address; the new address, or None if nothing changed."""
+    values = {part: parts.get(part, "").strip() for part in ADDRESS_PARTS}
+    if not all(values.values()):
+        raise Refused(_("Vul straat, huisnummer, postcode en plaats in."))
+    before = {part: getattr(school, part) for part in ADDRESS_PARTS}
+    for part, value in values.items():
+        setattr(school, part, _bounded(part, value))
+    after = {part: getattr(school, part) for part in ADDRESS_PARTS}
+    return address_text(**after) if after != before else None
+
+
+def support_areas() -> list[SupportArea]:
+    return db.session.scalars(select(SupportArea).order_by(SupportArea.position)).all()
+
+
+def apply_support(school: School, levels: dict[SupportArea, str]) -> str | None:
+    """Set the level ("", basis, extra) per area; the areas that changed, or None."""
+    offers = {offer.support_area_id: offer for offer in school.support_offers}
+    changed = []
+    for area, level in levels.items():
+        if level not in LEVEL_LABELS:
+            raise Refused(_("Kies bij %(area)s geen, basis of extra.", area=area.name))
+        offer = offers.get(area.id)
+        if offer is not None and not level:
+            school.support_offers.remove(offer)
+        elif offer is None and level:
+            school.support_offers.append(
+                SchoolSupport(support_area=area, level=SupportLevel(level))
+            )
+        elif offer is not None and offer.level.value != level:
+            offer.level = SupportLevel(level)
+        else:
+            continue
+        changed.append(f"{area.name}: {LEVEL_LABELS[level]}")
+    return "; ".join(changed) or None
 
 
 class CorrectionForm(SafeForm):

@@ -14,22 +14,22 @@ from ..corrections import (
     ADDRESS_PARTS,
     DIRECT_FIELDS,
     FIELDS,
+    LEVEL_LABELS,
     STATUS_LABELS,
+    Refused,
     address_text,
+    apply_address,
+    apply_support,
+    apply_value,
+    close,
+    credit,
     proposed_address,
     suggested_value,
+    support_areas,
 )
 from ..db import db
 from ..history import SENDER_READERS, Change, noting
-from ..models import (
-    CorrectionRequest,
-    CorrectionStatus,
-    School,
-    SchoolSupport,
-    SupportArea,
-    SupportLevel,
-    utcnow,
-)
+from ..models import CorrectionRequest, CorrectionStatus, School
 from ..validation import InvalidValue
 from .base import EDITORS, EVERYONE, SMALL_NUMBER_RE, RegistryModelView, record_id
 from .views import LABELS
@@ -39,32 +39,6 @@ FORM_FIELDS = {"ligging", "overig"}
 # Fields the handling form posts once; a second copy would make its meaning ambiguous.
 POSTED_ONCE = {"value", "reason", "school_version", *ADDRESS_PARTS}
 REASON_MAX = 2000
-LEVEL_LABELS = {"": _l("geen"), "basis": _l("basis"), "extra": _l("extra")}
-
-
-class Refused(Exception):
-    """A handling that cannot go ahead; the message says why, next to the typed values."""
-
-
-def close(correction: CorrectionRequest, status: CorrectionStatus, reason=None, applied=None):
-    """Record the outcome on the correction (the caller commits)."""
-    correction.status = status
-    correction.reason = (reason or "").strip() or None
-    correction.applied_value = applied
-    correction.handled_at = utcnow()
-    correction.handled_by = current_user.email
-
-
-def correction_note(correction: CorrectionRequest) -> str:
-    """How the history credits a change made for a correction."""
-    return _("correctie #%(id)d", id=correction.id)
-
-
-def _bounded(attribute: str, value: str) -> str:
-    length = School.__table__.c[attribute].type.length
-    if length and len(value) > length:
-        raise Refused(_("Gebruik hoogstens %(n)d tekens.", n=length))
-    return value
 
 
 class CorrectionView(RegistryModelView):
@@ -136,7 +110,7 @@ class CorrectionView(RegistryModelView):
             if len(reason) > REASON_MAX:
                 raise Refused(_("Gebruik hoogstens %(n)d tekens.", n=REASON_MAX))
             if decision == "accept":
-                message = self._accept(correction)
+                message = self._accept(correction, reason)
             elif decision in ("unchanged", "reject"):
                 if not reason:
                     raise Refused(_("Schrijf de reden op; de melder en uw collega's lezen die."))
@@ -145,8 +119,8 @@ class CorrectionView(RegistryModelView):
                     if decision == "unchanged"
                     else CorrectionStatus.REJECTED
                 )
-                with noting(correction_note(correction)):
-                    close(correction, status, reason)
+                with noting(credit(correction)):
+                    close(correction, status, current_user.email, reason)
                     db.session.commit()
                 message = _("Correctie #%(id)d is afgehandeld.", id=correction.id)
             else:
@@ -162,7 +136,7 @@ class CorrectionView(RegistryModelView):
         flash(message)
         return redirect(url_for(".index_view", flt0_0="open"))
 
-    def _accept(self, correction: CorrectionRequest) -> str:
+    def _accept(self, correction: CorrectionRequest, reason: str) -> str:
         """Apply the posted values to the school, credited to the correction; refuse a take-over
         that would change nothing, or one made on a school someone changed since."""
         school = correction.school
@@ -176,13 +150,18 @@ class CorrectionView(RegistryModelView):
                     "schoolformulier via de knop hieronder."
                 )
             )
-        with noting(correction_note(correction)):
+        with noting(credit(correction)):
             if correction.field in DIRECT_FIELDS:
-                applied = self._apply_value(school, DIRECT_FIELDS[correction.field])
+                attribute = DIRECT_FIELDS[correction.field]
+                applied = apply_value(school, attribute, request.form.get("value", ""))
             elif correction.field == "adres":
-                applied = self._apply_address(school)
+                parts = {part: request.form.get(part, "") for part in ADDRESS_PARTS}
+                applied = apply_address(school, parts)
             elif correction.field == "ondersteuning":
-                applied = self._apply_support(school)
+                levels = {
+                    area: request.form.get(f"level-{area.id}", "") for area in support_areas()
+                }
+                applied = apply_support(school, levels)
             else:
                 raise Refused(_("Dit soort correctie kan niet worden overgenomen."))
             if not applied:
@@ -192,56 +171,12 @@ class CorrectionView(RegistryModelView):
                         "'Afgehandeld zonder wijziging' met een reden."
                     )
                 )
-            close(correction, CorrectionStatus.ACCEPTED, request.form.get("reason"), applied)
+            close(correction, CorrectionStatus.ACCEPTED, current_user.email, reason, applied)
             db.session.commit()
         message = _("Correctie #%(id)d is overgenomen.", id=correction.id)
         if correction.field == "adres":
             message += " " + _("Controleer ook de plek op de kaart in het schoolformulier.")
         return message
-
-    def _apply_value(self, school: School, attribute: str) -> str | None:
-        value = _bounded(attribute, request.form.get("value", "").strip())
-        if not value and attribute == "name":
-            raise Refused(_("Een school heeft een naam."))
-        before = getattr(school, attribute)
-        setattr(school, attribute, value or None)  # the model checks and canonicalises it
-        after = getattr(school, attribute)
-        return (after or _("(leeg)")) if after != before else None
-
-    def _apply_address(self, school: School) -> str | None:
-        values = {part: request.form.get(part, "").strip() for part in ADDRESS_PARTS}
-        if not all(values.values()):
-            raise Refused(_("Vul straat, huisnummer, postcode en plaats in."))
-        before = {part: getattr(school, part) for part in ADDRESS_PARTS}
-        for part, value in values.items():
-            setattr(school, part, _bounded(part, value))
-        after = {part: getattr(school, part) for part in ADDRESS_PARTS}
-        return address_text(**after) if after != before else None
-
-    def _apply_support(self, school: School) -> str | None:
-        offers = {offer.support_area_id: offer for offer in school.support_offers}
-        changed = []
-        for area in self._areas():
-            level = request.form.get(f"level-{area.id}", "")
-            if level not in LEVEL_LABELS:
-                abort(400, _("Kies bij %(area)s geen, basis of extra.", area=area.name))
-            offer = offers.get(area.id)
-            if offer is not None and not level:
-                school.support_offers.remove(offer)
-            elif offer is None and level:
-                school.support_offers.append(
-                    SchoolSupport(support_area=area, level=SupportLevel(level))
-                )
-            elif offer is not None and offer.level.value != level:
-                offer.level = SupportLevel(level)
-            else:
-                continue
-            changed.append(f"{area.name}: {LEVEL_LABELS[level]}")
-        return "; ".join(changed) or None
-
-    @staticmethod
-    def _areas() -> list[SupportArea]:
-        return db.session.scalars(select(SupportArea).order_by(SupportArea.position)).all()
 
     @staticmethod
     def _changed_meanwhile() -> str:
@@ -259,7 +194,7 @@ class CorrectionView(RegistryModelView):
             return proposed_address(correction, school)
         if correction.field == "ondersteuning":
             levels = {o.support_area_id: o.level.value for o in school.support_offers}
-            return {f"level-{area.id}": levels.get(area.id, "") for area in self._areas()}
+            return {f"level-{area.id}": levels.get(area.id, "") for area in support_areas()}
         return {}
 
     def _posted(self, correction: CorrectionRequest) -> dict:
@@ -286,7 +221,7 @@ class CorrectionView(RegistryModelView):
             label=LABELS.get(attribute, attribute) if attribute else None,
             current=current,
             values=values,
-            areas=self._areas() if correction.field == "ondersteuning" else [],
+            areas=support_areas() if correction.field == "ondersteuning" else [],
             levels=LEVEL_LABELS,
             fields=FIELDS,
             statuses=STATUS_LABELS,
@@ -365,7 +300,7 @@ class CarriesOutCorrections:
         correction = self.correction_in_form()
         if correction is None:
             return super().update_model(form, model)
-        note = correction_note(correction)
+        note = credit(correction)
         with noting(note):
             saved = super().update_model(form, model)
             if not saved:
@@ -389,7 +324,7 @@ class CarriesOutCorrections:
                 )
                 return saved
             applied = "; ".join(f"{c.field}: {c.new_value or '—'}" for c in changes)
-            close(correction, CorrectionStatus.ACCEPTED, None, applied[:2000])
+            close(correction, CorrectionStatus.ACCEPTED, current_user.email, None, applied[:2000])
             db.session.commit()
         flash(_("Correctie #%(id)d is overgenomen.", id=correction.id))
         return saved
