@@ -410,8 +410,9 @@ def overview(group: str):
 
 
 def download_name(ov: Overview, extension: str) -> str:
+    """What, counted when, and for whom: the chosen values last, as a long list is cut off."""
     chosen = "-".join(v for _facet, values in ov.search.filters.items() for v in values)
-    parts = ["overzicht-per", ov.kind, chosen, ov.reference.isoformat() if ov.reference else ""]
+    parts = ["overzicht-per", ov.kind, ov.reference.isoformat() if ov.reference else "", chosen]
     return file_name("-".join(p for p in parts if p), extension)
 
 

@@ -164,6 +164,11 @@ def test_narrowed_by_the_directorys_filters_in_html_and_xlsx(client):
     listed = client.get("/api/v1/schools?gemeente=meppel&gemeente=de-wolden").json["total"]
     rows = sheet_rows(client, "/overzichten/bestuur.xlsx?gemeente=meppel&gemeente=de-wolden")
     assert rows[-1][0] == "Totaal" and rows[-1][5] == listed == 31
+    named = client.get("/overzichten/bestuur.pdf?gemeente=meppel&gemeente=de-wolden")
+    assert (
+        'filename="overzicht-per-bestuur-2025-10-01-meppel-de-wolden-'
+        in named.headers["Content-Disposition"]
+    )
     html = client.get("/overzichten/bestuur?gemeente=meppel").get_data(as_text=True)
     assert "<h1>Overzicht per bestuur: Meppel</h1>" in html
     assert 'name="gemeente" value="meppel" checked' in html
