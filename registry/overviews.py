@@ -342,7 +342,8 @@ def build_overview(kind: str) -> Overview:
         url_for_overview(kind, ov, getattr(g, ov.grouping.key)) if len(groups) > 1 else None
         for g in groups
     ]
-    schools = {g.id: row[5] for g, row in zip(groups, first.rows, strict=True)}
+    total_column = len(SchoolType) + 1  # after the name and the schools per type
+    schools = {g.id: row[total_column] for g, row in zip(groups, first.rows, strict=True)}
     support, support_data = coverage(ov, groups, schools)
     ov.tables = [first, denominations(ov, groups), support]
     ov.charts = charts.overview_charts(
