@@ -197,23 +197,30 @@ class Overview:
 
     def args(self, **changes) -> dict:
         """The overview's URL parameters, for links to its other formats and choices."""
-        args = {facet: list(values) for facet, values in self.search.filters.items()}
+        return self.args_of(self.search, **changes)
+
+    def args_of(self, search: SchoolSearch, **changes) -> dict:
+        args = {facet: list(values) for facet, values in search.filters.items()}
         args.update(changes)
         if self.reference:
             args["peildatum"] = self.reference.isoformat()
         return args
 
 
-def overview_search() -> SchoolSearch:
+def overview_search(files: bool) -> SchoolSearch:
     """The directory's filters and ?peildatum= as the school lists read them (400 if wrong);
-    the overviews have no search text, order or pages, so those parameters are not read."""
+    the overviews have no search text, order or pages, so those parameters are not read. A
+    file refuses a value that names nothing, as the directory's files do; the page says so."""
     read = {*FACETS, "peildatum"}
     try:
-        return SchoolSearch.from_args(
+        search = SchoolSearch.from_args(
             MultiDict([(k, v) for k, v in request.args.items(multi=True) if k in read])
         )
+        if files:
+            search.refuse_unknown()
     except BadParameter as error:
         abort(400, f"{error.parameter}: {error.message}")
+    return search
 
 
 def selection_names(search: SchoolSearch) -> list[tuple[str, list[str]]]:
@@ -328,8 +335,8 @@ def coverage(ov: Overview, groups: list, schools: dict) -> tuple[Table, dict]:
     return table, {"offers": offers, "recorded": recorded, "areas": areas}
 
 
-def build_overview(kind: str) -> Overview:
-    search = overview_search()
+def build_overview(kind: str, files: bool = True) -> Overview:
+    search = overview_search(files)
     available = reference_dates()
     reference = search.reference or (available[-1] if available else None)
     trend = [d for d in available if reference and d <= reference][-TREND_YEARS:]
@@ -406,8 +413,14 @@ def index():
 
 @bp.get(f"/<any({KINDS}):group>")
 def overview(group: str):
-    ov = build_overview(group)
-    return render_template("overviews/overview.html", choices=choices(), **page_context(ov))
+    ov = build_overview(group, files=False)
+    unknown = [
+        (u.message, ov.args_of(ov.search.respelled_as(u)) if u.suggestion else None)
+        for u in ov.search.unknown
+    ]
+    return render_template(
+        "overviews/overview.html", choices=choices(), unknown=unknown, **page_context(ov)
+    )
 
 
 def download_name(ov: Overview, extension: str) -> str:

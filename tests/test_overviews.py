@@ -439,3 +439,17 @@ def test_charts_of_more_groups_than_anyone_could_read_show_the_whole(seeded_app)
     assert trend["rows"][0].values == [410, 480]
     assert share["rows"][0].pupils[SchoolType.BAO] == 492 and not heat["anything"]
     assert [s.label for s in few[0]["rows"]] == ["Gemeente 1", "Gemeente 2", "Gemeente 3"]
+
+
+def test_a_filter_value_that_names_nothing_is_said_on_the_page_and_refused_in_files(client):
+    html = client.get("/overzichten/bestuur?gemeente=mepel").get_data(as_text=True)
+    assert "Gemeente “mepel” kennen we niet. Bedoelde u Meppel?" in html
+    assert 'href="/overzichten/bestuur?gemeente=meppel&amp;peildatum=2025-10-01"' in html
+    assert "Geen open scholen in deze selectie." in html
+    for extension in ("pdf", "xlsx"):
+        refused = client.get(f"/overzichten/bestuur.{extension}?gemeente=mepel")
+        assert refused.status_code == 400
+        assert "Bedoelde u Meppel?" in refused.get_data(as_text=True)
+    # Another spelling of a known value is that value.
+    rows = sheet_rows(client, "/overzichten/gemeente.xlsx?gemeente=Meppel")
+    assert [row[0] for row in rows[1:]] == ["Meppel", "Totaal"]
