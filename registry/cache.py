@@ -48,13 +48,13 @@ PUBLIC_DATA = (
     PartnershipPostcodeArea,
 )
 # The query parameters the views of each cached blueprint read: SchoolSearch's, the export
-# columns (directory) and the overviews' reference date. Declared here, once, because the cache
-# key is made of them; tests/test_cache.py checks SchoolSearch.args() against this list.
+# columns (directory) and the overviews' reference date and filters. Declared here, once, because
+# the cache key is made of them; tests/test_cache.py checks SchoolSearch.args() against this list.
 SEARCH_PARAMETERS = frozenset({"q", "postcode", "sort", "page", "peildatum", *FACETS})
 PAGE_PARAMETERS = {
     "directory": SEARCH_PARAMETERS | {"kolom"},
     "api": SEARCH_PARAMETERS,
-    "overviews": frozenset({"peildatum"}),
+    "overviews": frozenset({"peildatum", *FACETS}),
 }
 # ?lang= chooses the locale, which is in the key already; no page repeats it (i18n drops it from
 # its language links), so it is passed on to the locale selector but not keyed.
