@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 
 from flask import has_request_context
+from flask_babel import format_date, format_datetime
 from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, Text, and_, insert, inspect, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -135,6 +136,28 @@ def _text(value) -> str | None:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value.value) if hasattr(value, "value") else str(value)
+
+
+def when(moment: datetime | None) -> str:
+    """A moment as people read it, in the partnership's time zone: '30 nov 2026 09:12'."""
+    # CLDR abbreviates Dutch months with a full stop ("nov."); the issue asks for none.
+    return format_datetime(moment, "d MMM y HH:mm").replace(".", "") if moment else ""
+
+
+def day(value: date | None) -> str:
+    """A calendar day as people read it: '30 nov 2026'."""
+    return format_date(value, "d MMM y").replace(".", "") if value else ""
+
+
+def readable_text(text: str) -> str:
+    """A stored value as people read it: the ISO dates and moments _text wrote, in words."""
+    if len(text) >= 10 and text[4:5] == "-" and text[:4].isdigit():
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return text
+        return day(moment.date()) if len(text) == 10 else when(moment)
+    return text
 
 
 def _owner(obj):

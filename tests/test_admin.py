@@ -83,7 +83,7 @@ def test_the_second_of_two_concurrent_saves_is_told_and_keeps_its_input(seeded_a
     assert refused.status_code == 200
     message = alerts(refused)
     assert "Iemand anders heeft dit record gewijzigd" in message
-    assert "phone" in message and "0522 111111" in message
+    assert "telefoon" in message and "0522 111111" in message
     assert 'value="https://typed.example.nl"' in refused.get_data(as_text=True)
     stored = school(seeded_app)
     assert (stored.phone, stored.website) == ("0522 111111", "www.dearendsvleugel.nl")

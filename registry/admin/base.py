@@ -1,14 +1,17 @@
 """What every admin view shares: role checks on the server, CSRF, conflict detection, history."""
 
 import re
+from datetime import date, datetime
 from enum import Enum
 
 from flask import abort, flash, g, redirect, request, url_for
+from flask_admin import babel as admin_babel
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,9 +22,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-from ..auth import Role
+from ..auth import ROLE_LABELS, Role
+from ..corrections import STATUS_LABELS
 from ..db import db
-from ..history import Change, readable_changes
+from ..history import Change, day, readable_changes, readable_text, when
+from ..models import LocationPrecision
 from ..security import SafeForm
 from ..validation import RULES, InvalidValue, check
 
@@ -38,6 +43,83 @@ NUMERIC_PARAMETERS = {"page", "page_size", "sort", "desc", "offset", "limit"}
 # another. Of posted fields, these are the ones that name what a request acts on.
 LIST_PARAMETERS = {"kolom", "bestand", "kies", "soort"}
 SINGLE_FIELDS = {"id", "list_form_pk", "action", "ids", "network_id", "decision", "url"}
+
+
+class _OurWordingWins(admin_babel.CustomDomain):
+    """Flask-Babel merges the catalogues in order and the later one wins; Flask-Admin lists the
+    app's own (translations_admin/) first, so its plain Dutch would never show."""
+
+    @property
+    def translation_directories(self) -> list[str]:
+        directories = super().translation_directories
+        admin = getattr(admin_babel.get_current_view(), "admin", None)
+        ours = getattr(admin, "translations_path", None)
+        if ours in directories:
+            directories = [d for d in directories if d != ours] + [ours]
+        return directories
+
+    def get_translations_cache(self, ctx):
+        """One cache per list of catalogues: a string looked up outside a view must not fix
+        Flask-Admin's wording for every view after it."""
+        return self.cache.setdefault(tuple(self.translation_directories), {})
+
+
+# Flask-Admin translates through one module-level domain; its class is the only hook.
+admin_babel.domain.__class__ = _OurWordingWins
+
+
+# How the admin names the stored values of enumerations: in forms, lists, filters, details and
+# the history alike (each view's column_choices and the converter below read this table).
+VALUE_LABELS = {
+    "location_precision": {
+        LocationPrecision.BUILDING: _l("gebouw (precies)"),
+        LocationPrecision.PC6: _l("postcode (bij benadering)"),
+        LocationPrecision.PC4: _l("postcodegebied (ruw)"),
+    },
+    "status": STATUS_LABELS,
+    "role": ROLE_LABELS,
+    "record_type": {
+        "school": _l("school"),
+        "board": _l("bestuur"),
+        "municipality": _l("gemeente"),
+        "network": _l("netwerk"),
+        "support_area": _l("ondersteuningsgebied"),
+        "correction_request": _l("correctie"),
+        "user_account": _l("account"),
+    },
+}
+
+
+def choices(*fields: str) -> dict[str, list[tuple[str, object]]]:
+    """Flask-Admin's column_choices for these enumerations, from VALUE_LABELS."""
+    return {field: list(VALUE_LABELS[field].items()) for field in fields}
+
+
+def field_label(field: str | None, labels) -> str:
+    """A field of the history as a person names it ('phone' → 'telefoon'); lower case, as it
+    reads inside a table, unless the label is an abbreviation (BRIN, KvK-nummer)."""
+    if not field:
+        return ""
+    label = str(labels.get(field, field))
+    return label[0].lower() + label[1:] if label[1:2].islower() else label
+
+
+def shown_value(field: str | None, text: str | None) -> str:
+    """A value the history stored as text, as the admin shows it: an enumeration by its label,
+    a moment as '30 nov 2026 09:12'."""
+    if text is None:
+        return ""
+    if field in VALUE_LABELS:
+        return str(VALUE_LABELS[field].get(text, text))
+    return readable_text(text)
+
+
+# Dates and moments as people read them, in lists and details; yes/no in words, not icons.
+TYPE_FORMATTERS = {
+    datetime: lambda _view, value, _name: when(value),
+    date: lambda _view, value, _name: day(value),
+    bool: lambda _view, value, _name: _("ja") if value else _("nee"),
+}
 
 
 def record_id(value) -> int | None:
@@ -101,6 +183,11 @@ class RoleGuard:
     def may_write(self) -> bool:
         return current_user.is_authenticated and current_user.role in self.write_roles
 
+    def render(self, template, **kwargs):
+        """Every admin page shows its moments one way: '30 nov 2026 09:12'."""
+        kwargs.setdefault("when", when)
+        return super().render(template, **kwargs)
+
 
 def rule(attribute: str):
     """A WTForms validator for the attribute's rule in validation.RULES (the model's message)."""
@@ -142,6 +229,8 @@ class RegistryConverter(AdminModelConverter):
         compares the stored member by its name, so the current choice would not show."""
         field = super().convert_enum(column, field_args, **extra)
         field.kwargs["coerce"] = lambda v: v.value if isinstance(v, Enum) else str(v)
+        labels = VALUE_LABELS.get(column.name, {})
+        field.kwargs["choices"] = [(v, labels.get(v, v)) for v, _shown in field.kwargs["choices"]]
         return field
 
 
@@ -161,6 +250,17 @@ class RegistryModelView(RoleGuard, ModelView):
     page_size = 50
     can_view_details = True
     can_set_page_size = True
+    list_template = "admin/registry_list.html"
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, **TYPE_FORMATTERS}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, **TYPE_FORMATTERS}
+    # The menu group the view sits under (None: on the menu bar itself), so the bar fits a
+    # 1280 px screen on one line.
+    menu_category = None
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("category", self.menu_category)
+        super().__init__(*args, **kwargs)
+
     edit_template = "admin/registry_edit.html"
     details_template = "admin/registry_details.html"
 
@@ -261,11 +361,11 @@ class RegistryModelView(RoleGuard, ModelView):
         lines = [
             _(
                 "%(field)s: “%(old)s” → “%(new)s” (%(who)s, %(when)s)",
-                field=c.field or c.action,
-                old=c.old_value or "",
-                new=c.new_value or "",
+                field=field_label(c.field, self.column_labels or {}) or c.action,
+                old=shown_value(c.field, c.old_value),
+                new=shown_value(c.field, c.new_value),
                 who=c.actor,
-                when=c.changed_at.strftime("%d-%m-%Y %H:%M"),
+                when=when(c.changed_at),
             )
             for c in changes
         ]
@@ -309,7 +409,13 @@ class RegistryModelView(RoleGuard, ModelView):
             )
             .order_by(Change.changed_at.desc(), Change.id.desc())
         ).all()
-        return self.render("admin/history.html", model=model, changes=changes)
+        return self.render(
+            "admin/history.html",
+            model=model,
+            changes=changes,
+            field_label=lambda field: field_label(field, self.column_labels or {}),
+            shown_value=shown_value,
+        )
 
 
 HISTORY_LABEL = _l("Geschiedenis")

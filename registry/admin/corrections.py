@@ -31,7 +31,7 @@ from ..db import db
 from ..history import SENDER_READERS, Change, noting
 from ..models import CorrectionRequest, CorrectionStatus, School
 from ..validation import InvalidValue
-from .base import EDITORS, EVERYONE, SMALL_NUMBER_RE, RegistryModelView, record_id
+from .base import EDITORS, EVERYONE, SMALL_NUMBER_RE, RegistryModelView, choices, record_id
 from .views import LABELS
 
 # Corrections that go through the school's own form: no field of their own to edit here.
@@ -70,6 +70,7 @@ class CorrectionView(RegistryModelView):
             m.contact if current_user.role in SENDER_READERS else _("(alleen voor coördinatoren)")
         ),
     }
+    column_choices = choices("status")
     column_filters = ["status", "field", "created_at"]
     column_default_sort = ("created_at", True)
     list_template = "admin/correction_list.html"

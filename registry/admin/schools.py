@@ -23,7 +23,7 @@ from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_values
 from ..search import SchoolRow, latest_pupils
 from ..text import place_name
 from ..validation import BOARD_NUMBER_RE
-from .base import EDITORS, RegistryModelView, as_ids, record_id
+from .base import EDITORS, RegistryModelView, as_ids, choices, record_id
 from .corrections import CarriesOutCorrections
 from .views import LABELS
 
@@ -102,6 +102,7 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
         *(WorklistFilter(gap) for gap in SCHOOL_GAPS),
         BoardNumberFilter(),
     ]
+    column_choices = choices("location_precision")
     column_default_sort = "name"
     list_template = "admin/school_list.html"
     edit_template = "admin/school_edit.html"

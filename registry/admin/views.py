@@ -12,13 +12,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
-from ..auth import ROLE_LABELS, Role, User
+from ..auth import Role, User
 from ..db import db
 from ..exports import csv_response
 from ..fields import SCHOOL_FIELDS
-from ..history import readable_changes
+from ..history import readable_changes, when
 from ..models import School
-from .base import EVERYONE, RegistryModelView, as_ids
+from .base import EVERYONE, RegistryModelView, as_ids, choices, field_label, shown_value
 
 # The school's public fields are labelled in the fields table; the admin adds its own columns.
 LABELS = {
@@ -70,10 +70,23 @@ LABELS = {
     "status": _l("Status"),
     "school": _l("School"),
     "updated_at": _l("Gewijzigd"),
+    "handled_at": _l("Behandeld op"),
+    "handled_by": _l("Behandeld door"),
+    "reason": _l("Reden"),
+    "applied_value": _l("Overgenomen als"),
+    "proposed_street": _l("Voorgestelde straat"),
+    "proposed_house_number": _l("Voorgesteld huisnummer"),
+    "proposed_postcode": _l("Voorgestelde postcode"),
+    "proposed_place": _l("Voorgestelde plaats"),
 }
 
 
+# The reference data coordinators edit now and then, in one menu.
+DATA_MENU = _l("Gegevens")
+
+
 class BoardView(RegistryModelView):
+    menu_category = DATA_MENU
     column_list = ["board_number", "name", "kvk_number", "place", "dissolved_on"]
     column_labels = LABELS
     column_searchable_list = ["board_number", "name", "other_names", "kvk_number"]
@@ -108,6 +121,7 @@ class BoardView(RegistryModelView):
 
 
 class MunicipalityView(RegistryModelView):
+    menu_category = DATA_MENU
     can_delete = False
     column_list = ["cbs_code", "name", "province"]
     column_labels = LABELS
@@ -115,6 +129,7 @@ class MunicipalityView(RegistryModelView):
 
 
 class NetworkView(RegistryModelView):
+    menu_category = DATA_MENU
     column_list = ["name", "confirmed", "contact_name", "contact_email"]
     column_labels = LABELS
     column_filters = ["confirmed"]
@@ -141,6 +156,7 @@ class NetworkView(RegistryModelView):
 
 
 class SupportAreaView(RegistryModelView):
+    menu_category = DATA_MENU
     column_list = ["position", "name", "name_en", "code"]
     column_labels = LABELS
     column_default_sort = "position"
@@ -152,7 +168,7 @@ class UserView(RegistryModelView):
     write_roles = {Role.BEHEERDER}
     column_list = ["email", "name", "role", "board", "active", "last_login_at"]
     column_labels = LABELS
-    column_formatters = {"role": lambda _v, _c, m, _n: ROLE_LABELS[m.role]}
+    column_choices = choices("role")
     column_filters = ["role", "active"]
     form_columns = ["email", "name", "role", "board", "active"]
     can_delete = False  # deactivate instead: the history keeps pointing at the account
@@ -209,6 +225,13 @@ class ChangeView(RegistryModelView):
         "note",
     ]
     column_labels = LABELS
+    column_choices = choices("record_type")
+    column_formatters = {
+        "changed_at": lambda _v, _c, m, _n: when(m.changed_at),
+        "field": lambda _v, _c, m, _n: field_label(m.field, LABELS),
+        "old_value": lambda _v, _c, m, _n: shown_value(m.field, m.old_value),
+        "new_value": lambda _v, _c, m, _n: shown_value(m.field, m.new_value),
+    }
     column_default_sort = ("changed_at", True)
     column_filters = ["record_type", "actor", "changed_at", "field", "action"]
     column_searchable_list = ["record_label", "old_value", "new_value"]

@@ -12,14 +12,17 @@
   var box = document.createElement("div");
   box.id = "location-map";
   box.style.height = "18rem";
-  box.setAttribute("aria-hidden", "true");  // the fields above stay the accessible way in
+  // The fields above stay the accessible way in; the map is an extra for the mouse, so it takes
+  // no keyboard focus of its own (aria-hidden around focusable zoom buttons would hide them).
+  box.setAttribute("role", "group");
+  box.setAttribute("aria-label", help.textContent);
   var group = longitude.closest(".form-group") || longitude.parentNode;
   group.parentNode.insertBefore(help, group.nextSibling);
   group.parentNode.insertBefore(box, help.nextSibling);
 
   var known = latitude.value && longitude.value;
   var start = known ? [parseFloat(latitude.value), parseFloat(longitude.value)] : [52.7, 6.3];
-  var map = L.map(box).setView(start, known ? 16 : 10);
+  var map = L.map(box, { keyboard: false }).setView(start, known ? 16 : 10);
   L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
     maxZoom: 19, attribution: "&copy; OpenStreetMap"
   }).addTo(map);

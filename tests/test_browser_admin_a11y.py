@@ -1,0 +1,111 @@
+"""The admin in real Chromium: axe on every kind of page, its language, and its width."""
+
+import json
+
+import pytest
+from conftest import PASSWORD
+from sqlalchemy import select
+
+from registry import PROJECT_ROOT
+from registry.db import db
+from registry.models import CorrectionRequest, School
+
+pytestmark = pytest.mark.browser
+
+AXE = PROJECT_ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/school/",
+    "/admin/school/?search=meppel",
+    "/admin/school/edit/?id={school}",
+    "/admin/school/details/?id={school}",
+    "/admin/school/geschiedenis/?id={school}",
+    "/admin/board/",
+    "/admin/correction/",
+    "/admin/correction/behandelen/?id={correction}",
+    "/admin/duo/",
+    "/admin/ondersteuning/",
+    "/admin/change/",
+    "/admin/user/",
+]
+
+
+@pytest.fixture
+def coordinator_page(seeded_app, live_server, browser, make_user):
+    """A logged-in beheerder (who sees every page), with one open correction to handle."""
+    email = make_user("beheerder", email="toegankelijk@example.org")
+    with seeded_app.app_context():
+        school = db.session.scalar(select(School).filter_by(vestigingscode="05SX00"))
+        correction = CorrectionRequest(
+            school=school, field="phone", proposed_value="0522 123456", contact="ouder@example.nl"
+        )
+        db.session.add(correction)
+        school.phone = "0522 654321"  # some history to show
+        db.session.commit()
+        ids = {"school": school.id, "correction": correction.id}
+    # Playwright injects axe as an inline script, which the admin's CSP does not allow.
+    context = browser.new_context(base_url=live_server, locale="nl-NL", bypass_csp=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto("/inloggen")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url("**/admin/")
+    yield page, ids
+    context.close()
+
+
+def serious_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    report = page.evaluate(
+        """async () => await axe.run(document, {
+            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})"""
+    )
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["html"][:160] for n in v["nodes"][:3]]}
+        for v in report["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_axe_finds_no_serious_violation_on_the_admin(coordinator_page):
+    page, ids = coordinator_page
+    found = {}
+    for path in ADMIN_PAGES:
+        url = path.format(**ids)
+        response = page.goto(url)
+        assert response.status == 200, url
+        assert page.locator("html").get_attribute("lang") == "nl", url
+        if serious := serious_violations(page):
+            found[url] = serious
+    assert found == {}, json.dumps(found, indent=2)
+
+
+def test_the_admin_speaks_english_when_chosen(coordinator_page):
+    page, _ids = coordinator_page
+    page.goto("/admin/school/?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_the_menu_fits_one_line_at_1280_pixels(coordinator_page):
+    page, ids = coordinator_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    for path in ("/admin/", "/admin/school/", "/admin/school/edit/?id={school}"):
+        page.goto(path.format(**ids))
+        navbar = page.locator("nav.navbar").bounding_box()
+        assert navbar["height"] < 70, path  # one line of links, not two or three
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, path
+
+
+def test_a_long_form_saves_from_the_top(seeded_app, coordinator_page):
+    page, ids = coordinator_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"/admin/school/edit/?id={ids['school']}")
+    page.locator("#website").fill("https://bovenaan.example.nl")
+    top = page.get_by_role("button", name="Wijzigingen opslaan")
+    assert top.bounding_box()["y"] < 800  # visible without scrolling
+    top.click()
+    assert "opgeslagen" in page.locator(".alert").first.inner_text()
+    with seeded_app.app_context():
+        assert db.session.get(School, ids["school"]).website == "https://bovenaan.example.nl"
