@@ -296,3 +296,66 @@ def test_staff_choose_the_columns_of_the_admin_export(login):
     assert lines[0] == "name,board" and len(lines) == 3
     wrong = client.get("/admin/school/export.csv?kolom=geheim")
     assert wrong.status_code == 400 and "Onbekende kolom" in wrong.get_data(as_text=True)
+
+
+def admin_count(client, query: str) -> int:
+    page = client.get(f"/admin/school/?{query}").get_data(as_text=True)
+    match = re.search(r"Lijst \((\d+)\)", page)
+    return int(match.group(1)) if match else 0
+
+
+SEARCH_WORDS = ["meppel", "immanuel", "arends", "ijhorst", "hogeveen", "sbo", "cbs", "de wolden"]
+
+
+def test_the_admin_list_finds_what_the_directory_finds(seeded_app, login):
+    client = login("medewerker")
+    public = seeded_app.test_client()
+    for word in SEARCH_WORDS:
+        expected = public.get(f"/scholen.json?q={word}").get_json()["total"]
+        assert expected, word
+        assert admin_count(client, f"search={word}") == expected, word
+        with client.get(f"/admin/school/export.csv?search={word}") as export:
+            rows = export.get_data(as_text=True).strip().splitlines()
+        assert len(rows) - 1 == expected, word
+    assert admin_count(client, "") == public.get("/scholen.json").get_json()["total"]
+
+
+def test_closed_schools_are_an_option_of_the_admin_list(seeded_app, login):
+    from datetime import date
+
+    with seeded_app.app_context():
+        closed = db.session.scalar(select(School).filter_by(vestigingscode="05SX00"))
+        closed.closed_on = date(2020, 8, 1)
+        db.session.commit()
+    client = login("coordinator")
+    public = seeded_app.test_client().get("/scholen.json?q=arends").get_json()["total"]
+    assert admin_count(client, "search=arends") == public
+    assert admin_count(client, "search=arends&flt0_gesloten=ook") == public + 1
+    assert admin_count(client, "search=arends&flt0_gesloten=alleen") == 1
+    assert "Arendsvleugel" in client.get("/admin/school/?flt0_gesloten=alleen").get_data(
+        as_text=True
+    )
+    # Closed, but still opened by its id for its history and details.
+    assert client.get(f"/admin/school/details/?id={closed_id(seeded_app)}").status_code == 200
+
+
+def closed_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(School.id).filter_by(vestigingscode="05SX00"))
+
+
+def test_an_admin_search_the_directory_would_refuse_is_a_400_in_dutch(login):
+    client = login("coordinator")
+    response = client.get("/admin/school/?search=" + "x" * 201)
+    assert response.status_code == 400
+    assert "Te lang" in response.get_data(as_text=True)
+
+
+def test_a_postcode_in_the_admin_search_lists_the_schools_there(seeded_app, login):
+    # The directory sorts by distance from a postcode; a list without distances narrows to it.
+    client = login("coordinator")
+    with seeded_app.app_context():
+        there = db.session.scalars(select(School).where(School.postcode.startswith("7941"))).all()
+        expected = sum(1 for s in there if s.is_open)
+    assert expected and admin_count(client, "search=7941") == expected
+    assert admin_count(client, "search=7941ab") <= expected

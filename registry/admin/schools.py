@@ -9,8 +9,9 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
 from wtforms import FloatField
 from wtforms.validators import ValidationError
 
@@ -20,7 +21,7 @@ from ..exports import ExportError, choose_columns, export_response
 from ..models import Board, Network, PupilCount, School, SchoolSupport
 from ..quality import BOARD_PARAMETER, SCHOOL_GAPS, Gap
 from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_values
-from ..search import SchoolRow, latest_pupils
+from ..search import BadParameter, SchoolRow, SchoolSearch, conditions, latest_pupils
 from ..text import place_name
 from ..validation import BOARD_NUMBER_RE
 from .base import EDITORS, RegistryModelView, as_ids, choices, record_id
@@ -67,6 +68,27 @@ class BoardNumberFilter(BaseSQLAFilter):
         return _l("is")
 
 
+class ClosedSchoolsFilter(BaseSQLAFilter):
+    """Closed schools: out of the list, as the directory leaves them out, unless asked for."""
+
+    CHOICES = {"ook": _l("ook"), "alleen": _l("alleen"), "nee": _l("nee")}
+
+    def __init__(self) -> None:
+        super().__init__(School.closed_on, _l("Gesloten scholen"), options=self.CHOICES.items())
+        self.parameter = "gesloten"
+
+    def validate(self, value) -> bool:
+        return value in self.CHOICES
+
+    def apply(self, query, value, alias=None):
+        if value == "ook":
+            return query
+        return query.filter(School.is_open if value == "nee" else ~School.is_open)
+
+    def operation(self):
+        return _l("tonen")
+
+
 class SchoolView(CarriesOutCorrections, RegistryModelView):
     write_roles = EDITORS | {Role.BESTUUR}
     can_delete = False  # schools close (closed_on) and keep their history
@@ -89,7 +111,6 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
         "network.name": _l("Netwerk"),
         "support_offers.support_area.name": _l("Ondersteuningsgebied"),
     }
-    column_searchable_list = ["vestigingscode", "name", "place", "postcode"]
     column_filters = [
         "municipality.name",
         "school_type",
@@ -101,6 +122,7 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
         "support_offers.support_area.name",
         *(WorklistFilter(gap) for gap in SCHOOL_GAPS),
         BoardNumberFilter(),
+        ClosedSchoolsFilter(),
     ]
     column_choices = choices("location_precision")
     column_default_sort = "name"
@@ -148,6 +170,43 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
     @property
     def can_create(self) -> bool:
         return current_user.is_authenticated and current_user.role in EDITORS
+
+    def init_search(self) -> bool:
+        """The list searches as the directory does (_apply_search), not column by column."""
+        return True
+
+    def search_placeholder(self) -> str:
+        return _("Naam, plaats, straat, postcode, bestuur of gemeente")
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """The directory's query builder reads the words (registry/search.py), so the same
+        words find the same schools; whether closed ones count is ClosedSchoolsFilter's part."""
+        try:
+            reading = SchoolSearch.from_args(MultiDict({"q": search}))
+        except BadParameter as error:
+            abort(400, str(error.message))
+        # conditions() always holds the open-schools clause; the filter decides that here.
+        open_only = School.is_open.expression
+        clauses = [
+            c for c in conditions(reading) if not getattr(c, "expression", c).compare(open_only)
+        ]
+        if reading.postcode and not reading.q:
+            # A postcode typed in the directory sorts by distance; a list has no distance.
+            clauses.append(School.postcode.startswith(reading.postcode))
+        where = and_(True, *clauses)
+        if count_query is not None:
+            count_query = count_query.filter(where)
+        return query.filter(where), count_query, joins, count_joins
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, **kwargs):
+        """Without a choice for closed schools, the list leaves them out, as the directory does."""
+        filters = list(filters or ())
+        if not any(isinstance(self._filters[index], ClosedSchoolsFilter) for index, *_ in filters):
+            index = next(
+                i for i, f in enumerate(self._filters) if isinstance(f, ClosedSchoolsFilter)
+            )
+            filters.append((index, self.get_filter_arg(index, self._filters[index]), "nee"))
+        return super().get_list(page, sort_column, sort_desc, search, filters, execute, **kwargs)
 
     def get_filter_arg(self, index, flt) -> str:
         """A worklist filter is named by its parameter; the others keep Flask-Admin's number."""
