@@ -27,7 +27,7 @@ from .base import RoleGuard
 from .corrections import CorrectionView
 from .duo import DuoImportView, ImportLogView
 from .schools import SchoolView
-from .support import SupportView
+from .support.view import SupportView
 from .views import (
     BoardView,
     ChangeView,

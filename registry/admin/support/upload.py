@@ -1,0 +1,262 @@
+"""Reading a filled-in grid back: an uploaded XLSX or CSV file, refused as a whole when it
+cannot be read, or read into an entry per school with every error named by line and column."""
+
+import csv
+import io
+import zipfile
+
+from flask_babel import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+
+from ...db import db
+from ...duo.files import megabytes, shown
+from ...models import School, SupportArea
+from ...text import fold
+from ...validation import CONTROL_MESSAGE, CONTROL_RE, InvalidValue
+from .rows import MAX_VALUE_LENGTH, Entry, Scope, clean_date, clean_url, too_long
+from .spreadsheet import grid_columns
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+# An XLSX is a zip: one that unpacks to far more than any real grid is refused unread.
+MAX_UNPACKED_BYTES = 40 * 1024 * 1024
+MAX_ROWS = 5000
+MAX_COLUMNS = 60
+MAX_ERRORS_SHOWN = 50
+# The words a filled-in file may use for a level, folded (case, accents, punctuation).
+LEVEL_WORDS = {
+    "": "",
+    "geen": "",
+    "nee": "",
+    "basis": "basis",
+    "basisondersteuning": "basis",
+    "extra": "extra",
+    "extra ondersteuning": "extra",
+}
+# Columns people read to find their school; an upload may keep, change or drop them.
+INFORMATIVE = ("school", "plaats", "bestuur")
+
+
+class UploadError(ValueError):
+    """A file that cannot be read as a grid at all."""
+
+
+def too_large(size: int) -> str:
+    """The message for a file of this many bytes, above MAX_UPLOAD_BYTES."""
+    return _(
+        "Het bestand is te groot: %(size)s MB; het maximum is %(max)s MB.",
+        size=megabytes(size),
+        max=megabytes(MAX_UPLOAD_BYTES, limit=True),
+    )
+
+
+def read_table(data: bytes) -> list[list]:
+    """The first sheet of an XLSX file, or the rows of a CSV file (`,` or `;`)."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadError(too_large(len(data)))
+    if not data.strip():
+        raise UploadError(_("Het bestand is leeg."))
+    rows = _xlsx_rows(data) if data.startswith(b"PK\x03\x04") else _csv_rows(data)
+    rows = [list(row) for row in rows]
+    while rows and all(_blank(v) for v in rows[-1]):
+        rows.pop()
+    if len(rows) > MAX_ROWS:
+        raise UploadError(_("Het bestand heeft meer dan %(max)d regels.", max=MAX_ROWS))
+    return rows
+
+
+def not_a_grid() -> UploadError:
+    return UploadError(
+        _(
+            "Dit is geen XLSX- of CSV-bestand dat gelezen kan worden. Download het rooster"
+            " als XLSX, vul het in en laad dat bestand."
+        )
+    )
+
+
+def _xlsx_rows(data: bytes) -> list:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(item.file_size for item in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise not_a_grid()
+        # Formulas are read as written ("=1+1"): a cached result may be missing or stale, so
+        # a formula is refused like any other value that is not a level, link or date.
+        workbook = load_workbook(io.BytesIO(data), read_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            return list(
+                sheet.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS, values_only=True)
+            )
+        finally:
+            workbook.close()
+    except UploadError:
+        raise
+    except Exception as error:  # a damaged zip or sheet raises any of a dozen kinds
+        raise not_a_grid() from error
+
+
+def _csv_rows(data: bytes) -> list:
+    # Text with a NUL is still read, so the NUL is reported with its line; Windows' code page
+    # (Excel's "CSV") is tried only for files without one, as almost any bytes decode in it.
+    encodings = ("utf-8-sig",) if b"\x00" in data else ("utf-8-sig", "cp1252")
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise not_a_grid()
+    first = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first.count)
+    rows = []
+    try:
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            rows.append(row[:MAX_COLUMNS])
+            if len(rows) > MAX_ROWS:
+                break
+    except csv.Error as error:
+        raise UploadError(
+            _("Regel %(line)d kan niet gelezen worden als CSV.", line=len(rows) + 1)
+        ) from error
+    return rows
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def read_grid(rows: list[list], areas: list[SupportArea], scope: Scope):
+    """The entries a filled-in grid gives, by school, and every error with its line."""
+    columns = grid_columns(areas)
+    known = {}
+    for column in columns:
+        known[fold(column.key)] = column.key
+        known[fold(str(column.label))] = column.key
+    header = [_text(v) for v in rows[0]] if rows else []
+    errors, mapping = [], {}
+    for index, name in enumerate(header):
+        key = known.get(fold(name))
+        if not name:
+            continue
+        if key is None:
+            errors.append(
+                _(
+                    "Kolom %(column)s (“%(name)s”) is onbekend; gebruik de kolommen van het"
+                    " gedownloade rooster.",
+                    column=get_column_letter(index + 1),
+                    name=shown(name),
+                )
+            )
+        elif key in mapping.values():
+            errors.append(_("De kolom “%(name)s” staat er twee keer in.", name=shown(name)))
+        else:
+            mapping[index] = key
+    missing = [
+        str(c.label) for c in columns if c.key not in INFORMATIVE and c.key not in mapping.values()
+    ]
+    if missing:
+        errors.append(_("Deze kolommen ontbreken: %(names)s.", names=", ".join(missing)))
+    if errors:
+        return {}, errors
+    column_of = {key: index for index, key in mapping.items()}
+    everywhere = {
+        code: (board_id, is_open)
+        for code, board_id, is_open in db.session.execute(
+            select(School.vestigingscode, School.board_id, School.is_open)
+        )
+    }
+    in_scope = {s.vestigingscode: s for s in scope.schools()}
+    entries, first_line = {}, {}
+    for line, row in enumerate(rows[1:], start=2):
+        if len(errors) > MAX_ERRORS_SHOWN:
+            break
+        if all(_blank(v) for v in row):
+            continue
+
+        def fail(message, index=None, line=line):
+            where = (
+                _("Regel %(line)d", line=line)
+                if index is None
+                else _(
+                    "Regel %(line)d, kolom %(column)s",
+                    line=line,
+                    column=header[index]
+                    if index < len(header) and header[index]
+                    else get_column_letter(index + 1),
+                )
+            )
+            errors.append(f"{where}: {message}")
+
+        bad_cell = False
+        for index, value in enumerate(row):
+            if isinstance(value, str) and CONTROL_RE.search(value):
+                fail(CONTROL_MESSAGE, index)
+                bad_cell = True
+            elif isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
+                fail(too_long(value), index)
+                bad_cell = True
+        if bad_cell:
+            continue
+
+        def cell(key, row=row):
+            index = column_of[key]
+            return row[index] if index < len(row) else None
+
+        code = _text(cell("vestigingscode")).upper()
+        school = in_scope.get(code)
+        if not code:
+            fail(_("de vestigingscode ontbreekt."))
+            continue
+        if school is None:
+            if code not in everywhere:
+                fail(_("vestigingscode %(code)s staat niet in het register.", code=shown(code)))
+            elif not everywhere[code][1]:
+                fail(_("school %(code)s is gesloten.", code=code))
+            else:
+                fail(_("school %(code)s hoort niet bij %(board)s.", code=code, board=scope.title))
+            continue
+        if code in first_line:
+            fail(
+                _(
+                    "school %(code)s staat ook op regel %(first)d.",
+                    code=code,
+                    first=first_line[code],
+                )
+            )
+            continue
+        first_line[code] = line
+        levels = {}
+        for area in areas:
+            word = fold(_text(cell(area.code)))
+            if word not in LEVEL_WORDS:
+                fail(
+                    _(
+                        "“%(value)s” is geen niveau; vul basis, extra of niets in.",
+                        value=shown(_text(cell(area.code))),
+                    ),
+                    column_of[area.code],
+                )
+            levels[area.id] = LEVEL_WORDS.get(word, "")
+        entry = Entry(levels)
+        try:
+            entry.url = clean_url(_text(cell("profiel")))
+        except InvalidValue as error:
+            fail(str(error.message), column_of["profiel"])
+        try:
+            entry.adopted = clean_date(cell("vastgesteld"))
+        except InvalidValue as error:
+            fail(str(error.message), column_of["vastgesteld"])
+        entries[school] = entry
+    if not errors and not entries:
+        errors.append(_("Het bestand bevat geen scholen."))
+    return entries, errors
