@@ -139,6 +139,30 @@ GAPS_BY_KEY = {gap.key: gap for gap in SCHOOL_GAPS}
 
 
 @dataclass(frozen=True)
+class BoardGap(Gap):
+    """One kind of missing value among boards that still exist, and its worklist."""
+
+    def where(self) -> ColumnElement[bool]:
+        return Board.dissolved_on.is_(None) & self.condition()
+
+
+BOARD_GAPS = [
+    BoardGap(
+        "zonder_adres",
+        _l("Besturen zonder adres"),
+        _l("Zonder adres"),
+        lambda: Board.street.is_(None),
+    ),
+    BoardGap(
+        "zonder_naam",
+        _l("Besturen zonder naam (nieuw uit DUO)"),
+        _l("Zonder naam"),
+        lambda: Board.name.is_(None),
+    ),
+]
+
+
+@dataclass(frozen=True)
 class GapCount:
     """A counted gap; url is its worklist, None where the admin's school list has none."""
 
@@ -181,17 +205,13 @@ class DataGaps(list):
 
 
 def data_gaps() -> DataGaps:
-    """Every kind of missing value: the school gaps, then the boards'."""
-    boards_without_address = db.session.scalar(
-        select(func.count(Board.id)).where(Board.dissolved_on.is_(None), Board.street.is_(None))
-    )
-    boards_without_name = db.session.scalar(
-        select(func.count(Board.id)).where(Board.dissolved_on.is_(None), Board.name.is_(None))
-    )
-    return DataGaps(
-        [
-            *school_gaps(),
-            GapCount(str(_l("Besturen zonder adres")), boards_without_address),
-            GapCount(str(_l("Besturen zonder naam (nieuw uit DUO)")), boards_without_name),
-        ]
-    )
+    """Every kind of missing value: the school gaps, then the boards', each with its worklist."""
+    board_gaps = [
+        GapCount(
+            str(gap.label),
+            db.session.scalar(select(func.count(Board.id)).where(gap.where())),
+            url_for("board.index_view", **{f"flt0_{gap.key}": "ja"}),
+        )
+        for gap in BOARD_GAPS
+    ]
+    return DataGaps([*school_gaps(), *board_gaps])

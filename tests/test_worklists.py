@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from registry.db import db
 from registry.models import Board, School, SchoolType
-from registry.quality import SCHOOL_GAPS
+from registry.quality import BOARD_GAPS, SCHOOL_GAPS
 
 GAP_ROW = re.compile(
     r"<td>([^<]+)</td>\s*<td class=\"text-right\"><a href=\"([^\"]+)\"[^>]*>(\d+)</a></td>"
@@ -56,7 +56,7 @@ def varied(seeded_app):
 def test_every_dashboard_gap_links_to_exactly_the_schools_it_counts(login, varied):
     client = login("coordinator")
     gaps = dashboard_gaps(client.get("/admin/").text)
-    assert len(gaps) == len(SCHOOL_GAPS)
+    assert len(gaps) == len(SCHOOL_GAPS) + len(BOARD_GAPS)
     for label, url, number in gaps:
         ids = listed_ids(client, url)
         assert len(ids) == number, label
@@ -97,8 +97,8 @@ def test_the_about_page_links_each_school_gap_to_its_worklist(client, login, var
         )
         assert row, label
         assert (int(row.group(1)), htmllib.unescape(row.group(2))) == (number, url)
-    # Board gaps have no school list to open; their rows still count.
-    assert re.search(r"Besturen zonder adres</th><td class=\"num\">19</td><td></td>", about)
+    # Board gaps open the board list.
+    assert re.search(r"Besturen zonder adres</th><td class=\"num\">19</td><td><a href=", about)
     # The public page cannot open the admin: the link asks to log in first.
     first = htmllib.unescape(re.search(r'<td><a href="([^"]+)">Werklijst', about).group(1))
     assert "/inloggen" in client.get(first).headers["Location"]
@@ -177,3 +177,27 @@ def test_special_school_pages_do_not_promise_basic_support(client):
     assert "is nog niet vastgelegd" in special
     regular = client.get("/scholen/05SX00").text
     assert "Elke basisschool biedt basisondersteuning" in regular
+
+
+def test_each_board_gap_links_to_exactly_the_boards_it_counts(seeded_app, login):
+    with seeded_app.app_context():
+        nameless = Board(board_number="99999")  # new from DUO: a number, nothing else yet
+        dissolved = db.session.scalar(select(Board).where(Board.street.is_(None)).limit(1))
+        dissolved.dissolved_on = date(2020, 1, 1)  # dissolved: on nobody's worklist
+        db.session.add(nameless)
+        db.session.commit()
+        nameless_id, dissolved_id = nameless.id, dissolved.id
+        without_street = {
+            b.id for b in db.session.scalars(select(Board).where(Board.street.is_(None)))
+        } - {dissolved_id}
+    client = login("coordinator")
+    gaps = {label: (url, n) for label, url, n in dashboard_gaps(client.get("/admin/").text)}
+    for gap in BOARD_GAPS:
+        url, number = gaps[str(gap.label)]
+        assert url.startswith("/admin/board/?flt0_")
+        ids = listed_ids(client, url)
+        assert len(ids) == number and len(set(ids)) == number, gap.label
+    assert set(listed_ids(client, "/admin/board/?flt0_zonder_adres=ja")) == without_street
+    assert listed_ids(client, "/admin/board/?flt0_zonder_naam=ja") == [nameless_id]
+    refused = client.get("/admin/board/?flt0_zonder_naam=nee")
+    assert refused.status_code in (200, 400) and "alert" in refused.text

@@ -10,6 +10,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
@@ -244,6 +245,25 @@ def _tolerant(validate):
     return checked
 
 
+class WorklistFilter(BaseSQLAFilter):
+    """The records of one data-quality gap (quality.SCHOOL_GAPS, BOARD_GAPS), under the gap's
+    own parameter, so the dashboard's and /over's links are readable and stay valid."""
+
+    def __init__(self, gap, column) -> None:
+        super().__init__(column, gap.filter_name, options=[("ja", _l("ja"))])
+        self.gap = gap
+        self.parameter = gap.key
+
+    def validate(self, value) -> bool:
+        return value == "ja"
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.gap.where())
+
+    def operation(self):
+        return _l("is")
+
+
 class RegistryModelView(RoleGuard, ModelView):
     form_base_class = AdminForm
     model_form_converter = RegistryConverter
@@ -275,6 +295,11 @@ class RegistryModelView(RoleGuard, ModelView):
         for flt in filters or ():
             flt.validate = _tolerant(flt.validate)
         return filters
+
+    def get_filter_arg(self, index, flt) -> str:
+        """A filter with a parameter of its own (a worklist) is named by it; the others keep
+        Flask-Admin's number."""
+        return getattr(flt, "parameter", None) or super().get_filter_arg(index, flt)
 
     def scaffold_form(self):
         """Every form carries the version it was loaded at (see update_model)."""

@@ -19,36 +19,17 @@ from ..auth import Role
 from ..db import db
 from ..exports import ExportError, choose_columns, export_response
 from ..models import Board, Network, PupilCount, School, SchoolSupport
-from ..quality import BOARD_PARAMETER, SCHOOL_GAPS, Gap
+from ..quality import BOARD_PARAMETER, SCHOOL_GAPS
 from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_values
 from ..search import BadParameter, SchoolRow, SchoolSearch, conditions, latest_pupils
 from ..text import place_name
 from ..validation import BOARD_NUMBER_RE
-from .base import EDITORS, RegistryModelView, as_ids, choices, record_id
+from .base import EDITORS, RegistryModelView, WorklistFilter, as_ids, choices, record_id
 from .corrections import CarriesOutCorrections
 from .views import LABELS
 
 # The admin's list has no "near a postcode": a distance column would always be empty.
 ADMIN_HIDDEN_COLUMNS = {"distance_km"}
-
-
-class WorklistFilter(BaseSQLAFilter):
-    """The open schools of one data-quality gap (quality.SCHOOL_GAPS), under the gap's own
-    parameter, so the dashboard's and /over's links are readable and stay valid."""
-
-    def __init__(self, gap: Gap) -> None:
-        super().__init__(School.id, gap.filter_name, options=[("ja", _l("ja"))])
-        self.gap = gap
-        self.parameter = gap.key
-
-    def validate(self, value) -> bool:
-        return value == "ja"
-
-    def apply(self, query, value, alias=None):
-        return query.filter(self.gap.where())
-
-    def operation(self):
-        return _l("is")
 
 
 class BoardNumberFilter(BaseSQLAFilter):
@@ -120,7 +101,7 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
         "closed_on",
         "verified_on",
         "support_offers.support_area.name",
-        *(WorklistFilter(gap) for gap in SCHOOL_GAPS),
+        *(WorklistFilter(gap, School.id) for gap in SCHOOL_GAPS),
         BoardNumberFilter(),
         ClosedSchoolsFilter(),
     ]
@@ -207,10 +188,6 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
             )
             filters.append((index, self.get_filter_arg(index, self._filters[index]), "nee"))
         return super().get_list(page, sort_column, sort_desc, search, filters, execute, **kwargs)
-
-    def get_filter_arg(self, index, flt) -> str:
-        """A worklist filter is named by its parameter; the others keep Flask-Admin's number."""
-        return getattr(flt, "parameter", None) or super().get_filter_arg(index, flt)
 
     def may_edit_record(self, model) -> bool:
         if current_user.role is Role.BESTUUR:

@@ -17,8 +17,17 @@ from ..db import db
 from ..exports import csv_response
 from ..fields import SCHOOL_FIELDS
 from ..history import readable_changes, when
-from ..models import School
-from .base import EVERYONE, RegistryModelView, as_ids, choices, field_label, shown_value
+from ..models import Board, School
+from ..quality import BOARD_GAPS
+from .base import (
+    EVERYONE,
+    RegistryModelView,
+    WorklistFilter,
+    as_ids,
+    choices,
+    field_label,
+    shown_value,
+)
 
 # The school's public fields are labelled in the fields table; the admin adds its own columns.
 LABELS = {
@@ -90,7 +99,7 @@ class BoardView(RegistryModelView):
     column_list = ["board_number", "name", "kvk_number", "place", "dissolved_on"]
     column_labels = LABELS
     column_searchable_list = ["board_number", "name", "other_names", "kvk_number"]
-    column_filters = ["dissolved_on"]
+    column_filters = ["dissolved_on", *(WorklistFilter(gap, Board.id) for gap in BOARD_GAPS)]
     column_default_sort = "name"
     form_columns = [
         "board_number",
