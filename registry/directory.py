@@ -54,7 +54,7 @@ def school_type_label(school_type) -> str:
     return str(filters.TYPE_LABELS[SchoolType(school_type)])
 
 
-FACET_SHOWN = 50
+FACET_SHOWN = 30
 
 
 @bp.app_template_global()

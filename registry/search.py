@@ -389,7 +389,7 @@ class SchoolRow:
     distance_km: float | None
 
 
-@dataclass
+@dataclass(slots=True)
 class FacetValue:
     value: str
     label: str
