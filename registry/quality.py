@@ -155,7 +155,7 @@ BOARD_GAPS = [
     ),
     BoardGap(
         "zonder_naam",
-        _l("Besturen zonder naam (nieuw uit DUO)"),
+        _l("Besturen zonder naam (nieuw uit de import)"),
         _l("Zonder naam"),
         lambda: Board.name.is_(None),
     ),

@@ -130,3 +130,8 @@ def test_the_school_form_saves_from_the_top_and_posts_to_its_own_address(admin):
     assert form.index("Wijzigingen opslaan") < form.index('id="name"')
     assert 'action="/admin/school/edit/?id=1"' in form
     assert "<legend" not in re.sub(r"<fieldset.*?</fieldset>", "", form, flags=re.S)
+    assert '<legend class="col-form-label">Ondersteuning</legend>' in form
+    assert 'id="support_offers-button"' in form  # the inline list itself, not its escaped text
+    assert 'for="support_offers"' not in form  # no label pointing at a list of records
+    new = admin.get("/admin/network/new/").get_data(as_text=True)
+    assert 'action=""' not in new and 'action="/admin/network/new/' in new

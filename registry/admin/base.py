@@ -230,6 +230,7 @@ class RegistryConverter(AdminModelConverter):
         compares the stored member by its name, so the current choice would not show."""
         field = super().convert_enum(column, field_args, **extra)
         field.kwargs["coerce"] = lambda v: v.value if isinstance(v, Enum) else str(v)
+        field.kwargs["blank_text"] = "—"  # an empty option is not valid HTML
         labels = VALUE_LABELS.get(column.name, {})
         field.kwargs["choices"] = [(v, labels.get(v, v)) for v, _shown in field.kwargs["choices"]]
         return field
@@ -281,6 +282,7 @@ class RegistryModelView(RoleGuard, ModelView):
         kwargs.setdefault("category", self.menu_category)
         super().__init__(*args, **kwargs)
 
+    create_template = "admin/registry_create.html"
     edit_template = "admin/registry_edit.html"
     details_template = "admin/registry_details.html"
 
