@@ -1,6 +1,7 @@
 """The coordinators' admin: editing, validation, conflicts, roles, batches, corrections."""
 
 import re
+from urllib.parse import quote
 
 from conftest import csrf_from, form_fields, with_values
 from sqlalchemy import select
@@ -359,3 +360,17 @@ def test_a_postcode_in_the_admin_search_lists_the_schools_there(seeded_app, logi
         expected = sum(1 for s in there if s.is_open)
     assert expected and admin_count(client, "search=7941") == expected
     assert admin_count(client, "search=7941ab") <= expected
+
+
+def test_hostile_admin_searches_are_answered_not_500(seeded_app, login):
+    client = login("bestuur", "41196")
+    public = seeded_app.test_client()
+    for text in ("%", "_", "%25", "'", '"; drop table school; --', "\\", "ü" * 50, "🙂", "a" * 200):
+        response = client.get("/admin/school/", query_string={"search": text})
+        assert response.status_code == 200, text
+        expected = public.get("/scholen.json", query_string={"q": text}).get_json()["total"]
+        assert admin_count(client, f"search={quote(text)}") == expected, text
+    for text in ("\x00", "\x01abc", "a" * 201):
+        assert client.get("/admin/school/", query_string={"search": text}).status_code == 400
+        export = client.get("/admin/school/export.csv", query_string={"search": text})
+        assert export.status_code == 400
