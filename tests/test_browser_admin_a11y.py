@@ -91,11 +91,14 @@ def test_the_admin_speaks_english_when_chosen(coordinator_page):
 def test_the_menu_fits_one_line_at_1280_pixels(coordinator_page):
     page, ids = coordinator_page
     page.set_viewport_size({"width": 1280, "height": 800})
-    for path in ("/admin/", "/admin/school/", "/admin/school/edit/?id={school}"):
+    paths = ("/admin/", "/admin/school/", "/admin/school/edit/?id={school}", "/admin/?lang=en")
+    for path in paths:
         page.goto(path.format(**ids))
         navbar = page.locator("nav.navbar").bounding_box()
         assert navbar["height"] < 70, path  # one line of links, not two or three
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280, path
+    page.goto("/admin/?lang=nl")
+    page.screenshot(path=str(PROJECT_ROOT / "test-artifacts" / "admin-1280.png"))
 
 
 def test_a_long_form_saves_from_the_top(seeded_app, coordinator_page):
