@@ -25,6 +25,10 @@ ADMIN_PAGES = [
     "/admin/correction/behandelen/?id={correction}",
     "/admin/duo/",
     "/admin/ondersteuning/",
+    "/admin/ondersteuning/bestuur/41196/",
+    "/admin/correction/details/?id={correction}",
+    "/admin/school/?flt0_zonder_website=ja&flt1_gesloten=ook",
+    "/admin/network/new/",
     "/admin/change/",
     "/admin/user/",
 ]
