@@ -98,6 +98,7 @@ def test_enumerations_are_named_in_lists_filters_details_and_forms(admin):
 def test_the_history_names_fields_and_moments_as_people_do(seeded_app, admin):
     history = admin.get("/admin/school/geschiedenis/?id=1").get_data(as_text=True)
     assert "<td>telefoon</td>" in history and "<td>phone</td>" not in history
+    assert re.search(r"<td>leerlingen 1 okt \d{4}</td>", history)  # DUO's counting day
     assert "<td>precisie locatie</td>" in history
     assert "<td>gebouw (precies)</td>" in history
     assert "<td>postcode (bij benadering)</td>" in history

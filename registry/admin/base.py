@@ -97,11 +97,13 @@ def choices(*fields: str) -> dict[str, list[tuple[str, object]]]:
 
 
 def field_label(field: str | None, labels) -> str:
-    """A field of the history as a person names it ('phone' → 'telefoon'); lower case, as it
-    reads inside a table, unless the label is an abbreviation (BRIN, KvK-nummer)."""
+    """A field of the history as a person names it ('phone' → 'telefoon', 'leerlingen
+    2025-10-01' → 'leerlingen 1 okt 2025'); lower case, as it reads inside a table, unless the
+    label is an abbreviation (BRIN, KvK-nummer)."""
     if not field:
         return ""
     label = str(labels.get(field, field))
+    label = " ".join(readable_text(word) for word in label.split(" "))
     return label[0].lower() + label[1:] if label[1:2].islower() else label
 
 
