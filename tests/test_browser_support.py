@@ -61,7 +61,7 @@ def test_a_coordinator_records_a_boards_support_by_keyboard_and_by_spreadsheet(
         first, second = schools[0], schools[1]
         gedrag_before = schools_offering(seeded_app, "gedrag")
 
-    page.get_by_role("link", name="Ondersteuning invullen").click()
+    page.get_by_role("link", name="Ondersteuning invullen").first.click()
     page.get_by_role("link", name="Stichting WIES").click()
     page.wait_for_url(f"**/admin/ondersteuning/bestuur/{BOARD}/")
 
