@@ -1,4 +1,4 @@
-"""The overviews' pictures, laid out here and drawn as SVG by templates/overviews/_charts.html.
+"""The overviews' pictures, laid out here and drawn as SVG by templates/overviews/_parts.html.
 
 Three plain shapes (a line per group, a bar split in parts, a grid of shaded cells) need no
 charting library: pygal writes inline <style> and <script> that the site's Content-Security-

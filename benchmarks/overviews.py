@@ -1,0 +1,100 @@
+"""Rendering the overviews as PDF and HTML: time and peak memory, regional and national.
+
+    .venv/bin/python benchmarks/overviews.py [--database-url URL] [--repeat 3] [--profile URL]
+
+A benchmark, not a test. The database is filled once (the seed, or DUO's national address
+and pupil files: 6,122 locations); each overview then runs in a fresh process through its
+public URL with the page cache off, so every request renders and the peak memory (resident
+set size) is that overview's own, interpreter and app included. The time is the median of
+--repeat requests after one warm-up (fonts and templates loaded). --profile URL prints
+cProfile's top functions for one render of that URL on the national data instead.
+"""
+
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import tempfile
+import time
+
+from common import database_config, in_fresh_process, peak_rss_mb
+from exports import fill
+from pypdf import PdfReader
+
+from registry import create_app
+from registry.db import db
+
+URLS = (
+    "/overzichten/bestuur.pdf",
+    "/overzichten/gemeente.pdf",
+    "/overzichten/netwerk.pdf",
+    "/overzichten/bestuur",
+)
+SETTINGS = {"SECRET_KEY": "benchmark", "PAGE_CACHE": False, "RATELIMIT_ENABLED": False}
+
+
+def render(url: str, repeat: int, database: dict, folder: str) -> tuple[float, int, int, float]:
+    """(median seconds, pages, bytes, peak MB) for rendering url `repeat` times."""
+    app = create_app({**SETTINGS, **database}, instance_path=folder)
+    client = app.test_client()
+    client.get(url)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(url)
+        body = response.get_data()
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code)
+    pages = len(PdfReader(io.BytesIO(body)).pages) if url.endswith(".pdf") else 0
+    with app.app_context():
+        db.engine.dispose()
+    return statistics.median(times), pages, len(body), peak_rss_mb()
+
+
+def profile(url: str, database: dict, folder: str) -> None:
+    app = create_app({**SETTINGS, **database}, instance_path=folder)
+    client = app.test_client()
+    client.get(url)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    assert client.get(url).status_code == 200
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", choices=("regional", "national"), action="append")
+    parser.add_argument("--profile", metavar="URL")
+    options = parser.parse_args()
+    dialect = "postgresql" if options.database_url else "sqlite"
+    datasets = options.data or (["national"] if options.profile else ["regional", "national"])
+    if not options.profile:
+        print(f"Overviews without page cache, database {dialect}, median of {options.repeat}")
+        print(f"{'data':<10} {'url':<26} {'seconds':>8} {'pages':>6} {'kB':>7} {'peak MB':>8}")
+    for data in datasets:
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            database_config(options.database_url, folder) as database,
+        ):
+            in_fresh_process(fill, data, database, folder)
+            if options.profile:
+                in_fresh_process(profile, options.profile, database, folder)
+                continue
+            for url in URLS:
+                seconds, pages, size, peak = in_fresh_process(
+                    render, url, options.repeat, database, folder
+                )
+                print(
+                    f"{data:<10} {url:<26} {seconds:>8.3f} {pages or '':>6}"
+                    f" {size / 1000:>7.0f} {peak:>8.0f}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
