@@ -404,6 +404,7 @@ class SearchResult:
     rows: list[SchoolRow]
     facets: dict[str, list[FacetValue]]
     loosen: list[tuple[str, str, int]]  # (facet or "q", value, count without it) when empty
+    more: dict[str, int] = field(default_factory=dict)  # values per facet not listed
 
     @property
     def pages(self) -> int:
@@ -452,8 +453,15 @@ class _AskSql:
         query = ordered_query(found).limit(PER_PAGE).offset((found.page - 1) * PER_PAGE)
         return list(db.session.execute(query))
 
-    def facet_counts(self, facet: str) -> list:
-        return FILTERS_BY_NAME[facet].counts(conditions(self.search, facet))
+    def facet_counts(self, facet: str, limit: int | None) -> tuple[list, int]:
+        rows = FILTERS_BY_NAME[facet].counts(conditions(self.search, facet))
+        if limit is None or len(rows) <= limit:
+            return rows, 0
+        selected = set(self.search.filters.get(facet, ()))
+        # The same choice as SchoolIndex.counts: the selected, then the largest, then by name.
+        kept = sorted(rows, key=lambda r: (r[0] not in selected, -r[2], fold(str(r[1])), r[0]))
+        shown = kept[: max(limit, len(selected & {r[0] for r in rows}))]
+        return shown, len(rows) - len(shown)
 
 
 class _AskIndex:
@@ -519,32 +527,38 @@ class _AskIndex:
             for i, p in zip(ids, pupils[shown].tolist(), strict=True)
         ]
 
-    def facet_counts(self, facet: str) -> list:
-        return self.index.counts(facet, self.matching(facet))
+    def facet_counts(self, facet: str, limit: int | None) -> tuple[list, int]:
+        selected = self.search.filters.get(facet, ())
+        return self.index.counts(facet, self.matching(facet), limit, selected)
 
 
-def _facet_counts(ask, facet: str) -> list[tuple[str, str, int]]:
-    """(value, label, count) for every value of one facet, under all the other filters."""
+def _facet_counts(ask, facet: str, limit: int | None) -> tuple[list[tuple[str, str, int]], int]:
+    """(value, label, count) for the values of one facet under all the other filters (at most
+    `limit` of them: the selected and the largest), and how many more there are."""
     declared = FILTERS_BY_NAME[facet]
-    rows = [(str(v), str(label), n) for v, label, n in ask.facet_counts(facet)]
-    return sorted(rows, key=lambda r: fold(r[1])) if declared.sorted_by_label else rows
+    # Types and support areas are a few, in their own order: always all of them.
+    found, more = ask.facet_counts(facet, limit if declared.sorted_by_label else None)
+    rows = [(str(v), str(label), n) for v, label, n in found]
+    return sorted(rows, key=lambda r: fold(r[1])) if declared.sorted_by_label else rows, more
 
 
-def run(search: SchoolSearch, use_index: bool = True) -> SearchResult:
+def run(
+    search: SchoolSearch, use_index: bool = True, facet_limit: int | None = None
+) -> SearchResult:
     """One page of results, the total and the counts beside every filter: from the worker's
-    index when it is ready, else from SQL (the two agree: tests/test_search_index.py)."""
+    index when it is ready, else from SQL (the two agree: tests/test_search_index.py).
+    `facet_limit` lists at most that many values per filter (0: no filter lists at all)."""
     index = search_index.current() if use_index else None
     ask = _AskSql(search) if index is None else _AskIndex(search, index)
     total = ask.count()
     rows = list(_rows(search, ask.page()))
-    facets = {}
-    for facet in FACETS:
+    facets, more = {}, {}
+    for facet in FACETS if facet_limit != 0 else ():
         if facet in search.fixed:
             continue
         selected = set(search.filters.get(facet, ()))
-        values = [
-            FacetValue(v, label, n, v in selected) for v, label, n in _facet_counts(ask, facet)
-        ]
+        found, more[facet] = _facet_counts(ask, facet, facet_limit)
+        values = [FacetValue(v, label, n, v in selected) for v, label, n in found]
         # A selected value with no school left still shows, so it can be switched off.
         listed = {fv.value for fv in values}
         values += [FacetValue(v, v, 0, True) for v in selected - listed]
@@ -555,7 +569,7 @@ def run(search: SchoolSearch, use_index: bool = True) -> SearchResult:
             loosen.append(("q", search.q, ask.count(skip="q")))
         for facet, values in search.filters.items():
             loosen.append((facet, ", ".join(values), ask.count(skip=facet)))
-    return SearchResult(search, total, rows, facets, loosen)
+    return SearchResult(search, total, rows, facets, loosen, more)
 
 
 def exact_school(q: str) -> School | None:

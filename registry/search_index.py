@@ -36,7 +36,7 @@ from .models import (
     SchoolType,
     SupportArea,
 )
-from .text import place_name
+from .text import fold, place_name
 
 FACET_COLUMNS = ("gemeente", "plaats", "type", "richting", "bestuur", "netwerk")
 NO_ROWS = np.zeros(0, dtype=np.int32)
@@ -63,6 +63,14 @@ class Codes:
         self.values: list[str] = []
         self.labels: list[str] = []
         self.index: dict[str, int] = {}
+
+    def rank_by_name(self) -> None:
+        """Each value's place in name order (fold), for choosing among equal counts."""
+        order = sorted(
+            range(len(self.values)), key=lambda c: (fold(str(self.labels[c])), self.values[c])
+        )
+        self.rank = np.empty(len(order), dtype=np.int64)
+        self.rank[order] = np.arange(len(order))
 
     def code(self, value: str | None, label: str | None) -> int:
         if value is None:
@@ -148,6 +156,8 @@ class SchoolIndex:
             for word in set(text.split()):
                 by_word.setdefault(word, []).append(i)
         values["plaats"].labels = [place_name(place_labels[v]) for v in values["plaats"].values]
+        for named in values.values():
+            named.rank_by_name()
         words = sorted(by_word)
         areas = connection.execute(
             select(
@@ -250,25 +260,37 @@ class SchoolIndex:
         codes = [known[v] for v in values if v in known]
         return np.isin(self.codes[facet], codes)
 
-    def counts(self, facet: str, mask: np.ndarray) -> list[tuple[str, str, int]]:
-        """(value, label, count) as the SQL counts give them (search.py sorts them)."""
+    def counts(
+        self, facet: str, mask: np.ndarray, limit: int | None = None, selected=()
+    ) -> tuple[list[tuple[str, str, int]], int]:
+        """(value, label, count) as the SQL counts give them (search.py sorts them), at most
+        `limit` of them: the selected, then the largest, then by name; and how many more."""
         if facet == "ondersteuning":
             english = str(get_locale()) == "en"
             sums = self.support[mask].sum(axis=0)
-            return [
+            found = [
                 (code, name_en if english else name, int(sums[j]))
                 for j, (code, name, name_en) in enumerate(self.areas)
             ]
+            return found, 0
         codes = self.codes[facet][mask]
         named = self.values[facet]
         counted = np.bincount(codes[codes >= 0], minlength=len(named.values))
-        found = [
-            (named.values[c], named.labels[c], int(counted[c]))
-            for c in np.flatnonzero(counted).tolist()
-        ]
+        present = np.flatnonzero(counted)
+        more = 0
+        if limit is not None and len(present) > limit:
+            kept = np.array(
+                [named.index[v] for v in selected if v in named.index and counted[named.index[v]]],
+                dtype=np.int64,
+            )
+            others = present[~np.isin(present, kept)]
+            largest = others[np.lexsort((named.rank[others], -counted[others]))]
+            chosen = np.concatenate([kept, largest[: max(0, limit - len(kept))]])
+            more, present = len(present) - len(chosen), chosen
+        found = [(named.values[c], named.labels[c], int(counted[c])) for c in present.tolist()]
         if facet == "type":
-            return [(v, str(TYPE_LABELS[SchoolType(v)]), n) for v, _label, n in found]
-        return found
+            found = [(v, str(TYPE_LABELS[SchoolType(v)]), n) for v, _label, n in found]
+        return found, more
 
     # Order.
 
