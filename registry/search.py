@@ -506,8 +506,9 @@ class _AskIndex:
             found.reference,
             found.origin,
             relevance,
+            needed=found.page * PER_PAGE,
         )
-        shown = rows[(found.page - 1) * PER_PAGE : found.page * PER_PAGE]
+        shown = rows[(found.page - 1) * PER_PAGE :]
         ids = index.ids[shown].tolist()
         schools = {
             school.id: school

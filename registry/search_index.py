@@ -300,24 +300,25 @@ class SchoolIndex:
             return np.full(self.size, np.nan), chosen
         return self.pupils[chosen], chosen
 
-    def order(self, rows: np.ndarray, sort: str, reference: date | None, origin, relevance):
-        """The matching rows in the search's order (name rank breaks every tie, as in SQL)."""
+    def order(
+        self, rows: np.ndarray, sort: str, reference: date | None, origin, relevance, needed: int
+    ) -> np.ndarray:
+        """The first `needed` matching rows in the search's order (name rank breaks every tie,
+        as in SQL). Only those are sorted: a page of 25 out of 60,000 costs no full sort."""
         if sort == "plaats":
-            return rows[np.argsort(self.place_rank[rows], kind="stable")]
+            return _first(rows, self.place_rank[rows], needed)
         if sort == "leerlingen":
             pupils = self.pupils_on(reference)[0][rows]
-            missing = np.isnan(pupils)
-            return rows[np.lexsort((rows, -np.nan_to_num(pupils), missing))]
+            return _first(rows, np.where(np.isnan(pupils), np.inf, -pupils), needed)
         if sort == "afstand":
             scale = np.cos(np.radians(origin.latitude))
             d_lat = self.latitude[rows] - origin.latitude
             d_lon = (self.longitude[rows] - origin.longitude) * scale
             distance = d_lat * d_lat + d_lon * d_lon
-            unplaced = np.isnan(distance)
-            return rows[np.lexsort((rows, np.nan_to_num(distance), unplaced))]
+            return _first(rows, np.where(np.isnan(distance), np.inf, distance), needed)
         if relevance is not None:
-            return rows[np.lexsort((rows, relevance[rows]))]
-        return rows
+            return _first(rows, relevance[rows], needed)
+        return rows[:needed]
 
     def relevance(self, q: str, text: str) -> np.ndarray:
         """The SQL relevance of search.py, per row: 0 the exact name, 1 a name that starts
@@ -328,6 +329,17 @@ class SchoolIndex:
         for name in {q.lower(), text}:
             ranks[self.by_name.get(name, NO_ROWS)] = 0
         return ranks
+
+
+def _first(rows: np.ndarray, keys: np.ndarray, needed: int) -> np.ndarray:
+    """The `needed` rows with the smallest keys, in order of key and then row (name rank).
+    Unknowns sort last (inf). Every row whose key ties the last one taken is a candidate, so
+    the result is exactly that of sorting them all."""
+    if needed < len(rows):
+        last = np.partition(keys, needed - 1)[needed - 1]
+        candidates = keys <= last
+        rows, keys = rows[candidates], keys[candidates]
+    return rows[np.lexsort((rows, keys))][:needed]
 
 
 def _rows_by(keys) -> dict[str, np.ndarray]:
