@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 from werkzeug.serving import make_server
 
 from registry import create_app
@@ -92,8 +93,10 @@ class PostgresDatabases(Databases):
     def __init__(self, folder: Path, url: str) -> None:
         super().__init__(folder)
         self.url = make_url(sqlalchemy_url(url))
-        # CREATE and DROP DATABASE cannot run inside a transaction.
-        self.server = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        # CREATE and DROP DATABASE cannot run inside a transaction. No pool: the dropper thread
+        # and the tests share this engine, and a pooled connection the pool let go of unclosed
+        # surfaced as a ResourceWarning in whichever test the collector happened to run in.
+        self.server = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         # Dropping a database waits for a checkpoint: a thread does it while the next test runs.
         self.dropper = ThreadPoolExecutor(max_workers=1)
         self.dropped: list[Future] = []
@@ -213,11 +216,18 @@ def ctx(app):
 def live_server(seeded_app):
     """The seeded app served over HTTP on a free local port, for the browser."""
     server = make_server("127.0.0.1", 0, seeded_app, threaded=True)
+    # Keep the request threads, to wait for those still answering (a late stylesheet request
+    # still loads the logged-in user) before the test's database is dropped under them.
+    server.daemon_threads, server.block_on_close = False, True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+    for answering in list(server._threads):
+        answering.join(timeout=5)  # a browser left open keeps a connection alive: not forever
+    server.block_on_close = False  # waited for above, within bounds
+    server.server_close()
 
 
 CHROMIUM = "/usr/bin/chromium"
