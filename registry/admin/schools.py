@@ -82,8 +82,7 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
         "board",
         "network",
         "verified_on",
-        "closed_on",
-    ]
+    ]  # closed schools are a filter ("Gesloten scholen"); their date is on the record (1280 px)
     # Filters on a related record's name carry the relation's Dutch label, not the path to it.
     column_labels = {
         **LABELS,
