@@ -133,8 +133,13 @@ def _spell_municipalities():
 
 
 def _spell_places():
-    rows = db.session.scalars(select(School.place).where(School.place.is_not(None)).distinct())
-    return [(raw.lower(), place_name(raw), ()) for raw in rows]
+    # The value is lower(place) as the database lowers it, the same key _in_places compares
+    # with (SQLite lowers ASCII only: Python's lower() would name another value for 'Ë').
+    key = func.lower(School.place)
+    rows = db.session.execute(
+        select(key, func.max(School.place)).where(School.place.is_not(None)).group_by(key)
+    )
+    return [(lowered, place_name(raw), (raw,)) for lowered, raw in rows]
 
 
 def _spell_types():
