@@ -233,6 +233,18 @@ PDFS = [
 ]
 
 
+def total_rows(lines: list[str]) -> list[str]:
+    """The lines of the total rows: from 'Totaal' to the next caption or page foot (a total
+    that lists what it counts wraps over several lines)."""
+    found, inside = [], False
+    for line in lines:
+        if re.fullmatch(TABLE_CAPTION, line) or re.search(r"Pagina \d+ van \d+$", line):
+            inside = False
+        inside = inside or line.startswith("Totaal")
+        found += [line] if inside else []
+    return found
+
+
 @pytest.mark.parametrize(("kind", "query"), PDFS)
 def test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, kind, query):
     data = pdf_of(client, f"/overzichten/{kind}.pdf?{query}")
@@ -252,9 +264,7 @@ def test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, kind,
             assert f"Pagina {number} van {pages}" in page.extract_text()
         columns = name_columns(pdf)
         lines = [line for page in pdf.pages for line in page.extract_text().splitlines()]
-        totals = Counter(
-            word for line in lines if line.startswith("Totaal") for word in line.split()
-        )
+        totals = Counter(word for line in total_rows(lines) for word in line.split())
         # One total row per table (or part of a table), never repeated at each page's foot.
         captions = [line for line in lines if re.fullmatch(TABLE_CAPTION, line)]
         assert len([line for line in lines if line.startswith("Totaal")]) == len(captions)
@@ -278,8 +288,28 @@ def test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, kind,
 def test_a_table_too_wide_for_landscape_continues_with_its_names_on_the_next_pages(
     seeded_app, client
 ):
-    """117 denominations: the table is split into parts of whole columns, each part with the
+    """26 support areas: the table is split into parts of whole columns, each part with the
     name column and its own total row, and still nothing falls outside a page."""
+    with seeded_app.app_context():
+        for number in range(1, 21):
+            name = f"Gebied {number:02d} met een lange naam"
+            db.session.add(SupportArea(code=f"gebied-{number}", name=name, name_en=name))
+        db.session.commit()
+    test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, "netwerk", "")
+    data = pdf_of(client, "/overzichten/netwerk.pdf")
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        text = "\n".join(page.extract_text() for page in pdf.pages)
+        split = [page.width > page.height for page in pdf.pages if "(deel" in page.extract_text()]
+    parts = re.findall(r"Ondersteuning per netwerk \(deel (\d+) van (\d+)\)", text)
+    assert len(parts) > 1 and parts[-1][0] == parts[-1][1] == str(len(parts))
+    assert split and all(split)  # on landscape pages
+    assert all(f"Gebied {n:02d}" in text for n in range(1, 21))  # every column's header
+
+
+def test_counts_too_wide_for_landscape_are_printed_as_a_list(seeded_app, client):
+    """117 denominations: not three landscape parts of mostly zeros but, per network, its
+    schools and what they are ('Richting 001 … 1 · Richting 002 … 1'), on portrait pages; the
+    total row lists every denomination's total. The workbook keeps one column each."""
     with seeded_app.app_context():
         for number, school in enumerate(db.session.scalars(select(School.id)), 1):
             db.session.execute(
@@ -292,13 +322,14 @@ def test_a_table_too_wide_for_landscape_continues_with_its_names_on_the_next_pag
     test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, "netwerk", "")
     data = pdf_of(client, "/overzichten/netwerk.pdf")
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        text = "\n".join(page.extract_text() for page in pdf.pages)
-        split = [page.width > page.height for page in pdf.pages if "(deel" in page.extract_text()]
-    parts = re.findall(r"Richting \(deel (\d+) van (\d+)\)", text)
-    assert len(parts) > 1 and parts[-1][0] == parts[-1][1] == str(len(parts))
-    assert split and all(split)  # on landscape pages
-    # Every column's header is printed: 117 of them, plus each part's caption.
-    assert text.split().count("Richting") == 117 + len(parts)
+        pages = [page for page in pdf.pages if "Richting 001" in page.extract_text()]
+        text = " ".join(" ".join(page.extract_text() for page in pages).split())
+    assert pages and not any(page.width > page.height for page in pages)  # portrait
+    assert "(deel" not in text
+    # In its network's row and in the total row, each with its count.
+    assert all(text.count(f"Richting {n:03d} met een lange naam 1") == 2 for n in range(1, 118))
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get("/overzichten/netwerk.xlsx").data))
+    assert workbook["Richting"].max_column == 1 + 117
 
 
 def test_the_pdf_is_a_document_with_its_dates_source_and_partnership(client):

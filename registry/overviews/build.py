@@ -143,7 +143,7 @@ def denominations(ov: Overview, groups: list) -> Table:
     rows = [[g.label, *[count.get((g.id, d), 0) for d in kinds]] for g in groups]
     total = [_("Totaal"), *[sum(r[i] for r in rows) for i in range(1, len(kinds) + 1)]]
     columns = [("", _("Naam")), *[(_("Scholen per richting"), d) for d in kinds]]
-    return Table(_("Richting"), columns, rows, total)
+    return Table(_("Richting"), columns, rows, total, counts=True)
 
 
 def support_areas() -> list[tuple[int, str]]:

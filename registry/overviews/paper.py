@@ -46,6 +46,10 @@ class Table:
     part: str = ""
     landscape: bool = False
     printed: list[float] = field(default_factory=list)
+    # Every cell after the name counts its column's label (schools per denomination): on paper,
+    # too wide for a landscape page, such a table becomes a list (see `listed`).
+    counts: bool = False
+    wrapping: frozenset[int] = frozenset()  # columns whose cells wrap at spaces on paper
 
     def __post_init__(self) -> None:
         # Names from the data end up in a page, a PDF and a workbook, and none can hold a control
@@ -59,20 +63,23 @@ class Table:
         return [f"{g} {label}" if g else label for g, label in self.columns]
 
     @property
-    def header_rows(self) -> list[list[tuple[str, int, int, str]]]:
-        """The header as (label, colspan, rowspan, scope) cells, in one row or two."""
+    def header_rows(self) -> list[list[tuple[str, int, int, str, str]]]:
+        """The header as (label, colspan, rowspan, scope, class) cells, in one row or two; a
+        column's header aligns as its cells do (names and wrapping text left, figures right)."""
+        left = {0, *self.wrapping}
+        align = ["name" if i in left else "num" for i in range(len(self.columns))]
         if not any(g for g, _label in self.columns):
-            return [[(label, 1, 1, "col") for _g, label in self.columns]]
+            return [[(label, 1, 1, "col", align[i]) for i, (_g, label) in enumerate(self.columns)]]
         top, below = [], []
-        for g, label in self.columns:
+        for i, (g, label) in enumerate(self.columns):
             if not g:
-                top.append((label, 1, 2, "col"))
+                top.append((label, 1, 2, "col", align[i]))
             elif top and top[-1][0] == g and top[-1][3] == "colgroup":
-                top[-1] = (g, top[-1][1] + 1, 1, "colgroup")
-                below.append((label, 1, 1, "col"))
+                top[-1] = (g, top[-1][1] + 1, 1, "colgroup", "num")
+                below.append((label, 1, 1, "col", align[i]))
             else:
-                top.append((g, 1, 1, "colgroup"))
-                below.append((label, 1, 1, "col"))
+                top.append((g, 1, 1, "colgroup", "num"))
+                below.append((label, 1, 1, "col", align[i]))
         return [top, below]
 
     @property
@@ -115,6 +122,8 @@ def for_paper(table: Table) -> list[Table]:
         return [printed(table, widths, PORTRAIT)]
     if sum(widths) <= LANDSCAPE:
         return [printed(replace(table, landscape=True), widths, LANDSCAPE)]
+    if table.counts:
+        return [listed(table)]
     parts, current = [], []
     for index in range(1, len(widths)):
         if current and widths[0] + sum(widths[i] for i in current) + widths[index] > LANDSCAPE:
@@ -144,3 +153,30 @@ def printed(table: Table, widths: list[int], page: int) -> Table:
         landscape=page == LANDSCAPE,
         printed=[round(w * CHARACTER_MM, 1) for w in widths],
     )
+
+
+def listed(table: Table) -> Table:
+    """A table of counts too wide for a landscape page, as a list: per row its total and what
+    it counts, 'Openbaar 12 · Rooms-Katholiek 3', on portrait pages. The whole country's boards
+    by their 21 denominations were three landscape parts of mostly zeros: 75 pages, and 18,000
+    cells to lay out (two thirds of the PDF's render time); as a list, one column to read down.
+    The total row lists every column's total."""
+    labels = [label for _group, label in table.columns[1:]]
+    counted = table.columns[1][0]
+
+    def row(cells: list) -> list:
+        counts = cells[1:]
+        items = [f"{label} {shown(n)}" for label, n in zip(labels, counts, strict=True) if n]
+        return [cells[0], sum(n or 0 for n in counts), " · ".join(items)]
+
+    as_list = replace(
+        table,
+        columns=[table.columns[0], (counted, _("totaal")), (counted, table.title)],
+        rows=[row(cells) for cells in table.rows],
+        total=row(table.total) if table.total else None,
+        counts=False,
+        wrapping=frozenset({2}),
+    )
+    name, total = [w + CELL_PADDING for w in as_list.widths()[:2]]
+    widths = [name, total, PORTRAIT - name - total]
+    return replace(as_list, printed=[round(w * CHARACTER_MM, 1) for w in widths])
