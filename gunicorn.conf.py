@@ -3,7 +3,6 @@
 Every value can be overridden from the environment (GUNICORN_CMD_ARGS, or the variables below).
 """
 
-import gc
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
@@ -25,14 +24,3 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # The app itself trusts X-Forwarded-* only with REGISTRY_PROXY_COUNT set (see README).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-
-
-def post_worker_init(worker) -> None:
-    """The app is loaded: what exists now (code, templates, the app) lives as long as the worker,
-    so the collector never walks it again (gc.freeze). A request makes and drops tens of
-    thousands of objects, nearly all freed by reference counting: collecting after every 700 of
-    them (Python's default) spent time on little; after 50,000 the young pass is still short.
-    The search index freezes itself in the same way after each build."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
