@@ -91,7 +91,10 @@ class SchoolIndex:
     after_code: "Sorted"  # each search_text after its " <code> ": the name, street, ...
     places: "Sorted"  # lower(place) as the database lowers it (rows without one left out)
     words: list[str]  # every word of the texts, sorted
-    postings: list[np.ndarray]  # rows holding words[i]
+    # The rows holding words[i] are postings[starts[i]:starts[i + 1]]: one array, not an array
+    # per word (at ten times the national data, 90,000 words, mostly vestigingscodes).
+    postings: np.ndarray
+    starts: np.ndarray
     codes: dict[str, np.ndarray]  # filter -> code per row (-1: none)
     values: dict[str, Codes]
     support: np.ndarray  # rows x areas, bool
@@ -108,7 +111,9 @@ class SchoolIndex:
         # time (and it is seconds at ten times the national data).
         connection = db.session.connection()
         name_order = (func.lower(School.name), School.vestigingscode)
-        rows = connection.execute(
+        # Streamed, each row taken apart as it comes: holding all the rows at once (16 values
+        # each) was most of a build's peak memory at ten times the national data.
+        rows = connection.execution_options(yield_per=2000).execute(
             select(
                 School.id,
                 School.search_text,
@@ -132,39 +137,55 @@ class SchoolIndex:
             .outerjoin(School.network)
             .where(School.is_open)
             .order_by(*name_order)
-        ).all()
-        n = len(rows)
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        position = {school_id: i for i, school_id in enumerate(ids.tolist())}
+        )
         values = {facet: Codes() for facet in FACET_COLUMNS}
         for school_type in SchoolType:  # the filter lists types in this order
             values["type"].code(school_type.value, school_type)
-        columns = {facet: np.empty(n, dtype=np.int32) for facet in FACET_COLUMNS}
-        # Rows as C ints (array), not Python ints: at ten times the national data the lists of
-        # Python ints alone were 30 MB more at the peak of a build.
+        # C ints and doubles (array), not lists of Python numbers, until they become numpy's.
+        columns = {facet: array("i") for facet in FACET_COLUMNS}
+        ids, latitude, longitude = array("q"), array("d"), array("d")
+        texts: list[str] = []
+        names: list[str] = []
+        after_code: list[str] = []
+        places: list[str | None] = []
         by_word: dict[str, array] = {}
         # The largest raw spelling of a place names it, as the SQL counts do (max(place)).
         place_labels: dict[str, str] = {}
         for i, r in enumerate(rows):
-            (_id, text, _ln, lower_place, place, _code, m_slug, m_name) = r[:8]
-            (school_type, denomination, b_number, b_label, n_slug, n_name) = r[8:14]
+            (school_id, text, lower_name, lower_place, place, code, m_slug, m_name) = r[:8]
+            (school_type, denomination, b_number, b_label, n_slug, n_name, lat, lon) = r[8:]
+            ids.append(school_id)
+            texts.append(text)
+            names.append(lower_name)
+            after_code.append(text[len(f" {code.lower()} ") :])  # the name, street, ...
+            places.append(lower_place)
+            latitude.append(np.nan if lat is None else lat)
+            longitude.append(np.nan if lon is None else lon)
             if lower_place is not None:
                 place_labels[lower_place] = max(place_labels.get(lower_place, place), place)
-            columns["gemeente"][i] = values["gemeente"].code(m_slug, m_name)
-            columns["plaats"][i] = values["plaats"].code(lower_place, lower_place)
-            columns["type"][i] = values["type"].code(SchoolType(school_type).value, None)
-            columns["richting"][i] = values["richting"].code(denomination, denomination)
-            columns["bestuur"][i] = values["bestuur"].code(b_number, b_label)
-            columns["netwerk"][i] = values["netwerk"].code(n_slug, n_name)
+            columns["gemeente"].append(values["gemeente"].code(m_slug, m_name))
+            columns["plaats"].append(values["plaats"].code(lower_place, lower_place))
+            columns["type"].append(values["type"].code(SchoolType(school_type).value, None))
+            columns["richting"].append(values["richting"].code(denomination, denomination))
+            columns["bestuur"].append(values["bestuur"].code(b_number, b_label))
+            columns["netwerk"].append(values["netwerk"].code(n_slug, n_name))
             for word in set(text.split()):
                 found = by_word.get(word)
                 if found is None:
                     found = by_word[word] = array("i")
                 found.append(i)
+        n = len(ids)
+        position = {school_id: i for i, school_id in enumerate(ids)}
         values["plaats"].labels = [place_name(place_labels[v]) for v in values["plaats"].values]
         for named in values.values():
             named.rank_by_name()
         words = sorted(by_word)
+        starts = np.zeros(len(words) + 1, dtype=np.int64)
+        starts[1:] = np.cumsum([len(by_word[w]) for w in words])
+        postings = np.empty(starts[-1], dtype=np.int32)
+        for word, at in zip(words, starts.tolist(), strict=False):
+            found = by_word.pop(word)
+            postings[at : at + len(found)] = found
         areas = connection.execute(
             select(
                 SupportArea.id, SupportArea.code, SupportArea.name, SupportArea.name_en
@@ -192,20 +213,21 @@ class SchoolIndex:
                     pupils[reference] = np.full(n, np.nan)
                 pupils[reference][position[school_id]] = count
         return cls(
-            ids=ids,
-            texts=[r[1] for r in rows],
-            by_name=_rows_by(r[2] for r in rows),
-            after_code=Sorted([r[1][len(f" {r[5].lower()} ") :] for r in rows]),
-            places=Sorted([r[3] for r in rows]),
+            ids=np.array(ids, dtype=np.int64),
+            texts=texts,
+            by_name=_rows_by(names),
+            after_code=Sorted(after_code),
+            places=Sorted(places),
             words=words,
-            postings=[np.frombuffer(by_word[w], dtype=np.int32) for w in words],
-            codes=columns,
+            postings=postings,
+            starts=starts,
+            codes={facet: np.array(codes, dtype=np.int32) for facet, codes in columns.items()},
             values=values,
             support=support,
             areas=[(code, name, name_en) for _id, code, name, name_en in areas],
             place_rank=place_rank,
-            latitude=np.array([np.nan if r[14] is None else r[14] for r in rows]),
-            longitude=np.array([np.nan if r[15] is None else r[15] for r in rows]),
+            latitude=np.array(latitude, dtype=np.float64),
+            longitude=np.array(longitude, dtype=np.float64),
             pupils=pupils,
             latest=connection.scalar(select(func.max(PupilCount.reference_date))),
         )
@@ -224,14 +246,15 @@ class SchoolIndex:
     def _starting(self, prefix: str) -> np.ndarray:
         low = bisect.bisect_left(self.words, prefix)
         high = bisect.bisect_left(self.words, prefix + "\uffff", low)
-        if low == high:
-            return np.zeros(self.size, dtype=bool)
-        return self._rows(np.concatenate(self.postings[low:high]))
+        # The words starting with the prefix are neighbours, so their rows are one slice.
+        return self._rows(self.postings[self.starts[low] : self.starts[high]])
 
     def _exact(self, word: str) -> np.ndarray:
         at = bisect.bisect_left(self.words, word)
         found = at < len(self.words) and self.words[at] == word
-        return self._rows(self.postings[at] if found else NO_ROWS)
+        return self._rows(
+            self.postings[self.starts[at] : self.starts[at + 1]] if found else NO_ROWS
+        )
 
     def _phrase(self, phrase: str, whole: bool) -> np.ndarray:
         """Rows whose text holds the phrase at a word's start (LIKE '% phrase%'), or as whole
