@@ -4,7 +4,9 @@ from urllib.parse import quote
 import pytest
 
 from registry.db import db
+from registry.directory import facet_checkboxes
 from registry.models import Municipality
+from registry.search import FacetValue
 
 
 def test_landing_page_lists_municipalities_with_their_school_counts(client):
@@ -211,3 +213,25 @@ def test_a_missing_school_says_which_code_was_not_found(client):
     assert client.get("/scholen/05SX99.json").json["error"]["message"] == (
         "Er is geen school met vestigingscode 05SX99."
     )
+
+
+def test_filter_checkboxes_escape_what_the_data_holds():
+    """The filter lists are joined in Python, not by the template: values and labels from the
+    data are escaped there too, and each box is labelled by its own id."""
+    html = str(
+        facet_checkboxes(
+            "plaats",
+            [
+                FacetValue('x"><script>alert(1)</script>', "<b>Meppel & Co</b>", 3, True),
+                FacetValue("nijeveen", "Nijeveen", 12, False),
+            ],
+        )
+    )
+    assert "<script>" not in html and "<b>" not in html
+    assert 'value="x&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    assert "&lt;b&gt;Meppel &amp; Co&lt;/b&gt;" in html
+    assert re.findall(r'id="(f-plaats-\d)" ?(checked)?', html) == [
+        ("f-plaats-1", "checked"),
+        ("f-plaats-2", ""),
+    ]
+    assert html.count('<label for="f-plaats-1">') == html.count('<label for="f-plaats-2">') == 1
