@@ -65,9 +65,15 @@ class Table:
     @property
     def header_rows(self) -> list[list[tuple[str, int, int, str, str]]]:
         """The header as (label, colspan, rowspan, scope, class) cells, in one row or two; a
-        column's header aligns as its cells do (names and wrapping text left, figures right)."""
-        left = {0, *self.wrapping}
-        align = ["name" if i in left else "num" for i in range(len(self.columns))]
+        column's header aligns as its cells do (names and words left, figures right)."""
+        words = self.wrapping | {
+            i
+            for i in range(1, len(self.columns))
+            if self.rows and all(isinstance(row[i], str) for row in self.rows)
+        }
+        align = [
+            "name" if i == 0 else "words" if i in words else "num" for i in range(len(self.columns))
+        ]
         if not any(g for g, _label in self.columns):
             return [[(label, 1, 1, "col", align[i]) for i, (_g, label) in enumerate(self.columns)]]
         top, below = [], []
