@@ -589,6 +589,19 @@ def test_an_upload_over_the_request_limit_gets_a_dutch_413(seeded_app, login):
     assert "het maximum is 2 MB" in response.get_data(as_text=True)
 
 
+def test_an_upload_of_too_many_parts_is_a_413_that_says_so_not_a_file_size(seeded_app, login):
+    """A small request of 2,000 form parts (Werkzeug allows 1,000) is not a file too large."""
+    client = login("coordinator")
+    token = csrf_from(client.get(UPLOAD).get_data(as_text=True))
+    parts = {"csrf_token": token, **{f"veld{n}": "x" for n in range(2000)}}
+    parts["bestand"] = (io.BytesIO(b"vestigingscode\n"), "klein.csv")
+    with client.post(UPLOAD, data=parts, content_type="multipart/form-data") as response:
+        page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "Het verzoek is te groot: te veel of te lange velden." in page
+    assert "Het bestand is te groot" not in page
+
+
 def test_a_board_cannot_upload_another_boards_school(seeded_app, login):
     client = login("bestuur", BOARD)
     other = other_school_code(seeded_app)

@@ -4,7 +4,7 @@ import re
 from datetime import date, datetime
 from enum import Enum
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import babel as admin_babel
 from flask_admin import expose
 from flask_admin.actions import action
@@ -20,12 +20,15 @@ from flask_login import current_user
 from flask_wtf.form import _Auto
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
 from ..auth import ROLE_LABELS, Role
 from ..corrections import STATUS_LABELS
 from ..db import db
+from ..duo.files import too_large
+from ..errors import error_response
 from ..history import Change, day, readable_changes, readable_text, when
 from ..models import LocationPrecision
 from ..security import SafeForm
@@ -157,6 +160,27 @@ def check_admin_parameters() -> None:
     for name in NUMERIC_PARAMETERS & request.args.keys():
         if not SMALL_NUMBER_RE.match(request.args[name]):
             abort(400, _("Vul bij %(name)s een geheel getal in.", name=name))
+
+
+class TakesUploads:
+    """A view that takes a file: a request above MAX_CONTENT_LENGTH is refused by Werkzeug while
+    the form is read, which the CSRF check does before the view's access check, so this page
+    states the limit (`upload_limit()`, the view's own) and nothing else."""
+
+    def upload_limit(self) -> int:
+        raise NotImplementedError
+
+    def create_blueprint(self, admin):
+        blueprint = super().create_blueprint(admin)
+        blueprint.register_error_handler(RequestEntityTooLarge, self._too_large)
+        return blueprint
+
+    def _too_large(self, _error):
+        size, limit = request.content_length or 0, current_app.config["MAX_CONTENT_LENGTH"]
+        if limit is None or size <= limit:
+            # Too many parts or too long a field, not too large a file.
+            return error_response(413, _("Het verzoek is te groot: te veel of te lange velden."))
+        return error_response(413, too_large(size, self.upload_limit()))
 
 
 class RoleGuard:

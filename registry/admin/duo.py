@@ -16,7 +16,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from ..db import db
@@ -24,10 +23,9 @@ from ..duo.apply import ImportLog, apply_comparison
 from ..duo.area import Area
 from ..duo.cli import check_choice
 from ..duo.compare import FIELD_LABELS, KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
-from ..duo.files import DuoFile, DuoFileError, megabytes, read_duo_file, shown
-from ..errors import error_response
+from ..duo.files import DuoFile, DuoFileError, read_duo_file, shown
 from ..exports import export_response
-from .base import EDITORS, RegistryModelView, RoleGuard
+from .base import EDITORS, RegistryModelView, RoleGuard, TakesUploads
 
 CHECKSUM_RE = re.compile(r"[0-9a-f]{64}")
 # The preview shows this many records per kind; the CSV download has them all.
@@ -86,36 +84,14 @@ def _kept_files(checksums: list[str]) -> list[DuoFile]:
     return files
 
 
-class DuoImportView(RoleGuard, BaseView):
+class DuoImportView(TakesUploads, RoleGuard, BaseView):
     """Only coordinators and administrators compare and apply DUO's files."""
 
     read_roles = EDITORS
     write_roles = EDITORS
 
-    def create_blueprint(self, admin):
-        blueprint = super().create_blueprint(admin)
-        blueprint.register_error_handler(RequestEntityTooLarge, self._too_large)
-        return blueprint
-
-    @staticmethod
-    def _too_large(_error):
-        """An upload above MAX_CONTENT_LENGTH never reaches the reader: say the limit here.
-
-        Werkzeug refuses it while the form is read, which the CSRF check does before the
-        view's access check; so this page states the limit and nothing else.
-        """
-        size, limit = request.content_length or 0, current_app.config["MAX_CONTENT_LENGTH"]
-        if limit is None or size <= limit:
-            # Too many fields or too long a value, not too large a file.
-            return error_response(413, _("Het verzoek is te groot: te veel of te lange velden."))
-        return error_response(
-            413,
-            _(
-                "Het bestand is te groot: %(size)s MB; het maximum is %(max)s MB.",
-                size=megabytes(size),
-                max=megabytes(current_app.config["DUO_MAX_BYTES"], limit=True),
-            ),
-        )
+    def upload_limit(self) -> int:
+        return current_app.config["DUO_MAX_BYTES"]
 
     def _area(self) -> tuple[str, Area]:
         area = _single("gebied") or "regio"

@@ -154,6 +154,15 @@ def megabytes(size: int, limit: bool = False) -> str:
     return format_decimal(math.ceil(tenths) / 10, format="#,##0.0")
 
 
+def too_large(size: int, limit: int) -> str:
+    """The message for a file of `size` bytes, above `limit`."""
+    return _(
+        "Het bestand is te groot: %(size)s MB; het maximum is %(max)s MB.",
+        size=megabytes(size),
+        max=megabytes(limit, limit=True),
+    )
+
+
 def shown(value: str) -> str:
     """A value quoted back to the user: control characters visible, cut to a readable length."""
     value = CONTROL_CHARACTER.sub("\N{REPLACEMENT CHARACTER}", value)

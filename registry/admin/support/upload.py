@@ -11,7 +11,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from ...db import db
-from ...duo.files import megabytes, shown
+from ...duo.files import shown, too_large
 from ...models import School, SupportArea
 from ...text import fold
 from ...validation import CONTROL_MESSAGE, CONTROL_RE, InvalidValue
@@ -42,19 +42,10 @@ class UploadError(ValueError):
     """A file that cannot be read as a grid at all."""
 
 
-def too_large(size: int) -> str:
-    """The message for a file of this many bytes, above MAX_UPLOAD_BYTES."""
-    return _(
-        "Het bestand is te groot: %(size)s MB; het maximum is %(max)s MB.",
-        size=megabytes(size),
-        max=megabytes(MAX_UPLOAD_BYTES, limit=True),
-    )
-
-
 def read_table(data: bytes) -> list[list]:
     """The first sheet of an XLSX file, or the rows of a CSV file (`,` or `;`)."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadError(too_large(len(data)))
+        raise UploadError(too_large(len(data), MAX_UPLOAD_BYTES))
     if not data.strip():
         raise UploadError(_("Het bestand is leeg."))
     rows = _xlsx_rows(data) if data.startswith(b"PK\x03\x04") else _csv_rows(data)

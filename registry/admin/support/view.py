@@ -8,16 +8,14 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from ...auth import Role
 from ...db import db
 from ...duo.files import megabytes
-from ...errors import error_response
 from ...exports import FORMATS
 from ...models import Board, School, SchoolSupport, SupportArea
 from ...validation import BOARD_NUMBER_RE
-from ..base import EDITORS, RoleGuard
+from ..base import EDITORS, RoleGuard, TakesUploads
 from ..duo import kept_name
 from .grid import find_conflicts, posted_rows, save
 from .rows import Row, Scope, current_entry, differences, shown_row, support_areas
@@ -28,24 +26,16 @@ from .upload import (
     UploadError,
     read_grid,
     read_table,
-    too_large,
 )
 
 
-class SupportView(RoleGuard, BaseView):
+class SupportView(TakesUploads, RoleGuard, BaseView):
     """The grid and its spreadsheet: coordinators for any board, a board's staff for their own."""
 
     read_roles = write_roles = EDITORS | {Role.BESTUUR}
 
-    def create_blueprint(self, admin):
-        blueprint = super().create_blueprint(admin)
-        blueprint.register_error_handler(RequestEntityTooLarge, self._too_large)
-        return blueprint
-
-    @staticmethod
-    def _too_large(_error):
-        """An upload above MAX_CONTENT_LENGTH is refused while the form is read: say the limit."""
-        return error_response(413, too_large(request.content_length or 0))
+    def upload_limit(self) -> int:
+        return MAX_UPLOAD_BYTES
 
     def _scope(self, number: str | None) -> Scope:
         """The board in the address, judged for this user: a board's staff only their own."""
