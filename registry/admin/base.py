@@ -1,6 +1,7 @@
 """What every admin view shares: role checks on the server, CSRF, conflict detection, history."""
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 
@@ -118,6 +119,31 @@ def shown_value(field: str | None, text: str | None) -> str:
     if field in VALUE_LABELS:
         return str(VALUE_LABELS[field].get(text, text))
     return readable_text(text)
+
+
+def changes_since(record, version: int, name: Callable[[str | None], str]) -> list[str]:
+    """What others changed in a record after the version a form showed, as the admin says it:
+    'telefoon: “…” → “…” (who, when)', each field as `name` calls it."""
+    changes = db.session.scalars(
+        select(Change)
+        .where(
+            Change.record_type == record.__tablename__,
+            Change.record_id == record.id,
+            Change.record_version > version,
+        )
+        .order_by(Change.changed_at, Change.id)
+    )
+    return [
+        _(
+            "%(field)s: “%(old)s” → “%(new)s” (%(who)s, %(when)s)",
+            field=name(c.field) or c.action,
+            old=shown_value(c.field, c.old_value),
+            new=shown_value(c.field, c.new_value),
+            who=c.actor,
+            when=when(c.changed_at),
+        )
+        for c in changes
+    ]
 
 
 # Dates and moments as people read them, in lists and details; yes/no in words, not icons.
@@ -402,26 +428,8 @@ class RegistryModelView(RoleGuard, ModelView):
         return super().update_model(form, model)
 
     def _explain_conflict(self, form, model, loaded: int) -> None:
-        changes = db.session.scalars(
-            select(Change)
-            .where(
-                Change.record_type == model.__tablename__,
-                Change.record_id == model.id,
-                Change.record_version > loaded,
-            )
-            .order_by(Change.changed_at)
-        ).all()
-        lines = [
-            _(
-                "%(field)s: “%(old)s” → “%(new)s” (%(who)s, %(when)s)",
-                field=field_label(c.field, self.column_labels or {}) or c.action,
-                old=shown_value(c.field, c.old_value),
-                new=shown_value(c.field, c.new_value),
-                who=c.actor,
-                when=when(c.changed_at),
-            )
-            for c in changes
-        ]
+        labels = self.column_labels or {}
+        lines = changes_since(model, loaded, lambda field: field_label(field, labels))
         flash(
             _(
                 "Iemand anders heeft dit record gewijzigd nadat u het opende. Uw invoer staat "

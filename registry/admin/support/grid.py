@@ -5,16 +5,15 @@ import contextlib
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...db import db
 from ...duo.files import shown
-from ...history import Change, noting
+from ...history import noting
 from ...models import School, SupportArea
 from ...validation import InvalidValue
-from ..base import SMALL_NUMBER_RE, record_id
+from ..base import SMALL_NUMBER_RE, changes_since, record_id
 from ..views import LABELS
 from .rows import (
     LEVELS,
@@ -79,40 +78,21 @@ def posted_rows(form, schools: list[School], areas: list[SupportArea]):
     return rows, changed
 
 
+def _label(field: str | None) -> str:
+    """A field as the grid's column headings name it ("Schoolondersteuningsprofiel")."""
+    return str(LABELS.get(field, field or ""))
+
+
 def find_conflicts(changed: list[Row], areas: list[SupportArea]) -> list[tuple[School, list[str]]]:
     """The changed rows' schools that someone else changed since the page, with their changes."""
     found = []
     for row in changed:
         if row.version != row.school.version:
-            found.append((row.school, changes_since(row.school, row.version)))
+            found.append((row.school, changes_since(row.school, row.version, _label)))
             # The next save overwrites them deliberately, with their changes in view.
             row.version = row.school.version
             row.was = current_entry(row.school, areas).key(areas)
     return found
-
-
-def changes_since(school: School, version: int) -> list[str]:
-    """What others changed in a school after the version a page showed, as the forms say it."""
-    changes = db.session.scalars(
-        select(Change)
-        .where(
-            Change.record_type == School.__tablename__,
-            Change.record_id == school.id,
-            Change.record_version > version,
-        )
-        .order_by(Change.changed_at, Change.id)
-    )
-    return [
-        _(
-            "%(field)s: “%(old)s” → “%(new)s” (%(who)s, %(when)s)",
-            field=LABELS.get(c.field, c.field or c.action),
-            old=c.old_value or "",
-            new=c.new_value or "",
-            who=c.actor,
-            when=c.changed_at.strftime("%d-%m-%Y %H:%M"),
-        )
-        for c in changes
-    ]
 
 
 def save(changed: list[Row], areas: list[SupportArea], note: str | None) -> tuple[int, int]:
