@@ -183,7 +183,7 @@ class SchoolIndex:
         starts = np.zeros(len(words) + 1, dtype=np.int64)
         starts[1:] = np.cumsum([len(by_word[w]) for w in words])
         postings = np.empty(starts[-1], dtype=np.int32)
-        for word, at in zip(words, starts.tolist(), strict=False):
+        for word, at in zip(words, starts[:-1].tolist(), strict=True):
             found = by_word.pop(word)
             postings[at : at + len(found)] = found
         areas = connection.execute(
