@@ -4,7 +4,8 @@ import re
 from urllib.parse import quote
 
 from conftest import csrf_from, form_fields, with_values
-from sqlalchemy import select
+from sqlalchemy import func, select
+from test_corrections import add_correction
 
 from registry.db import db
 from registry.history import Change
@@ -374,3 +375,50 @@ def test_hostile_admin_searches_are_answered_not_500(seeded_app, login):
         assert client.get("/admin/school/", query_string={"search": text}).status_code == 400
         export = client.get("/admin/school/export.csv", query_string={"search": text})
         assert export.status_code == 400
+
+
+def enum_filters(app):
+    """(list url, parameter, model, column, offered values) of every enum filter that takes one
+    value, across the admin."""
+    from flask_admin.contrib.sqla.filters import EnumEqualFilter
+
+    admins = app.extensions["admin"]
+    found = []
+    with app.test_request_context():
+        for view in admins[0]._views if isinstance(admins, list) else admins._views:
+            for index, flt in enumerate(getattr(view, "_filters", None) or ()):
+                if isinstance(flt, EnumEqualFilter):
+                    offered = [value for value, _label in flt.get_options(view)]
+                    parameter = view.get_filter_arg(index, flt)
+                    found.append((view.url, parameter, view.model, flt.column, offered))
+    return found
+
+
+def test_every_choice_in_an_admin_filter_menu_filters_by_it(seeded_app, login):
+    """The filter menus offer our enums by value ("open"); Flask-Admin 2.2 looked the choice up
+    by name and answered every one with "Ongeldige filterwaarde"."""
+    from registry.models import CorrectionStatus
+
+    open_one = add_correction(seeded_app, "website", "https://example.org")
+    add_correction(seeded_app, "phone", "0522 123456", status=CorrectionStatus.REJECTED)
+    client = login("beheerder")
+    filters = enum_filters(seeded_app)
+    assert {url for url, *_ in filters} >= {"/admin/correction", "/admin/user"}
+    for url, parameter, model, column, offered in filters:
+        assert offered, url
+        for value in offered:
+            page = client.get(f"{url}/?flt0_{parameter}={quote(value)}").get_data(as_text=True)
+            assert "Ongeldige filterwaarde" not in page, (url, value)
+            with seeded_app.app_context():
+                stored = db.session.scalar(
+                    select(func.count()).select_from(model).where(column == value)
+                )
+            shown = f"Lijst ({stored})" if stored else "Er is niets gevonden."
+            assert shown in page, (url, value)
+    # The dashboard's link to the open corrections, and nonsense in its place.
+    page = client.get("/admin/correction/?flt0_0=open").get_data(as_text=True)
+    assert f"/admin/correction/behandelen/?id={open_one}" in page
+    assert "0522 123456" not in page
+    assert "Ongeldige filterwaarde: onzin" in client.get(
+        "/admin/correction/?flt0_0=onzin"
+    ).get_data(as_text=True)

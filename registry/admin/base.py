@@ -11,6 +11,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
@@ -288,6 +289,43 @@ class RegistryConverter(AdminModelConverter):
         return field
 
 
+class _ByValue:
+    """Our enums are stored, offered and linked by value (`?flt0_0=open`); Flask-Admin 2.2's
+    enum filters offer the values but look the member up by name, so every choice in the
+    filter menu gave "Ongeldige filterwaarde". Without an enum class they parse the text as
+    their plain kind does (one value, or a comma list); the member is then found by value."""
+
+    def _on_column_resolved(self) -> None:
+        super()._on_column_resolved()
+        self.members, self.enum_class = self.enum_class, None
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        if isinstance(cleaned, list):
+            return [self.members(v) for v in cleaned]
+        return self.members(cleaned)
+
+
+class _EnumEqual(_ByValue, sqla_filters.EnumEqualFilter):
+    pass
+
+
+class _EnumNotEqual(_ByValue, sqla_filters.EnumFilterNotEqual):
+    pass
+
+
+class _EnumInList(_ByValue, sqla_filters.EnumFilterInList):
+    pass
+
+
+class _EnumNotInList(_ByValue, sqla_filters.EnumFilterNotInList):
+    pass
+
+
+class RegistryFilterConverter(sqla_filters.FilterConverter):
+    enum = (_EnumEqual, _EnumNotEqual, sqla_filters.EnumFilterEmpty, _EnumInList, _EnumNotInList)
+
+
 def _tolerant(validate):
     def checked(value) -> bool:
         try:
@@ -320,6 +358,7 @@ class WorklistFilter(BaseSQLAFilter):
 class RegistryModelView(RoleGuard, ModelView):
     form_base_class = AdminForm
     model_form_converter = RegistryConverter
+    filter_converter = RegistryFilterConverter()
     page_size = 50
     can_view_details = True
     can_set_page_size = True
