@@ -8,7 +8,6 @@ The OpenAPI document at /api/v1/openapi.json describes exactly this (see openapi
 """
 
 from flask import Blueprint, abort, current_app, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
@@ -16,9 +15,10 @@ from . import search
 from .db import db
 from .errors import error_response
 from .groupings import GROUPINGS, chosen_reference, group_totals
+from .i18n import gettext as _
 from .models import SupportArea
 from .openapi import GROUP_FIELDS, openapi_document
-from .records import iso, school_detail, school_or_404, school_record
+from .records import iso, school_detail, school_or_404, school_records
 from .search import BadParameter, SchoolSearch
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -109,7 +109,7 @@ def schools():
         "per_page": search.PER_PAGE,
         "pages": result.pages,
         "links": links,
-        "items": [school_record(row) for row in result.rows],
+        "items": school_records(result.rows),
     }
 
 

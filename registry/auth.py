@@ -24,8 +24,6 @@ from flask import (
     url_for,
 )
 from flask.cli import AppGroup
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import ForeignKey, String, func, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
@@ -35,6 +33,8 @@ from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from . import validation
 from .db import db, listen_once
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .models import Board, portable_enum, utcnow
 from .passwords import password_problem
 from .security import SafeForm, limiter

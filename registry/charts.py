@@ -10,10 +10,10 @@ only (no style attribute, which the policy would also refuse).
 from dataclasses import dataclass, field
 
 from flask_babel import format_percent
-from flask_babel import gettext as _
 
 from .exports import xlsx_text
 from .groupings import NOTHING, Tally
+from .i18n import gettext as _
 from .models import SchoolType, SupportLevel
 
 SPARK_WIDTH, SPARK_HEIGHT = 220, 56

@@ -9,8 +9,6 @@ import re
 import click
 from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -18,6 +16,8 @@ from wtforms.validators import Length, Optional
 
 from . import validation
 from .db import db
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .models import (
     CorrectionRequest,
     CorrectionStatus,

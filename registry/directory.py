@@ -17,26 +17,27 @@ from flask import (
     url_for,
 )
 from flask_babel import format_date, format_decimal
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from . import filters, quality, search
+from . import filters, listing, quality, search
 from .cache import has_session
 from .db import db
 from .errors import error_response, wants_json
 from .exports import Column, ExportError, choose_columns, export_response
+from .fields import stored_values
 from .groupings import BY_LISTING, GROUPINGS, chosen_reference, group_totals, totals
-from .models import LocationPrecision, SchoolType
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
+from .models import LocationPrecision
 from .records import (
     DEFAULT_EXPORT,
     SCHOOL_COLUMNS,
     export_name,
     export_values,
     school_detail,
+    school_links,
     school_or_404,
-    school_record,
+    school_records,
 )
 from .search import BadParameter, SchoolSearch
 from .text import place_name
@@ -50,11 +51,6 @@ def _place_filter(value):
     return place_name(value)
 
 
-@bp.app_template_global()
-def school_type_label(school_type) -> str:
-    return str(filters.TYPE_LABELS[SchoolType(school_type)])
-
-
 # Across the country a search can touch 2,500 places: a list that long helps no one and costs
 # every page. The selected values and the largest others are listed; the JSON lists them all.
 FACET_SHOWN = 60  # more than the region has of any filter (53 places)
@@ -65,29 +61,10 @@ def website_href(website):
     return link_href(website)
 
 
-@bp.app_template_global()
-def format_km(distance: float) -> str:
-    """'1,2 km' in Dutch, '1.2 km' in English."""
-    return _("%(distance)s km", distance=format_decimal(distance, format="#,##0.0"))
-
-
-@bp.app_template_global()
-def facet_checkboxes(facet: str, values: list[search.FacetValue]) -> Markup:
-    """One filter's checkboxes as list items. Joined here, not looped in the template: a page
-    shows up to seven filters of 60 values, and Jinja's loop over them was a fifth of a search
-    page's time at national scale (docs/benchmarks.md). Every value is escaped."""
-    name = escape(facet)
-    # Markup.format would escape too, at several times the cost; here every value is escape()d
-    # or an int.
-    return Markup(  # noqa: S704
-        "".join(
-            f'<li><input type="checkbox" name="{name}" value="{escape(v.value)}"'
-            f' id="f-{name}-{i}"{" checked" if v.selected else ""}>'
-            f'<label for="f-{name}-{i}">{escape(str(v.label))} <span class="count"'
-            f' data-count="{int(v.count)}">({int(v.count)})</span></label></li>'
-            for i, v in enumerate(values, 1)
-        )
-    )
+bp.add_app_template_global(school_links)
+bp.add_app_template_global(stored_values)
+for function in listing.TEMPLATE_GLOBALS:
+    bp.add_app_template_global(function)
 
 
 @bp.app_context_processor
@@ -96,8 +73,6 @@ def _listing_vocabulary():
         "facet_titles": filters.FACET_TITLES,
         "sort_labels": search.SORT_LABELS,
         "per_page": search.PER_PAGE,
-        "export_columns": SCHOOL_COLUMNS,
-        "default_export": DEFAULT_EXPORT,
         "format_date": format_date,
         "format_decimal": format_decimal,
     }
@@ -179,15 +154,13 @@ def schools_json():
         "total": result.total,
         "page": result.search.page,
         "per_page": search.PER_PAGE,
-        "export_columns": SCHOOL_COLUMNS,
-        "default_export": DEFAULT_EXPORT,
         "pages": result.pages,
         "postcode": result.search.postcode,
         "postcode_known": result.search.origin is not None if result.search.postcode else None,
         "sort": result.search.effective_sort,
         "filters": {facet: list(values) for facet, values in result.search.filters.items()},
         **_did_you_mean(result.search),
-        "schools": [school_record(row) for row in result.rows],
+        "schools": school_records(result.rows),
         "facets": {
             facet: [
                 {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}

@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template, request
 from flask.globals import request_ctx
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
+
+from .i18n import lazy_gettext as _l
 
 # Werkzeug's own descriptions are English; these are what our users read.
 MESSAGES = {

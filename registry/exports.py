@@ -15,13 +15,13 @@ from datetime import date
 
 import click
 from flask import Response, current_app, stream_with_context
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from .i18n import lazy_gettext as _l
 from .text import slugify
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Sheets.

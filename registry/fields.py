@@ -7,12 +7,12 @@ network's ("board.name"); computed fields (address, pupils, distance, url) have 
 `present` turns a stored value into the form every surface shows (JSON, downloads, pages).
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
-from .models import LocationPrecision, SchoolType
+from .i18n import lazy_gettext as _l
+from .models import Board, LocationPrecision, Municipality, Network, School, SchoolType
 from .phones import grouped_phone
 
 
@@ -89,3 +89,32 @@ SCHOOL_FIELDS = (
     SchoolField("closed_on", _l("Gesloten op"), 12, DATE, "closed_on"),
     SchoolField("url", _l("Adres op de site"), 40, TEXT),
 )
+
+_RELATED = {"municipality": Municipality, "board": Board, "network": Network}
+
+
+@functools.cache
+def stored_columns() -> tuple:
+    """The fields with a source as labelled columns (and the school's id), to select from
+    School joined to its municipality and board and, outer, its network. Result pages and
+    exports read these plain values, not School objects: several times cheaper per row."""
+    columns = [School.id.label("id")]
+    for f in SCHOOL_FIELDS:
+        if f.source:
+            relation, _dot, attribute = f.source.rpartition(".")
+            columns.append(
+                getattr(_RELATED[relation] if relation else School, attribute).label(f.key)
+            )
+    return tuple(columns)
+
+
+def stored_values(school: School) -> dict:
+    """The same values, read from a loaded School (a school page, the admin's selection)."""
+    stored = {"id": school.id}
+    for f in SCHOOL_FIELDS:
+        if f.source:
+            value = school
+            for attribute in f.source.split("."):
+                value = getattr(value, attribute) if value is not None else None
+            stored[f.key] = value
+    return stored

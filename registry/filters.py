@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import distinct, func, select
 
 from .db import db
+from .i18n import lazy_gettext as _l
 from .models import Board, Municipality, Network, School, SchoolSupport, SchoolType, SupportArea
 from .spelling import TYPE_WORDS
 from .text import place_name

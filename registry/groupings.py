@@ -10,11 +10,11 @@ from datetime import date
 from typing import NamedTuple
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import distinct, func, select
 
 from .db import db
 from .filters import FACET_TITLES
+from .i18n import lazy_gettext as _l
 from .models import Board, Municipality, Network, School, SchoolSupport, SchoolType, SupportLevel
 from .search import (
     SchoolSearch,

@@ -2,13 +2,47 @@
 
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, has_request_context, request, url_for
-from flask_babel import Babel, get_locale
+from flask import Flask, current_app, g, has_request_context, request, url_for
+from flask_babel import Babel, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 
 LANG_COOKIE = "lang"
 # Set on the request when its locale was chosen, so the answer says what it varies on.
 CHOSE_LOCALE = "registry.chose_locale"
 babel = Babel()
+_BABEL_STATE = "_flask_babel"  # where Flask-Babel keeps its choices for the request, on g
+
+
+def translations():
+    """This request's catalogue. Flask-Babel finds it again for every string (its state on g,
+    the domain, the locale and the locale's name): a seventh of a search page's processor time
+    went there (docs/benchmarks.md). Here it is found once per request and kept beside the
+    locale it is for, so a locale forced for a moment (flask_babel.force_locale) is noticed."""
+    state = g.get(_BABEL_STATE) if g else None
+    if state is not None:
+        known = getattr(state, "registry_translations", None)
+        locale = getattr(state, "babel_locale", None)
+        if known is not None and locale is not None and known[0] is locale:
+            return known[1]
+    found = get_translations()  # chooses the locale, if it was not chosen yet
+    state = g.get(_BABEL_STATE) if g else None
+    if state is not None:
+        state.registry_translations = (getattr(state, "babel_locale", None), found)
+    return found
+
+
+def gettext(string: str, **variables) -> str:
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    return translations().ungettext(singular, plural, num) % {"num": num, **variables}
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """A text translated when it is shown (labels declared at import time)."""
+    return LazyString(gettext, string, **variables)
 
 
 def select_locale() -> str:
@@ -46,6 +80,16 @@ def url_in_language(code: str) -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    # Templates translate through the same once-per-request catalogue.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: translations().ugettext(string),
+        ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: translations().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )
     app.after_request(_remember_choice)
     app.context_processor(
         lambda: {"current_locale": lambda: str(get_locale()), "url_in_language": url_in_language}

@@ -4,7 +4,7 @@ account; no composition rules."""
 import functools
 import string
 
-from flask_babel import gettext as _
+from .i18n import gettext as _
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_, select
 
 from .db import db
+from .i18n import lazy_gettext as _l
 from .models import Board, LocationPrecision, School, SchoolSupport, SchoolType
 
 # The school support profile is renewed at least every four years.

@@ -1,73 +1,59 @@
 """The public record of a school: its stable fields for JSON, and the columns of exports."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import click
 from flask import abort, url_for
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .db import db
 from .exports import FORMATS, Column, export_cli, save_download
-from .fields import SCHOOL_FIELDS
-from .models import Board, Municipality, Network, School
+from .fields import SCHOOL_FIELDS, stored_values
+from .i18n import gettext as _
+from .models import School
 from .phones import grouped_phone
-from .search import SchoolRow, SchoolSearch, distance_from, ordered_query
+from .search import SchoolRow, SchoolSearch, as_dicts, distance_from, ordered_query
 from .text import place_name, slugify
 
 # Every public field of a school, in the order of the JSON (registry/fields.py declares them).
 SCHOOL_COLUMNS = {f.key: Column(f.key, f.label, f.width) for f in SCHOOL_FIELDS}
 DEFAULT_EXPORT = [f.key for f in SCHOOL_FIELDS if f.exported]
-RECORD_SOURCES = {f.key: f.source for f in SCHOOL_FIELDS if f.source}
 PRESENTERS = {f.key: f.present for f in SCHOOL_FIELDS if f.present}
-RELATED = {"municipality": Municipality, "board": Board, "network": Network}
 
 
-def school_record(row: SchoolRow) -> dict:
-    """The stable public fields of a school for JSON: dates as ISO 8601 text."""
-    return {key: iso(value) for key, value in school_values(row).items()}
+def school_records(rows: list[SchoolRow]) -> list[dict]:
+    """The stable public fields of these schools for JSON: dates as ISO 8601 text."""
+    link = school_links(external=True)
+    return [{key: iso(value) for key, value in school_values(row, link).items()} for row in rows]
 
 
-def school_values(row: SchoolRow) -> dict:
-    """The stable public fields of a school, typed (numbers, dates) for spreadsheets."""
-    stored = {}
-    for key, source in RECORD_SOURCES.items():
-        value = row.school
-        for attribute in source.split("."):
-            value = getattr(value, attribute) if value is not None else None
-        stored[key] = value
-    return _record(stored, row.pupils, row.pupils_reference_date, row.distance_km, _school_url)
+def school_values(row: SchoolRow, link: Callable[[str], str] | None = None) -> dict:
+    """The stable public fields of a school, typed (numbers, dates) for spreadsheets. `link`:
+    school_links(external=True), when many rows share it."""
+    link = link or school_links(external=True)
+    return _record(row.stored, row.pupils, row.pupils_reference_date, row.distance_km, link)
 
 
 def export_values(found: SchoolSearch) -> Iterator[dict]:
-    """school_values() of every match, in order, read as plain columns: no ORM objects, for
-    exports of every school in the country."""
-    columns = []
-    for key, source in RECORD_SOURCES.items():
-        relation, _dot, attribute = source.rpartition(".")
-        model = RELATED[relation] if relation else School
-        columns.append(getattr(model, attribute).label(key))
-    query = ordered_query(found, columns).execution_options(yield_per=1000)
-    # url_for costs as much as the rest of a row: build the address once, fill in the code.
-    template = url_for("directory.school", code="00AA00", _external=True)
-
-    def url(code: str) -> str:
-        return template.replace("00AA00", code)
-
-    # Core rows zipped into plain dicts: the ORM's result and Row lookups by key cost more.
-    result = db.session.connection().execute(query)
-    keys = list(result.keys())
-    for row in result:
-        stored = dict(zip(keys, row, strict=True))
+    """school_values() of every match, in order, read as plain columns, for exports of every
+    school in the country."""
+    query = ordered_query(found).execution_options(yield_per=1000)
+    url = school_links(external=True)
+    for stored in as_dicts(query):
         distance = distance_from(found.origin, stored["latitude"], stored["longitude"])
         yield _record(stored, stored["pupils"], stored["reference"], distance, url)
 
 
-def _school_url(code: str) -> str:
-    return url_for("directory.school", code=code, _external=True)
+def school_links(external: bool = False) -> Callable[[str], str]:
+    """vestigingscode -> its school page's address. url_for costs as much as the rest of a
+    result row: the address is built once with a stand-in code, and each code put in."""
+    head, _stand_in, tail = url_for(
+        "directory.school", code="00AA00", _external=external
+    ).rpartition("00AA00")
+    return lambda code: f"{head}{quote(code, safe='')}{tail}"
 
 
 def _record(stored, pupils, reference, distance, url) -> dict:
@@ -112,8 +98,15 @@ def school_or_404(code: str) -> School:
 def school_detail(school: School) -> dict:
     """One school with its pupil history and support, for /scholen/<code>.json and the API."""
     latest = school.pupil_counts[-1] if school.pupil_counts else None
-    record = school_record(
-        SchoolRow(school, latest and latest.pupils, latest and latest.reference_date, None)
+    [record] = school_records(
+        [
+            SchoolRow(
+                stored_values(school),
+                latest and latest.pupils,
+                latest and latest.reference_date,
+                None,
+            )
+        ]
     )
     record.pop("distance_km")
     record.update(

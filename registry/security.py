@@ -1,7 +1,6 @@
 """CSRF protection for every form, rate limits, and the security headers of every response."""
 
 from flask import Flask, abort, current_app, request
-from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -10,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import FieldList, FormField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
+from .i18n import gettext as _
 from .validation import InvalidValue, plain_text
 
 csrf = CSRFProtect()

@@ -8,7 +8,8 @@ import re
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
+
+from .i18n import lazy_gettext as _l
 
 BRIN_RE = re.compile(r"^[0-9]{2}[A-Z]{2}$")
 VESTIGINGSCODE_RE = re.compile(r"^[0-9]{2}[A-Z]{2}[0-9]{2}$")

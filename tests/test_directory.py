@@ -4,7 +4,7 @@ from urllib.parse import quote
 import pytest
 
 from registry.db import db
-from registry.directory import facet_checkboxes
+from registry.listing import facet_checkboxes
 from registry.models import Municipality
 from registry.search import FacetValue
 
@@ -235,3 +235,42 @@ def test_filter_checkboxes_escape_what_the_data_holds():
         ("f-plaats-2", ""),
     ]
     assert html.count('<label for="f-plaats-1">') == html.count('<label for="f-plaats-2">') == 1
+
+
+def test_result_rows_escape_what_the_data_holds_and_read_as_the_language(app):
+    """The result rows are joined in Python (registry/listing.py): every stored text is escaped,
+    and the words around them follow the page's language."""
+    from registry.listing import result_items
+    from registry.models import LocationPrecision
+    from registry.search import SchoolRow
+
+    hostile = '"><script>alert(1)</script>'
+    stored = {
+        "vestigingscode": "05SX00",
+        "name": f"<b>De Arendsvleugel</b>{hostile}",
+        "type": "SBO",
+        "denomination": "Openbaar & <i>vrij</i>",
+        "street": hostile,
+        "house_number": "2<a",
+        "postcode": "7941 AB",
+        "place": "MEPPEL",
+        "municipality": "Meppel",
+        "location_precision": LocationPrecision.PC4,
+    }
+    unplaced = {**stored, "street": None, "municipality": "<u>De Wolden</u>"}
+    rows = [SchoolRow(stored, 312, None, 1.25), SchoolRow(unplaced, None, None, None)]
+    with app.test_request_context("/?lang=en"):
+        html = str(result_items(rows))
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    assert "<u>" not in html and '<a"' not in html and "2<a" not in html
+    assert (
+        '<a href="/scholen/05SX00">&lt;b&gt;De Arendsvleugel&lt;/b&gt;&#34;&gt;&lt;script' in html
+    )
+    assert "<span>Special primary education</span><span>Openbaar &amp; &lt;i&gt;vrij" in html
+    assert "<span>312 pupils</span>" in html
+    assert "2&lt;a, 7941 AB Meppel</p>" in html
+    assert (
+        '<p class="distance">1.2 km <span class="approx">(approximate location)</span></p>' in html
+    )
+    assert "Address unknown · &lt;u&gt;De Wolden&lt;/u&gt;" in html
+    assert html.count('<li class="result">') == 2 and html.count('class="distance"') == 1

@@ -30,3 +30,25 @@ def test_every_interface_string_has_an_english_translation():
     strings = source_messages()
     assert len(strings) > 30
     assert strings - translated == set(), "run `make translations` and translate the new strings"
+
+
+def test_a_request_translates_in_its_own_language_and_in_a_forced_one(app):
+    """The catalogue is found once per request (registry/i18n.py); a locale forced for a moment
+    is still honoured, and the request's own comes back after it."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from registry.i18n import gettext, lazy_gettext, ngettext
+
+    label = lazy_gettext("Scholen zoeken")
+    with app.test_request_context("/?lang=en"):
+        assert gettext("Scholen zoeken") == str(label) == "Find a school"
+        assert ngettext("%(num)d school", "%(num)d scholen", 3) == "3 schools"
+        with force_locale("nl"):
+            assert gettext("Scholen zoeken") == str(label) == "Scholen zoeken"
+            assert render_template_string("{{ _('Scholen zoeken') }}") == "Scholen zoeken"
+        assert render_template_string("{{ _('Scholen zoeken') }}") == "Find a school"
+    with app.test_request_context("/"):
+        assert gettext("Scholen zoeken") == "Scholen zoeken"
+        assert ngettext("%(num)d school", "%(num)d scholen", 1) == "1 school"
+    assert gettext("Scholen zoeken") == "Scholen zoeken"  # outside any request: as written

@@ -5,7 +5,6 @@ from pathlib import Path
 from flask import Flask
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import quality
@@ -14,6 +13,7 @@ from ..db import db
 from ..duo.apply import ImportLog
 from ..groupings import GROUPINGS, group_totals
 from ..history import Change
+from ..i18n import lazy_gettext as _l
 from ..models import (
     Board,
     CorrectionRequest,

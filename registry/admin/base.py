@@ -16,8 +16,6 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.form import _Auto
 from sqlalchemy import select
@@ -32,6 +30,8 @@ from ..db import db
 from ..duo.files import too_large
 from ..errors import error_response
 from ..history import Change, day, readable_changes, readable_text, when
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import LocationPrecision
 from ..security import SafeForm
 from ..validation import RULES, InvalidValue, check

@@ -4,8 +4,6 @@ and taking over must change the school."""
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,6 +27,8 @@ from ..corrections import (
 )
 from ..db import db
 from ..history import SENDER_READERS, Change, noting
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import CorrectionRequest, CorrectionStatus, School
 from ..validation import InvalidValue
 from .base import EDITORS, EVERYONE, SMALL_NUMBER_RE, RegistryModelView, choices, record_id

@@ -10,8 +10,6 @@ from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +23,8 @@ from ..duo.cli import check_choice
 from ..duo.compare import FIELD_LABELS, KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
 from ..duo.files import DuoFile, DuoFileError, read_duo_file, shown
 from ..exports import export_response
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from .base import EDITORS, RegistryModelView, RoleGuard, TakesUploads
 
 CHECKSUM_RE = re.compile(r"[0-9a-f]{64}")

@@ -6,8 +6,6 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
@@ -18,9 +16,12 @@ from wtforms.validators import ValidationError
 from ..auth import Role
 from ..db import db
 from ..exports import ExportError, choose_columns, export_response
+from ..fields import stored_values
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import Board, Network, PupilCount, School, SchoolSupport
 from ..quality import BOARD_PARAMETER, SCHOOL_GAPS
-from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_values
+from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_links, school_values
 from ..search import BadParameter, SchoolRow, SchoolSearch, conditions, latest_pupils
 from ..text import place_name
 from ..validation import BOARD_NUMBER_RE
@@ -272,8 +273,11 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
             school_id: (count, reference)
             for school_id, count, reference in db.session.execute(select(latest)).all()
         }
+        link = school_links(external=True)
         rows = (
-            school_values(SchoolRow(school, *pupils.get(school.id, (None, None)), None))
+            school_values(
+                SchoolRow(stored_values(school), *pupils.get(school.id, (None, None)), None), link
+            )
             for school in self.filtered_schools()
         )
         try:

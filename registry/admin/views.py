@@ -6,8 +6,6 @@ import secrets
 from flask import flash
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
@@ -17,6 +15,8 @@ from ..db import db
 from ..exports import csv_response
 from ..fields import SCHOOL_FIELDS
 from ..history import readable_changes, when
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import Board, School
 from ..quality import BOARD_GAPS
 from .base import (

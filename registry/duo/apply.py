@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, insert, select
 from sqlalchemy.orm import Mapped, mapped_column, selectinload
 
@@ -17,6 +16,7 @@ from .. import geo
 from ..cache import bump
 from ..db import db
 from ..history import CREATED, UPDATED, acting_as, change_row, noting, pupil_field, record
+from ..i18n import lazy_gettext as _l
 from ..models import (
     Board,
     LocationPrecision,

@@ -6,11 +6,11 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..db import db
 from ..exports import csv_lines
+from ..i18n import gettext as _
 from .apply import ImportLog, apply_comparison
 from .area import Area
 from .compare import KINDS, REPORT_COLUMNS, Comparison, compare, report_rows

@@ -9,12 +9,12 @@ back: an import never overwrites local knowledge.
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..db import db
 from ..exports import Column
 from ..history import Change
+from ..i18n import lazy_gettext as _l
 from ..models import Board, Municipality, PupilCount, School, SchoolType
 from .area import Area
 from .files import DuoFile, Location

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import format_decimal
-from flask_babel import gettext as _
 
 from .. import validation
+from ..i18n import gettext as _
 from ..models import Municipality, School
 from ..text import place_name, slugify
 from ..validation import InvalidValue

@@ -6,7 +6,6 @@ from datetime import date
 
 from flask import abort, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -22,6 +21,7 @@ from ..groupings import (
     support_recorded,
     tallies,
 )
+from ..i18n import gettext as _
 from ..models import School, SchoolType, SupportArea, SupportLevel
 from ..search import BadParameter, SchoolSearch, reference_dates
 from .paper import GAP, Table, short_date

@@ -8,12 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, render_template, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..db import db
 from ..duo.apply import ImportLog
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from .build import Overview
 from .paper import for_paper, short_date
 

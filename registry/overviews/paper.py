@@ -6,9 +6,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from flask_babel import format_date, format_decimal
-from flask_babel import gettext as _
 
 from ..exports import xlsx_text
+from ..i18n import gettext as _
 
 # How many characters of 9pt Liberation Sans fit across A4 inside the margins (about 1.8 mm
 # each, bold headers included), and how wide a name may grow before it wraps.

@@ -4,13 +4,13 @@ the meantime, and the save of all changed rows in one transaction."""
 import contextlib
 
 from flask import abort
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...db import db
 from ...duo.files import shown
 from ...history import noting
+from ...i18n import gettext as _
 from ...models import School, SupportArea
 from ...validation import InvalidValue
 from ..base import SMALL_NUMBER_RE, changes_since, record_id

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...db import db
 from ...duo.files import shown
+from ...i18n import gettext as _
 from ...models import Board, School, SchoolSupport, SupportArea, SupportLevel
 from ...validation import InvalidValue, plain_text, url
 

@@ -2,9 +2,9 @@
 (an XLSX with a sheet that explains how to fill it in, or the plain exports' CSV)."""
 
 from flask import Response
-from flask_babel import gettext as _
 
 from ...exports import XLSX_TYPE, Column, Sheet, export_response, file_name, xlsx_workbook
+from ...i18n import gettext as _
 from ...models import School, SupportArea
 from ...text import place_name
 from .rows import Scope, current_entry, support_areas

@@ -5,13 +5,13 @@ import csv
 import io
 import zipfile
 
-from flask_babel import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from ...db import db
 from ...duo.files import shown, too_large
+from ...i18n import gettext as _
 from ...models import School, SupportArea
 from ...text import fold
 from ...validation import CONTROL_MESSAGE, CONTROL_RE, InvalidValue

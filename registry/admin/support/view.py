@@ -3,7 +3,6 @@ spreadsheet's download, upload and preview."""
 
 from flask import abort, flash, redirect, request
 from flask_admin import BaseView, expose
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +12,7 @@ from ...auth import Role
 from ...db import db
 from ...duo.files import megabytes
 from ...exports import FORMATS
+from ...i18n import gettext as _
 from ...models import Board, School, SchoolSupport, SupportArea
 from ...validation import BOARD_NUMBER_RE
 from ..base import EDITORS, RoleGuard, TakesUploads
