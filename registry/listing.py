@@ -60,7 +60,7 @@ def result_items(rows: list[SchoolRow]) -> Markup:
         items.append(
             f'<li class="result"><h3><a href="{escape(link(school["vestigingscode"]))}">'
             f"{escape(school['name'])}</a></h3>"
-            f'<p class="meta">{"".join(f"<span>{escape(m)}</span>" for m in meta)}</p>'
+            f'<p class="meta">{" ".join(f"<span>{escape(m)}</span>" for m in meta)}</p>'
             f'<p class="address">{address}</p>{distance}</li>'
         )
     return Markup("".join(items))  # noqa: S704

@@ -266,7 +266,8 @@ def test_result_rows_escape_what_the_data_holds_and_read_as_the_language(app):
     assert (
         '<a href="/scholen/05SX00">&lt;b&gt;De Arendsvleugel&lt;/b&gt;&#34;&gt;&lt;script' in html
     )
-    assert "<span>Special primary education</span><span>Openbaar &amp; &lt;i&gt;vrij" in html
+    # A space between the parts (the dots are CSS): read aloud or copied, they stay words.
+    assert "<span>Special primary education</span> <span>Openbaar &amp; &lt;i&gt;vrij" in html
     assert "<span>312 pupils</span>" in html
     assert "2&lt;a, 7941 AB Meppel</p>" in html
     assert (
