@@ -507,6 +507,8 @@ class _AskIndex:
         return [
             (schools[i], None, None) if np.isnan(p) else (schools[i], int(p), reference)
             for i, p in zip(ids, pupils[shown].tolist(), strict=True)
+            # A school deleted since this index was built (a new one is on its way) is left out.
+            if i in schools
         ]
 
     def facet_counts(self, facet: str, limit: int | None) -> tuple[list, int]:
