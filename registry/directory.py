@@ -154,6 +154,8 @@ def schools_json():
         "total": result.total,
         "page": result.search.page,
         "per_page": search.PER_PAGE,
+        "export_columns": SCHOOL_COLUMNS,
+        "default_export": DEFAULT_EXPORT,
         "pages": result.pages,
         "postcode": result.search.postcode,
         "postcode_known": result.search.origin is not None if result.search.postcode else None,

@@ -201,7 +201,12 @@ def test_about_page_names_sources_and_live_gaps(client):
 
 
 def test_the_csv_can_have_every_field_of_the_json(client):
-    fields = list(client.get("/scholen.json?q=arends").json["schools"][0])
+    found = client.get("/scholen.json?q=arends&lang=en").json
+    fields = list(found["schools"][0])
+    # The JSON names the columns a download offers, as the page's form does.
+    assert list(found["export_columns"]) == fields
+    assert found["export_columns"]["vestigingscode"]["label"] == "Location code"
+    assert set(found["default_export"]) < set(fields)
     query = "&".join(f"kolom={field}" for field in fields)
     header = client.get(f"/scholen.csv?q=arends&{query}").get_data(as_text=True).splitlines()[0]
     assert header.split(",") == fields
