@@ -49,7 +49,10 @@ def test_a_request_translates_in_its_own_language_and_in_a_forced_one(app):
             assert render_template_string("{{ _('Scholen zoeken') }}") == "Scholen zoeken"
         assert render_template_string("{{ _('Scholen zoeken') }}") == "Find a school"
         # A template's translation is markup; the values put into it are escaped.
-        shown = "{{ _('Bedoelde u %(text)s?', text=text) }} {{ ngettext('%(num)d school', '%(num)d scholen', 2) }}"
+        shown = (
+            "{{ _('Bedoelde u %(text)s?', text=text) }}"
+            " {{ ngettext('%(num)d school', '%(num)d scholen', 2) }}"
+        )
         assert render_template_string(shown, text="<b>") == "Did you mean &lt;b&gt;? 2 schools"
     with app.test_request_context("/"):
         assert gettext("Scholen zoeken") == "Scholen zoeken"
