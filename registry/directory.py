@@ -35,7 +35,6 @@ from .records import (
     export_name,
     export_values,
     school_detail,
-    school_links,
     school_or_404,
     school_records,
 )
@@ -61,8 +60,6 @@ def website_href(website):
     return link_href(website)
 
 
-bp.add_app_template_global(school_links)
-bp.add_app_template_global(stored_values)
 for function in listing.TEMPLATE_GLOBALS:
     bp.add_app_template_global(function)
 
@@ -196,6 +193,7 @@ def school(code: str):
         "directory/school.html",
         school=school,
         approximate=school.location_precision is LocationPrecision.PC4,
+        points=listing.map_points([stored_values(school)]),
         offers=sorted(school.support_offers, key=lambda o: o.support_area.position),
         profile_outdated=quality.profile_outdated(school.support_profile_adopted_on),
     )

@@ -280,3 +280,14 @@ def test_result_rows_escape_what_the_data_holds_and_read_as_the_language(app):
     )
     assert "Address unknown · &lt;u&gt;De Wolden&lt;/u&gt;" in html
     assert html.count('<li class="result">') == 2 and html.count('class="distance"') == 1
+
+
+def test_a_school_page_maps_the_school_itself(client):
+    import html as html_module
+    import json
+
+    page = client.get("/scholen/05SX00").get_data(as_text=True)
+    points = json.loads(html_module.unescape(re.search(r'data-points="([^"]*)"', page).group(1)))
+    assert len(points) == 1
+    assert points[0]["url"] == "/scholen/05SX00"
+    assert points[0]["name"] in page and isinstance(points[0]["lat"], float)
