@@ -4,6 +4,7 @@ import re
 
 import pytest
 from conftest import PASSWORD
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from registry.db import db
@@ -183,7 +184,8 @@ def test_a_coordinator_edits_a_public_correction_and_takes_it_over(
         "Ze hebben een nieuwe site: dearendsvleugel.nl/home (staat op hun Facebook)"
     )
     parent.get_by_role("button", name="Versturen").click()
-    assert "Dank u wel" in parent.content()
+    # The form posts and redirects: wait for the page it lands on, not the one being left.
+    expect(parent.locator("main")).to_contain_text("Dank u wel")
 
     page = context.new_page()
     log_in(page, email)

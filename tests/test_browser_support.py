@@ -3,6 +3,7 @@ and parents find those schools under the directory's support filter."""
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 from sqlalchemy import distinct, func, select
 from test_browser import AXE
 from test_browser_admin import log_in
@@ -114,7 +115,9 @@ def test_a_coordinator_records_a_boards_support_by_keyboard_and_by_spreadsheet(
     page.get_by_role("link", name="Ingevuld bestand laden").first.click()
     page.get_by_label("Ingevuld rooster").set_input_files(path)
     page.get_by_role("button", name="Bekijken wat er verandert").click()
-    assert "24 wijzigingen bij 12 scholen; 2 scholen in het bestand" in page.content()
+    expect(page.locator("body")).to_contain_text(
+        "24 wijzigingen bij 12 scholen; 2 scholen in het bestand"
+    )
     with seeded_app.app_context():
         assert schools_offering(seeded_app, "gedrag") == gedrag_before + 2  # nothing applied yet
     page.get_by_role("button", name="Alles toepassen").first.click()
