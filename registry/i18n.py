@@ -1,7 +1,10 @@
 """Dutch by default, English on request: ?lang=en, remembered in a cookie."""
 
+from functools import cache
 from urllib.parse import urlencode
 
+from babel.numbers import format_decimal as babel_format_decimal
+from babel.numbers import get_group_symbol
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel.speaklater import LazyString
@@ -58,6 +61,36 @@ def template_gettext(string: str, **variables) -> Markup:
 def template_ngettext(singular: str, plural: str, num: int, **variables) -> Markup:
     text = Markup(translations().ungettext(singular, plural, num))  # noqa: S704
     return text % {"num": num, **variables}
+
+
+def format_integer(number: int) -> str:
+    """A whole number as the request's language writes it (1.808 in Dutch, 1,808 in English),
+    as Flask-Babel's format_decimal writes it, at a tenth of the cost: a national overview
+    prints some 30,000 figures, and finding the locale and its pattern again for each was a
+    sixth of its page's processor time."""
+    return integer_format()(number)
+
+
+def integer_format():
+    """format_integer for the request's language, found once for a loop over many figures."""
+    locale = _current_locale()
+    return _integer_format(str(locale)) if locale else babel_format_decimal  # outside an app
+
+
+def _current_locale():
+    translations()  # chooses the locale, if it was not chosen yet
+    state = _babel_state()
+    return getattr(state, "babel_locale", None) or get_locale()
+
+
+@cache
+def _integer_format(locale: str):
+    group = get_group_symbol(locale)
+    if babel_format_decimal(1234567, locale=locale) != f"1{group}234{group}567":
+        return lambda number: babel_format_decimal(number, locale=locale)  # grouped otherwise
+    if group == ",":
+        return lambda number: f"{number:,}"
+    return lambda number: f"{number:,}".replace(",", group)
 
 
 def lazy_gettext(string: str, **variables) -> LazyString:

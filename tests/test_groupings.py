@@ -86,7 +86,7 @@ def overview_row(client, facet: str, label: str, day: str) -> tuple[int, int]:
     header = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', table)
     assert header[-1] == short_date(day)
     row = re.search(rf">{re.escape(label)}(?:</a>)?</th>(.*?)</tr>", table, re.S).group(1)
-    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    cells = re.findall(r"<td>([^<]*)</td>", row)
     return number(cells[4]), number(cells[-1])
 
 

@@ -44,7 +44,7 @@ def test_overview_per_municipality_counts_types_and_pupils(client):
     assert "2025-10-01</th>" not in html  # dates as people write them
     # Meppel: 15 BAO, 1 SBO, 0 SO, 1 SO+VSO, 17 schools, 3.221 pupils in 2025 (seed README).
     row = re.search(r"Meppel</a></th>(.*?)</tr>", html, re.S).group(1)
-    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    cells = re.findall(r"<td>([^<]*)</td>", row)
     assert cells[:5] == ["15", "1", "0", "1", "17"] and cells[-1] == "3.221"
 
 
@@ -70,7 +70,12 @@ def sheet_rows(client, url: str, sheet: int = 0) -> list[tuple]:
     return list(workbook.worksheets[sheet].iter_rows(values_only=True))
 
 
-def test_xlsx_overview_matches_the_page(client):
+def test_xlsx_overview_matches_the_page(seeded_app, client):
+    response = client.get("/overzichten/bestuur.xlsx")
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    # No school has recorded its support yet: no table of 'niet vastgelegd' (the page says so).
+    assert workbook.sheetnames == ["Per bestuur", "Richting"]
+    add_support(seeded_app, ("05SX00", "gedrag", SupportLevel.EXTRA))
     response = client.get("/overzichten/bestuur.xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == ["Per bestuur", "Richting", "Ondersteuning per bestuur"]
@@ -133,10 +138,20 @@ def test_coverage_says_niet_vastgelegd_where_nothing_is_recorded_never_0(seeded_
     assert 'aria-label="50%"' in html  # Hoogeveen: 1 of the 2 schools that recorded it
 
 
-def test_without_any_record_the_heat_map_says_so_instead_of_drawing_zeros(client):
+def test_without_any_record_the_heat_map_says_so_instead_of_drawing_zeros(seeded_app, client):
     html = client.get("/overzichten/gemeente").get_data(as_text=True)
     assert "Geen enkele school in deze selectie heeft vastgelegd" in html
-    assert "0 extra" not in html
+    assert "0 extra" not in html and "Scholen die het vastlegden" not in html
+    text = "".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(pdf_of(client, "/overzichten/gemeente.pdf"))).pages
+    )
+    assert "Geen enkele school in deze selectie heeft vastgelegd" in text
+    assert "Ondersteuning per gemeente" not in text and " van 17" not in text  # Meppel: 17
+    # One record anywhere and the table is back, 'niet vastgelegd' where nothing is recorded.
+    add_support(seeded_app, ("05SX00", "gedrag", SupportLevel.EXTRA))
+    html = client.get("/overzichten/gemeente").get_data(as_text=True)
+    assert "Scholen die het vastlegden" in html and "niet vastgelegd" in html
 
 
 def test_a_date_without_counts_is_a_gap_not_a_zero(seeded_app, client):
@@ -156,7 +171,7 @@ def test_a_date_without_counts_is_a_gap_not_a_zero(seeded_app, client):
     assert meppel_row[header.index("Leerlingen 1 okt 2024")] == 3176
     html = client.get("/overzichten/gemeente").get_data(as_text=True)
     row = re.search(r"Meppel</a></th>(.*?)</tr>", html, re.S).group(1)
-    assert re.findall(r'<td class="num">([^<]*)</td>', row)[-3] == "—"
+    assert re.findall(r"<td>([^<]*)</td>", row)[-3] == "—"
 
 
 def test_narrowed_by_the_directorys_filters_in_html_and_xlsx(client):
@@ -174,7 +189,7 @@ def test_narrowed_by_the_directorys_filters_in_html_and_xlsx(client):
     assert 'name="gemeente" value="meppel" checked' in html
     assert 'href="/overzichten/bestuur.pdf?gemeente=meppel&amp;peildatum=2025-10-01"' in html
     total = re.search(r'<tr class="total">(.*?)</tr>', html, re.S).group(1)
-    assert re.findall(r'<td class="num">([^<]*)</td>', total)[-1] == "3.221"
+    assert re.findall(r"<td>([^<]*)</td>", total)[-1] == "3.221"
     # One click from the region to one group.
     region = client.get("/overzichten/gemeente").get_data(as_text=True)
     assert 'href="/overzichten/gemeente?gemeente=meppel&amp;peildatum=2025-10-01">Meppel' in region
@@ -231,6 +246,8 @@ PDFS = [
     ("netwerk", "bestuur=41196&bestuur=42557"),
     ("bestuur", "netwerk=steenwijk&peildatum=2022-10-01"),
 ]
+# Support recorded by one school in Meppel and one in Hoogeveen: the support table is printed.
+SUPPORT = (("05SX00", "gedrag", SupportLevel.EXTRA), ("06PS00", "leren", SupportLevel.BASIS))
 
 
 def total_rows(lines: list[str]) -> list[str]:
@@ -245,8 +262,12 @@ def total_rows(lines: list[str]) -> list[str]:
     return found
 
 
+@pytest.mark.parametrize("support", [(), SUPPORT], ids=["no support recorded", "support"])
 @pytest.mark.parametrize(("kind", "query"), PDFS)
-def test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, kind, query):
+def test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(
+    seeded_app, client, kind, query, support
+):
+    add_support(seeded_app, *support)
     data = pdf_of(client, f"/overzichten/{kind}.pdf?{query}")
     workbook = openpyxl.load_workbook(
         io.BytesIO(client.get(f"/overzichten/{kind}.xlsx?{query}").data)
@@ -295,7 +316,9 @@ def test_a_table_too_wide_for_landscape_continues_with_its_names_on_the_next_pag
             name = f"Gebied {number:02d} met een lange naam"
             db.session.add(SupportArea(code=f"gebied-{number}", name=name, name_en=name))
         db.session.commit()
-    test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, "netwerk", "")
+    test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(
+        seeded_app, client, "netwerk", "", SUPPORT
+    )
     data = pdf_of(client, "/overzichten/netwerk.pdf")
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         text = "\n".join(page.extract_text() for page in pdf.pages)
@@ -319,7 +342,9 @@ def test_counts_too_wide_for_landscape_are_printed_as_a_list(seeded_app, client)
             )
         bump(db.session.connection())
         db.session.commit()
-    test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(client, "netwerk", "")
+    test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(
+        seeded_app, client, "netwerk", "", ()
+    )
     data = pdf_of(client, "/overzichten/netwerk.pdf")
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         pages = [page for page in pdf.pages if "Richting 001" in page.extract_text()]
@@ -484,3 +509,39 @@ def test_a_filter_value_that_names_nothing_is_said_on_the_page_and_refused_in_fi
     # Another spelling of a known value is that value.
     rows = sheet_rows(client, "/overzichten/gemeente.xlsx?gemeente=Meppel")
     assert [row[0] for row in rows[1:]] == ["Meppel", "Totaal"]
+
+
+def test_markup_in_names_and_denominations_is_escaped_on_the_page_and_on_paper(seeded_app, client):
+    """The table rows are joined in Python (registry/overviews/markup.py), not by Jinja."""
+    with seeded_app.app_context():
+        db.session.execute(
+            update(Board).filter_by(board_number="41196").values(name='<b>WIES</b> & "co"')
+        )
+        db.session.execute(
+            update(School)
+            .filter_by(vestigingscode="05SX00")
+            .values(denomination="<script>x()</script>")
+        )
+        bump(db.session.connection())
+        db.session.commit()
+    html = client.get("/overzichten/bestuur").get_data(as_text=True)
+    assert "<b>WIES" not in html and "<script>x()" not in html
+    assert "&lt;b&gt;WIES&lt;/b&gt; &amp; &#34;co&#34;</a></th>" in html
+    assert "&lt;script&gt;x()&lt;/script&gt;" in html
+    pdf = client.get("/overzichten/bestuur.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert '<b>WIES</b> & "co"' in text
+
+
+@pytest.mark.parametrize("locale", ["nl", "en"])
+def test_figures_are_grouped_as_babel_groups_them(app, locale):
+    """i18n.format_integer is a fast path for what flask_babel.format_decimal writes."""
+    from flask_babel import force_locale, format_decimal
+
+    from registry.i18n import format_integer
+
+    numbers = [0, 7, -7, 999, 1000, -1000, 1808, 16240, 999_999, 1_348_434, -12_345_678, 10**12]
+    with app.test_request_context("/"), force_locale(locale):
+        assert [format_integer(n) for n in numbers] == [format_decimal(n) for n in numbers]
+    with app.app_context():  # the command line: the default language
+        assert format_integer(16240) == "16.240"

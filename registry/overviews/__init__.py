@@ -16,6 +16,7 @@ from ..groupings import GROUPINGS, group_totals
 from ..security import limiter
 from .build import Overview, build_overview
 from .document import PARTNERSHIP, pdf_document
+from .markup import table_rows
 from .paper import Table, short_date, shown
 
 bp = Blueprint("overviews", __name__, url_prefix="/overzichten")
@@ -52,6 +53,7 @@ def page_context(ov: Overview) -> dict:
         "available": ov.available,
         "short_date": short_date,
         "shown": shown,
+        "table_rows": table_rows,
         "partnership": PARTNERSHIP,
         "options_title": lambda facet: FACET_TITLES[facet],
     }

@@ -209,7 +209,12 @@ def build_overview(kind: str, files: bool = True) -> Overview:
     total_column = len(SchoolType) + 1  # after the name and the schools per type
     schools = {g.id: row[total_column] for g, row in zip(groups, first.rows, strict=True)}
     support, support_data = coverage(ov, groups, schools)
-    ov.tables = [first, denominations(ov, groups), support]
+    ov.tables = [first, denominations(ov, groups)]
+    # Until some school in the selection records its support, every row of that table would
+    # read '0 van N' and 'niet vastgelegd': the heat map says so in one sentence instead (the
+    # whole country's boards were 18 of a PDF's 53 pages, and a third of its render time).
+    if any(support_data["recorded"].values()):
+        ov.tables.append(support)
     ov.charts = charts.overview_charts(
         groups, trend, over_time, per_type, support_data, schools, short_date
     )

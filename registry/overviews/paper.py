@@ -5,9 +5,10 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date
 
 from ..exports import xlsx_text
+from ..i18n import format_integer, integer_format
 from ..i18n import gettext as _
 
 # How many characters of 9pt Liberation Sans fit across A4 inside the margins (about 1.8 mm
@@ -17,6 +18,7 @@ CHARACTER_MM = 1.84  # 186 mm across portrait, 273 mm across landscape
 NAME_WIDTH = 30
 TEXT_WIDTH = 15  # 'niet vastgelegd' on one line
 CELL_PADDING = 2
+WORD_BREAKS = re.compile(r"\s+|(?<=-)")
 GAP = "—"  # a value nobody recorded: shown as a gap, never as 0
 
 
@@ -25,11 +27,11 @@ def short_date(day: date) -> str:
     return format_date(day, "d MMM y")
 
 
-def shown(value) -> str:
-    """A cell as the page and the PDF print it."""
+def shown(value, integer=format_integer) -> str:
+    """A cell as the page and the PDF print it (`integer`: i18n.integer_format() in a loop)."""
     if value is None:
         return GAP
-    return format_decimal(value) if isinstance(value, int) else str(value)
+    return integer(value) if isinstance(value, int) else str(value)
 
 
 @dataclass
@@ -95,18 +97,17 @@ class Table:
     def widths(self) -> list[int]:
         """Each column's width in characters as printed: its longest word or figure."""
         cells = self.rows + ([self.total] if self.total else [])
-        widths = []
+        widths, integer = [], integer_format()
         for index, (_group, label) in enumerate(self.columns):
-            texts = [shown(row[index]) for row in cells]
-            # A line may break at a space and after a hyphen (Protestants-|Christelijk).
-            words = [len(w) for t in [label, *texts] for w in re.split(r"\s+|(?<=-)", t) if w]
-            # Figures never wrap; names and words wrap at spaces beyond a comfortable width.
+            values = [row[index] for row in cells]
+            # Figures never wrap; names and words wrap at spaces beyond a comfortable width,
+            # and a line may break at a space and after a hyphen (Protestants-|Christelijk).
             limit = NAME_WIDTH if index == 0 else TEXT_WIDTH
-            whole = [
-                len(t) if isinstance(row[index], int) else min(len(t), limit)
-                for t, row in zip(texts, cells, strict=True)
-            ]
-            widths.append(max([1, *words, *whole]))
+            figures = [len(integer(v)) for v in values if isinstance(v, int)]
+            texts = {shown(v) for v in values if not isinstance(v, int)}
+            words = [len(w) for t in (label, *texts) for w in WORD_BREAKS.split(t) if w]
+            whole = [min(len(t), limit) for t in texts]
+            widths.append(max([1, *figures, *words, *whole]))
         return widths
 
     def columns_subset(self, keep: list[int], part: str) -> "Table":
