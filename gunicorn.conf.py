@@ -24,3 +24,17 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # The app itself trusts X-Forwarded-* only with REGISTRY_PROXY_COUNT set (see README).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Rate limits (logins, codes, reset mails) count per worker when kept in memory, so with
+    several workers an attacker gets that many times the tries: say so at every start."""
+    app = getattr(worker, "wsgi", None)
+    config = getattr(app, "config", {})
+    storage = str(config.get("RATELIMIT_STORAGE_URI", "memory://"))
+    if worker.cfg.workers > 1 and storage.startswith("memory"):
+        worker.log.warning(
+            "Rate limits are counted per worker (%d workers): set "
+            "REGISTRY_RATELIMIT_STORAGE_URI=redis://host:6379/0 so that they hold for the site.",
+            worker.cfg.workers,
+        )

@@ -16,6 +16,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     )
 
     from . import (
+        accounts,
         admin,
         api,
         auth,
@@ -29,10 +30,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         exports,
         history,
         i18n,
+        mail,
         operations,
         overviews,
         records,
         search_index,
+        second_factor,
         security,
         seed,
     )
@@ -47,7 +50,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     cache.init_app(app)
     search_index.init_app(app)
     operations.init_app(app)
+    mail.init_app(app)
     auth.init_app(app)
+    second_factor.init_app(app)
+    accounts.init_app(app)
     # The public site, the admin, and the command line.
     directory.init_app(app)
     api.init_app(app)

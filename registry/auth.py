@@ -7,25 +7,27 @@ deactivation each replace it, which ends every earlier session of that user at o
 
 import enum
 import functools
+import hashlib
 import secrets
+import time
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
-import click
 from flask import (
     Blueprint,
     Flask,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask.cli import AppGroup
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from sqlalchemy import ForeignKey, String, func, inspect, select
+from itsdangerous import BadData, URLSafeTimedSerializer
+from limits import parse
+from sqlalchemy import DateTime, ForeignKey, String, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
@@ -37,6 +39,7 @@ from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .models import Board, portable_enum, utcnow
 from .passwords import password_problem
+from .redirects import local_path
 from .security import SafeForm, limiter
 
 
@@ -52,6 +55,19 @@ ROLE_LABELS = {
     Role.COORDINATOR: _l("Coördinator"),
     Role.BESTUUR: _l("Bestuursmedewerker"),
     Role.MEDEWERKER: _l("Medewerker"),
+}
+
+
+class CorrectionMail(enum.StrEnum):
+    DIRECT = "direct"  # a mail for each new correction
+    DAILY = "daily"  # one digest a day (`flask mail digest`)
+    NEVER = "never"
+
+
+CORRECTION_MAIL_LABELS = {
+    CorrectionMail.DIRECT: _l("Meteen, per correctie"),
+    CorrectionMail.DAILY: _l("Eén keer per dag, samengevat"),
+    CorrectionMail.NEVER: _l("Nooit"),
 }
 
 
@@ -71,10 +87,23 @@ class User(db.Model):
     role: Mapped[Role] = mapped_column(portable_enum(Role, "user_role"), active_history=True)
     board_id: Mapped[int | None] = mapped_column(ForeignKey("board.id"), active_history=True)
     active: Mapped[bool] = mapped_column(default=True, active_history=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # Empty until the person chooses a password through their invitation link.
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The second factor (second_factor.py): an authenticator app's secret, the last time step
+    # a code was accepted for (no code works twice), and since when it is set up (the
+    # history shows this one, never the secret).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    second_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Which mails about corrections the public reported this account wants (notifications.py).
+    correction_mail: Mapped[CorrectionMail] = mapped_column(
+        portable_enum(CorrectionMail, "correction_mail"), default=CorrectionMail.DIRECT
+    )
+    digest_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str] = mapped_column(String(5), default="nl")
 
     board: Mapped[Board | None] = relationship(active_history=True)
 
@@ -90,7 +119,16 @@ class User(db.Model):
         self.session_token = new_token()
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Whether logging in takes a code too: set up, or required for the role."""
+        return self.totp_secret is not None or self.role.value in current_app.config["MFA_ROLES"]
 
     # Flask-Login's user protocol.
     @property
@@ -134,10 +172,32 @@ login_manager.session_protection = "strong"
 
 bp = Blueprint("auth", __name__)
 
+# What the login session holds besides Flask-Login's own: when the person logged in (the
+# absolute lifetime counts from there), whether every factor the account needs was given, and,
+# between the password and the code, whose login is waiting for its second factor.
+LOGGED_IN_AT = "logged_in_at"
+ALL_FACTORS_GIVEN = "all_factors"
+PENDING = "pending_login"
+# How long the step between a correct password and the code may take.
+PENDING_SECONDS = 10 * 60
+DEVICE_COOKIE = "registry_device"
+DEVICE_DAYS = 180
+
 
 @login_manager.user_loader
 def _load_user(token: str) -> User | None:
-    return db.session.scalar(select(User).filter_by(session_token=token, active=True))
+    """The account of this session, while its session token is current, the session is younger
+    than SESSION_ABSOLUTE_LIFETIME, and every factor the account needs was given."""
+    user = db.session.scalar(select(User).filter_by(session_token=token, active=True))
+    if user is None:
+        return None
+    since = session.get(LOGGED_IN_AT)
+    limit = current_app.config["SESSION_ABSOLUTE_LIFETIME"].total_seconds()
+    if not isinstance(since, int | float) or not 0 <= time.time() - since <= limit:
+        return None
+    if user.needs_second_factor and not session.get(ALL_FACTORS_GIVEN):
+        return None
+    return user
 
 
 class LoginForm(SafeForm):
@@ -147,43 +207,36 @@ class LoginForm(SafeForm):
     )
 
 
-class PasswordForm(SafeForm):
-    current = PasswordField(_l("Huidig wachtwoord"), validators=[DataRequired()])
+class NewPasswordForm(SafeForm):
+    """Choosing a password: by an invitation or reset link, or on the password page."""
+
     new = PasswordField(_l("Nieuw wachtwoord"), validators=[DataRequired()])
     repeat = PasswordField(
         _l("Herhaal het nieuwe wachtwoord"),
         validators=[EqualTo("new", message=_l("De twee nieuwe wachtwoorden zijn niet gelijk."))],
     )
 
-    def validate_current(self, field) -> None:
-        if not current_user.check_password(field.data):
-            raise ValidationError(_("Dit is niet uw huidige wachtwoord."))
+    def __init__(self, user: User, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
 
     def validate_new(self, field) -> None:
-        if problem := password_problem(field.data, current_user.email, current_user):
+        if problem := password_problem(field.data, self.user.email, self.user):
             raise ValidationError(problem)
 
 
-# How a browser reads a Location (WHATWG URL parser): C0 controls and spaces are stripped
-# from both ends, tabs and newlines are dropped anywhere, and a backslash counts as a slash.
-C0_AND_SPACE = "".join(map(chr, range(0x21)))
-TAB_AND_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
-MAX_NEXT_LENGTH = 2000
+class PasswordForm(NewPasswordForm):
+    current = PasswordField(_l("Huidig wachtwoord"), validators=[DataRequired()])
+
+    def validate_current(self, field) -> None:
+        if not self.user.check_password(field.data):
+            g.wrong_current_password = True  # counted by the page's limit
+            raise ValidationError(_("Dit is niet uw huidige wachtwoord."))
 
 
 def _safe_next(target: str | None) -> str:
-    """The 'next' address after logging in, read as the browser will: a path on this site only.
-
-    Judging the raw value is not enough: a tab or a backslash in it can turn a path into
-    '//evil.example', which the browser follows to another site.
-    """
-    if target and len(target) <= MAX_NEXT_LENGTH:
-        url = target.strip(C0_AND_SPACE).translate(TAB_AND_NEWLINE).replace("\\", "/")
-        if url.startswith("/") and not url.startswith("//") and url.isprintable():
-            parts = urlsplit(url)
-            if not parts.scheme and not parts.netloc:
-                return url
-    return url_for("admin.index")
+    """The 'next' address after logging in: a path on this site only (redirects.local_path)."""
+    return local_path(target) or url_for("admin.index")
 
 
 @functools.cache
@@ -192,24 +245,131 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
+def _digest(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="registry-device")
+
+
+class AccountGuard:
+    """Wrong passwords counted per account as well as per address, so that guesses spread over
+    many addresses still stop (LOGIN_ACCOUNT_LIMIT). A browser that logged in to the account
+    before carries a signed device cookie and is counted on its own, so an attacker who uses up
+    the account's tries does not lock the real person out of the devices they use (OWASP's
+    "device cookies"). The counts live in the rate limiter's storage, shared by every worker
+    when that is Redis."""
+
+    def __init__(self, email: str) -> None:
+        self.limit = parse(current_app.config["LOGIN_ACCOUNT_LIMIT"])
+        device = self._device(email)
+        prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+        self.key = (prefix, "login-device", device) if device else (prefix, "login", _digest(email))
+
+    @staticmethod
+    def _device(email: str) -> str | None:
+        cookie = request.cookies.get(DEVICE_COOKIE, "")
+        try:
+            data = _devices().loads(cookie, max_age=DEVICE_DAYS * 86400)
+        except BadData:
+            return None
+        if isinstance(data, dict) and data.get("a") == _digest(email):
+            return str(data.get("n"))
+        return None
+
+    def allows(self) -> bool:
+        return not limiter.enabled or limiter.limiter.test(self.limit, *self.key)
+
+    def failed(self) -> None:
+        if limiter.enabled:
+            limiter.limiter.hit(self.limit, *self.key)
+
+
+def remember_device(response, user: User) -> None:
+    value = _devices().dumps({"a": _digest(user.email), "n": secrets.token_urlsafe(12)})
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_DAYS * 86400,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def begin_login(user: User, target: str):
+    """The password was right: log in, or first ask for the second factor (or its set-up)."""
+    session.clear()  # a fresh session: nothing from before the login carries over
+    if not user.needs_second_factor:
+        return finish_login(user, target)
+    session[PENDING] = {
+        "token": user.session_token,
+        "until": time.time() + PENDING_SECONDS,
+        "next": target,
+    }
+    step = "second_factor.verify" if user.totp_secret else "second_factor.enrol"
+    return redirect(url_for(step))
+
+
+def pending_user() -> User | None:
+    """The account whose password was given in this session and that waits for its code."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or not time.time() < pending.get("until", 0):
+        return None
+    token = pending.get("token")
+    if not isinstance(token, str):
+        return None
+    return db.session.scalar(select(User).filter_by(session_token=token, active=True))
+
+
+def finish_login(user: User, target: str | None = None):
+    """Every factor was given: the session starts (and the absolute lifetime with it)."""
+    pending = session.get(PENDING)
+    target = target or (pending.get("next") if isinstance(pending, dict) else None)
+    session.clear()
+    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME of inactivity
+    session[LOGGED_IN_AT] = time.time()
+    session[ALL_FACTORS_GIVEN] = True
+    login_user(user)
+    user.last_login_at = datetime.now(UTC)
+    db.session.commit()
+    current_app.logger.info("login: %s", user.email)
+    response = redirect(_safe_next(target))
+    remember_device(response, user)
+    return response
+
+
+def too_many_tries(form):
+    flash(
+        _(
+            "Te veel mislukte pogingen voor dit account. Probeer het over een kwartier opnieuw,"
+            " of log in op een apparaat waarop u eerder bent ingelogd."
+        )
+    )
+    return render_template("auth/login.html", form=form), 429
+
+
 @bp.route("/inloggen", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_LIMIT"], methods=["POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).filter_by(email=form.email.data.strip().lower()))
-        if not (user and user.active):
+        email = form.email.data.strip().lower()
+        guard = AccountGuard(email)
+        if not guard.allows():
+            current_app.logger.warning(
+                "login refused (too many tries) for %r from %s", email[:254], request.remote_addr
+            )
+            return too_many_tries(form)
+        user = db.session.scalar(select(User).filter_by(email=email))
+        if not (user and user.active and user.has_password):
             # The same scrypt work as for a real account: the time taken must not tell them apart.
             dummy = _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
             check_password_hash(dummy, form.password.data)
         elif user.check_password(form.password.data):
-            session.clear()  # a fresh session: nothing from before the login carries over
-            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME of inactivity
-            login_user(user)
-            user.last_login_at = datetime.now(UTC)
-            db.session.commit()
-            current_app.logger.info("login: %s", user.email)
-            return redirect(_safe_next(request.args.get("next")))
+            return begin_login(user, _safe_next(request.args.get("next")))
+        guard.failed()
         current_app.logger.warning(
             "failed login for %r from %s", form.email.data[:254], request.remote_addr
         )
@@ -235,10 +395,20 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _account_key() -> str:
+    return f"account:{current_user.get_id()}"
+
+
 @bp.route("/wachtwoord", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_CHANGE_LIMIT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=lambda _response: g.get("wrong_current_password", False),
+)
 def change_password():
-    form = PasswordForm()
+    form = PasswordForm(current_user._get_current_object())
     if form.validate_on_submit():
         current_user.set_password(form.new.data)
         db.session.commit()
@@ -251,64 +421,20 @@ def change_password():
     return render_template("auth/password.html", form=form), status
 
 
-def create_user(
-    email: str, role: Role, board_number: str | None = None, name=None
-) -> tuple[User, str]:
-    """Create an account with a random password; returns the user and the password to hand over."""
-    board = None
-    if role is Role.BESTUUR:
-        board = db.session.scalar(select(Board).filter_by(board_number=board_number or ""))
-        if board is None:
-            raise click.ClickException(
-                "Een bestuursmedewerker hoort bij een bestuur: geef --board NUMMER."
-            )
-    password = secrets.token_urlsafe(12)
-    user = User(email=email, role=role, board=board, name=name)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
-    return user, password
-
-
-users_cli = AppGroup("users", help="Accounts for the admin.")
-
-
-@users_cli.command("create")
-@click.option("--email", required=True)
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--board", "board_number", help="DUO board number, for role bestuur.")
-@click.option("--name")
-def create_command(email: str, role: str, board_number: str | None, name: str | None) -> None:
-    """Create an account; its random password is printed once."""
-    if db.session.scalar(select(User).filter_by(email=email.strip().lower())):
-        raise click.ClickException(f"Er is al een account voor {email}.")
-    try:
-        user, password = create_user(email, Role(role), board_number, name)
-    except validation.InvalidValue as error:
-        raise click.ClickException(str(error.message)) from error
-    click.echo(f"Account {user.email} ({user.role.value}) aangemaakt. Wachtwoord: {password}")
-
-
-@users_cli.command("bootstrap")
-@click.option(
-    "--email", envvar="REGISTRY_ADMIN_EMAIL", default="beheerder@example.org", show_default=True
-)
-def bootstrap_command(email: str) -> None:
-    """On a database without accounts, create a beheerder and print its password once."""
-    if db.session.scalar(select(func.count(User.id))):
-        return
-    user, password = create_user(email, Role.BEHEERDER)
-    click.echo(
-        "\n  Eerste beheerder aangemaakt. Log in op /inloggen met\n"
-        f"    e-mailadres: {user.email}\n    wachtwoord:  {password}\n"
-        "  Dit wachtwoord wordt niet nog eens getoond; wijzig het na het inloggen.\n"
-    )
-
-
 def init_app(app: Flask) -> None:
+    app.config.setdefault("MFA_ROLES", [Role.BEHEERDER.value, Role.COORDINATOR.value])
+    app.config["MFA_ROLES"] = roles_setting(app.config["MFA_ROLES"])
     listen_once(Session, "before_flush", _end_sessions_on_new_rights)
     # Made now, not on the first unknown address, whose answer it would slow.
     _dummy_hash(app.config["PASSWORD_HASH_METHOD"])
     login_manager.init_app(app)
     app.register_blueprint(bp)
-    app.cli.add_command(users_cli)
+
+
+def roles_setting(value) -> list[str]:
+    """REGISTRY_MFA_ROLES as a JSON list or 'beheerder,coordinator'; unknown roles refused."""
+    roles = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    unknown = set(roles) - {role.value for role in Role}
+    if unknown:
+        raise ValueError(f"MFA_ROLES: onbekende rol(len) {', '.join(sorted(unknown))}")
+    return roles

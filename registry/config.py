@@ -30,6 +30,21 @@ def load(app: Flask, test_config: dict | None) -> None:
         REMEMBER_COOKIE_SECURE=True,
         # A login ends after this long without a request (the cookie is renewed on each one).
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=60),
+        # ...and after this long in any case, however active (OWASP ASVS 5 7.3.2): a working
+        # day and a bit, so a forgotten or stolen session never lasts into the next day.
+        SESSION_ABSOLUTE_LIFETIME=timedelta(hours=12),
+        # Wrong passwords: per client address, and per account from browsers that never logged
+        # in to it (auth.AccountGuard); wrong current passwords on /wachtwoord per account;
+        # second-factor codes per account; reset mails per address and per account.
+        LOGIN_ADDRESS_LIMIT="10 per minute",
+        LOGIN_ACCOUNT_LIMIT="5 per 15 minutes",
+        PASSWORD_CHANGE_LIMIT="5 per 15 minutes",  # noqa: S106 (a rate, not a password)
+        CODE_ACCOUNT_LIMIT="5 per 15 minutes",
+        RESET_ADDRESS_LIMIT="5 per hour",
+        RESET_MAILS_PER_HOUR=3,
+        # The forgotten-password page answers no sooner than this, whether or not the address
+        # has an account, so its time tells nothing.
+        RESET_ANSWER_SECONDS=0.4,
         RATELIMIT_STORAGE_URI="memory://",
         # Where the public site lives, for links in files the command line writes; its host is
         # one the site answers to (see trusted_hosts).
@@ -61,6 +76,9 @@ def load(app: Flask, test_config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    for name in ("PERMANENT_SESSION_LIFETIME", "SESSION_ABSOLUTE_LIFETIME"):
+        if isinstance(app.config[name], int | float):  # from the environment: seconds
+            app.config[name] = timedelta(seconds=app.config[name])
 
 
 def trusted_hosts(config) -> list[str]:

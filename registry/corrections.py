@@ -5,16 +5,19 @@ Coordinators handle them in the admin (registry/admin/corrections.py);
 """
 
 import re
+from datetime import timedelta
 
 import click
 from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask.cli import with_appcontext
+from flask_babel import get_locale
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from . import validation
+from . import mail, validation
+from .auth import CorrectionMail, Role, User
 from .db import db
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
@@ -108,12 +111,84 @@ def credit(correction: CorrectionRequest) -> str:
 
 
 def close(correction, status: CorrectionStatus, who: str, reason=None, applied=None) -> None:
-    """Record the outcome on the correction (the caller commits)."""
+    """Record the outcome on the correction, and mail it to a sender who left an e-mail
+    address (the caller commits; the mail goes with the commit)."""
     correction.status = status
     correction.reason = (reason or "").strip() or None
     correction.applied_value = applied
     correction.handled_at = utcnow()
     correction.handled_by = who
+    if address := sender_address(correction.contact):
+        mail.queue(
+            address,
+            "correction_handled",
+            language=correction.language or "nl",
+            correction=correction,
+            field=FIELDS.get(correction.field, correction.field),
+            status=STATUS_LABELS[status],
+            school_link=mail.public_link("directory.school", code=correction.school.vestigingscode),
+        )
+
+
+def sender_address(contact: str | None) -> str | None:
+    """The sender's contact as an e-mail address, when it is one (it may be a phone)."""
+    try:
+        return validation.email(contact.strip()) if contact else None
+    except validation.InvalidValue:
+        return None
+
+
+def correction_handlers(preference: CorrectionMail):
+    """The active accounts that handle corrections and want mail about them this way."""
+    return db.session.scalars(
+        select(User).where(
+            User.active,
+            User.role.in_([Role.COORDINATOR, Role.BEHEERDER]),
+            User.correction_mail == preference,
+        )
+    ).all()
+
+
+def tell_handlers(correction: CorrectionRequest) -> None:
+    """A new correction: a mail to each handler who wants one at once (the caller commits)."""
+    for user in correction_handlers(CorrectionMail.DIRECT):
+        mail.queue(
+            user.email,
+            "correction_reported",
+            language=user.language,
+            correction=correction,
+            field=FIELDS.get(correction.field, correction.field),
+            link=mail.public_link("correction.handle_view", id=correction.id),
+        )
+
+
+@click.command("digest")
+@with_appcontext
+def digest_command() -> None:
+    """One mail per handler who chose a daily digest: the corrections reported since their
+    last digest (nothing is sent when there are none). For a daily timer."""
+    now = utcnow()
+    sent = 0
+    for user in correction_handlers(CorrectionMail.DAILY):
+        since = user.digest_sent_at or now - timedelta(days=1)
+        new = db.session.scalars(
+            select(CorrectionRequest)
+            .where(CorrectionRequest.created_at > since, CorrectionRequest.created_at <= now)
+            .order_by(CorrectionRequest.created_at)
+        ).all()
+        if new:
+            mail.queue(
+                user.email,
+                "correction_digest",
+                language=user.language,
+                corrections=[(c, FIELDS.get(c.field, c.field)) for c in new],
+                link=mail.public_link("correction.index_view", flt0_0="open"),
+            )
+            sent += 1
+        user.digest_sent_at = now
+    db.session.commit()
+    mail.deliver_queued()
+    click.echo(f"Overzichten verstuurd: {sent}.")
 
 
 def _bounded(attribute: str, value: str) -> str:
@@ -253,15 +328,17 @@ def report(code: str):
             if address:
                 # The list and the command line read the address as text, the remark below it.
                 text = "\n".join(filter(None, [address_text(**address), text]))
-            db.session.add(
-                CorrectionRequest(
-                    school=school,
-                    field=form.field.data,
-                    proposed_value=text,
-                    contact=(form.contact.data or "").strip() or None,
-                    **{f"proposed_{part}": value for part, value in address.items()},
-                )
+            correction = CorrectionRequest(
+                school=school,
+                field=form.field.data,
+                proposed_value=text,
+                contact=(form.contact.data or "").strip() or None,
+                language=str(get_locale()),
+                **{f"proposed_{part}": value for part, value in address.items()},
             )
+            db.session.add(correction)
+            db.session.flush()
+            tell_handlers(correction)
             db.session.commit()
         flash(_("Dank u wel. Het samenwerkingsverband bekijkt uw correctie."))
         return redirect(url_for("directory.school", code=school.vestigingscode))
@@ -272,6 +349,7 @@ def report(code: str):
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(list_command)
+    mail.mail_cli.add_command(digest_command)
 
 
 @click.command("corrections")

@@ -39,6 +39,9 @@ NOT_RECORDED = {
     "password_hash",
     "session_token",
     "last_login_at",
+    "totp_secret",
+    "totp_last_step",
+    "digest_sent_at",
 }
 TRACKED = (School, Board, Municipality, Network, SupportArea, CorrectionRequest, User)
 # Foreign keys shown by the name of what they point at, under the relationship's name.

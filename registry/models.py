@@ -395,6 +395,8 @@ class CorrectionRequest(db.Model):
     proposed_postcode: Mapped[str | None] = mapped_column(String(7))
     proposed_place: Mapped[str | None] = mapped_column(String(100))
     contact: Mapped[str | None] = mapped_column(String(200))
+    # The language the sender wrote in: the mail with the outcome is in it too.
+    language: Mapped[str | None] = mapped_column(String(5))
     status: Mapped[CorrectionStatus] = mapped_column(
         portable_enum(CorrectionStatus, "correction_status"),
         default=CorrectionStatus.OPEN,

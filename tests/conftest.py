@@ -221,6 +221,10 @@ def make_app(tmp_path, database):
             # Hundreds of logins: scrypt's cost would be minutes of the suite (the default is
             # tested in test_auth_hardening.py).
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            # Mail is delivered as the request ends, not in a thread that could outlive the
+            # test (tests/test_mail.py tries the thread); without MAIL_SERVER it becomes files
+            # in the instance folder.
+            "MAIL_IN_BACKGROUND": False,
             **database,
             **extra,
         }
@@ -315,6 +319,8 @@ def page(browser, live_server):
 
 
 PASSWORD = "correct horse battery"
+# The authenticator app of every test account that has a second factor.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def csrf_from(html: str) -> str:
@@ -324,11 +330,46 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def totp_code(app, email: str) -> str:
+    """The code the account's app shows for the first time step it has not used yet (a code
+    works once: two logins within 30 seconds take the current step and the next)."""
+    import time
+
+    import pyotp
+
+    from registry.auth import User
+
+    with app.app_context():
+        user = db.session.scalar(db.select(User).filter_by(email=email))
+        secret, last = user.totp_secret, user.totp_last_step
+    now = int(time.time()) // 30
+    step = max(now - 1, (last if last is not None else -1) + 1)
+    assert step <= now + 1, "no unused code left in this minute"
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+def sign_in(app, client, email: str, password: str = PASSWORD, next_path: str | None = None):
+    """Log in as a person would: the password, then the app's code where the account has one.
+    Returns the last answer (a 302 into the admin when all went well)."""
+    login_url = "/inloggen" + (f"?next={next_path}" if next_path else "")
+    token = csrf_from(client.get(login_url).get_data(as_text=True))
+    response = client.post(
+        login_url, data={"csrf_token": token, "email": email, "password": password}
+    )
+    if response.status_code == 302 and response.headers["Location"].endswith("/inloggen/code"):
+        token = csrf_from(client.get("/inloggen/code").get_data(as_text=True))
+        response = client.post(
+            "/inloggen/code", data={"csrf_token": token, "code": totp_code(app, email)}
+        )
+    return response
+
+
 @pytest.fixture
 def make_user(seeded_app):
-    """Create an account with a known password: make_user(role, board_number=None)."""
+    """Create an account with a known password: make_user(role, board_number=None); an account
+    whose role needs a second factor has an app set up (TOTP_SECRET)."""
     from registry.auth import Role, User
-    from registry.models import Board
+    from registry.models import Board, utcnow
 
     def make(role: str, board_number: str | None = None, email: str | None = None):
         with seeded_app.app_context():
@@ -337,6 +378,8 @@ def make_user(seeded_app):
                 board = db.session.scalar(db.select(Board).filter_by(board_number=board_number))
             user = User(email=email or f"{role}@example.org", role=Role(role), board=board)
             user.set_password(PASSWORD)
+            if role in seeded_app.config["MFA_ROLES"]:
+                user.totp_secret, user.second_factor_since = TOTP_SECRET, utcnow()
             db.session.add(user)
             db.session.commit()
             return user.email
@@ -351,11 +394,9 @@ def login(seeded_app, make_user):
     def log_in(role: str, board_number: str | None = None, client=None):
         client = client or seeded_app.test_client()
         email = make_user(role, board_number, email=f"{role}-{uuid.uuid4().hex[:6]}@example.org")
-        token = csrf_from(client.get("/inloggen").get_data(as_text=True))
-        response = client.post(
-            "/inloggen", data={"csrf_token": token, "email": email, "password": PASSWORD}
-        )
+        response = sign_in(seeded_app, client, email)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        assert "/inloggen" not in response.headers["Location"], response.headers["Location"]
         return client
 
     return log_in

@@ -206,12 +206,24 @@ def test_rate_limits_hold_across_workers_with_shared_storage(app, make_app):
     workers = [make_app(f"worker{i}", **shared).test_client() for i in range(2)]
     statuses = [
         workers[attempt % 2]
-        .post("/inloggen", data={"email": "x@example.org", "password": "wrong"})
+        .post("/inloggen", data={"email": f"x{attempt}@example.org", "password": "wrong"})
         .status_code
         for attempt in range(12)
     ]
     assert statuses[:10] == [400] * 10
     assert statuses[10:] == [429, 429]
+    # And one account's wrong passwords from many addresses, through either worker: five.
+    statuses = [
+        workers[attempt % 2]
+        .post(
+            "/inloggen",
+            data={"email": "y@example.org", "password": "wrong"},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{attempt}"},
+        )
+        .status_code
+        for attempt in range(7)
+    ]
+    assert statuses == [400] * 5 + [429] * 2
 
 
 def test_gunicorn_serves_the_app_with_the_projects_settings(app, database, tmp_path):

@@ -23,6 +23,7 @@ from ..models import (
     School,
     SupportArea,
 )
+from .accounts import UserView
 from .base import RoleGuard
 from .corrections import CorrectionView
 from .duo import DuoImportView, ImportLogView
@@ -34,7 +35,6 @@ from .views import (
     MunicipalityView,
     NetworkView,
     SupportAreaView,
-    UserView,
 )
 
 

@@ -1,16 +1,12 @@
 """The coordinators' screens for boards, municipalities, networks, support, accounts and the
 change log; schools have their own module."""
 
-import secrets
-
-from flask import flash
 from flask_admin import expose
-from flask_admin.actions import action
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
-from ..auth import Role, User
+from ..auth import Role
 from ..db import db
 from ..exports import csv_response
 from ..fields import SCHOOL_FIELDS
@@ -23,7 +19,6 @@ from .base import (
     EVERYONE,
     RegistryModelView,
     WorklistFilter,
-    as_ids,
     choices,
     field_label,
     shown_value,
@@ -65,6 +60,7 @@ LABELS = {
     "role": _l("Rol"),
     "active": _l("Actief"),
     "last_login_at": _l("Laatst ingelogd"),
+    "second_factor_since": _l("Tweede stap sinds"),
     "changed_at": _l("Tijdstip"),
     "actor": _l("Door"),
     "record_type": _l("Soort record"),
@@ -170,50 +166,6 @@ class SupportAreaView(RegistryModelView):
     column_labels = LABELS
     column_default_sort = "position"
     form_columns = ["code", "name", "name_en", "description", "position"]
-
-
-class UserView(RegistryModelView):
-    read_roles = {Role.BEHEERDER}
-    write_roles = {Role.BEHEERDER}
-    column_list = ["email", "name", "role", "board", "active", "last_login_at"]
-    column_labels = LABELS
-    column_choices = choices("role")
-    column_filters = ["role", "active"]
-    form_columns = ["email", "name", "role", "board", "active"]
-    can_delete = False  # deactivate instead: the history keeps pointing at the account
-
-    def on_model_change(self, form, model, is_created):
-        if model.role is Role.BESTUUR and model.board is None:
-            raise ValidationError(_("Een bestuursmedewerker hoort bij een bestuur."))
-        if is_created:
-            password = secrets.token_urlsafe(12)
-            model.set_password(password)
-            flash(
-                _(
-                    "Account aangemaakt. Geef dit wachtwoord eenmalig door: %(password)s",
-                    password=password,
-                )
-            )
-        elif model.id == current_user.id and (not model.active or model.role is not Role.BEHEERDER):
-            raise ValidationError(_("U kunt uw eigen beheerrechten niet intrekken."))
-
-    @action(
-        "reset_password",
-        _l("Nieuw wachtwoord maken"),
-        _l("Het oude wachtwoord werkt daarna niet meer. Doorgaan?"),
-    )
-    def action_reset_password(self, ids):
-        for user in db.session.scalars(select(User).where(User.id.in_(as_ids(ids)))):
-            password = secrets.token_urlsafe(12)
-            user.set_password(password)
-            flash(
-                _(
-                    "Nieuw wachtwoord voor %(email)s: %(password)s",
-                    email=user.email,
-                    password=password,
-                )
-            )
-        db.session.commit()
 
 
 class ChangeView(RegistryModelView):
