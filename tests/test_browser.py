@@ -25,6 +25,8 @@ MAIN_PAGES = [
     "/scholen/05SX00/correctie",
     "/overzichten",
     "/overzichten/gemeente",
+    "/inloggen",
+    "/wachtwoord-vergeten",
 ]
 
 

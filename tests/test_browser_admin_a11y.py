@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from conftest import PASSWORD
 from sqlalchemy import select
+from test_browser_admin import log_in
 
 from registry import PROJECT_ROOT
 from registry.db import db
@@ -31,6 +31,9 @@ ADMIN_PAGES = [
     "/admin/network/new/",
     "/admin/change/",
     "/admin/user/",
+    "/account",
+    "/wachtwoord",
+    "/tweede-factor/instellen",
 ]
 
 
@@ -51,11 +54,7 @@ def coordinator_page(seeded_app, live_server, browser, make_user):
     context = browser.new_context(base_url=live_server, locale="nl-NL", bypass_csp=True)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto("/inloggen")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url("**/admin/")
+    log_in(page, email)
     yield page, ids
     context.close()
 

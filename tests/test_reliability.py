@@ -9,8 +9,9 @@ import threading
 import time
 from pathlib import Path
 
+import pyotp
 import requests
-from conftest import PASSWORD, POSTGRES_URL, csrf_from, database_url, form_fields
+from conftest import PASSWORD, POSTGRES_URL, TOTP_SECRET, csrf_from, database_url, form_fields
 from sqlalchemy import create_engine, func, select, text
 
 from registry.db import db
@@ -37,6 +38,13 @@ def http_session(base: str, email: str) -> requests.Session:
         allow_redirects=False,
     )
     assert response.status_code == 302
+    if response.headers["Location"].endswith("/inloggen/code"):
+        token = csrf_from(session.get(f"{base}/inloggen/code").text)
+        code = pyotp.TOTP(TOTP_SECRET).now()  # each editor logs in once
+        response = session.post(
+            f"{base}/inloggen/code", data={"csrf_token": token, "code": code}, allow_redirects=False
+        )
+        assert response.status_code == 302
     return session
 
 
