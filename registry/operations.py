@@ -1,6 +1,7 @@
 """Running in production: a health check, reverse-proxy headers, an audit log, backups."""
 
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -16,6 +17,28 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .db import db
 
 bp = Blueprint("operations", __name__)
+
+NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+class AsciiQueryString:
+    """The query string as a browser sends it: every byte past ASCII percent-encoded.
+
+    gunicorn hands the request line's bytes on as they came (PEP 3333: QUERY_STRING holds them
+    as latin-1 text), and Werkzeug decodes them as strict UTF-8 wherever request.args or
+    request.full_path is read, so a raw 0xE9 was an exception in the first hook that read
+    them and again in the error page's choice of language: a 500 on every route. Encoded here,
+    such a byte reads as `%E9` does (kept as text), and raw UTF-8 reads as it did.
+    """
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii():
+            environ["QUERY_STRING"] = NOT_ASCII.sub(lambda c: f"%{ord(c[0]):02X}", query)
+        return self.wsgi_app(environ, start_response)
 
 
 @bp.get("/healthz")
@@ -54,6 +77,7 @@ def init_app(app: Flask) -> None:
     proxies = int(app.config.get("PROXY_COUNT", 0))
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.wsgi_app = AsciiQueryString(app.wsgi_app)
     app.cli.add_command(backup_command)
 
 

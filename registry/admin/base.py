@@ -8,6 +8,7 @@ from enum import Enum
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import babel as admin_babel
 from flask_admin import expose
+from flask_admin import helpers as admin_helpers
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -33,6 +34,7 @@ from ..history import Change, day, readable_changes, readable_text, when
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import LocationPrecision
+from ..redirects import local_path
 from ..security import SafeForm
 from ..validation import RULES, InvalidValue, check
 
@@ -72,6 +74,19 @@ class _OurWordingWins(admin_babel.CustomDomain):
 
 # Flask-Admin translates through one module-level domain; its class is the only hook.
 admin_babel.domain.__class__ = _OurWordingWins
+
+
+def _is_local(target: str) -> bool:
+    """The admin's return address (`url=`) is followed only if it is already a path on this
+    site as a browser reads it. Flask-Admin's own check compared hosts after urljoin, which
+    took 'http:evil.example' for a path here; browsers go to evil.example."""
+    return local_path(target) == target
+
+
+# Every view reads `url=` through helpers.get_redirect_target (list, details, edit, create,
+# delete, actions; the history page too), and that asks this module-level function: the one
+# place to judge them all. An address refused here falls back to the view's own list.
+admin_helpers.is_safe_url = _is_local
 
 
 # How the admin names the stored values of enumerations: in forms, lists, filters, details and
@@ -515,6 +530,7 @@ class RegistryModelView(RoleGuard, ModelView):
             changes=changes,
             field_label=lambda field: field_label(field, self.column_labels or {}),
             shown_value=shown_value,
+            return_url=admin_helpers.get_redirect_target(),
         )
 
 

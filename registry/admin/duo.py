@@ -1,12 +1,9 @@
 """The DUO import in the admin: upload, a preview of every difference, apply what is chosen.
 
-An uploaded file is kept under its checksum in the instance folder, so the preview, its CSV
-download and the apply step all read the very file the coordinator chose; the import log
-names that checksum.
+An uploaded file is kept under its checksum (registry.duo.uploads) until it is applied or
+abandoned, so the preview, its CSV download and the apply step all read the very file the
+coordinator chose; the import log names that checksum.
 """
-
-import re
-from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
@@ -22,12 +19,13 @@ from ..duo.area import Area
 from ..duo.cli import check_choice
 from ..duo.compare import FIELD_LABELS, KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
 from ..duo.files import DuoFile, DuoFileError, read_duo_file, shown
+from ..duo.uploads import CHECKSUM_RE, discard, keep, kept, sweep
 from ..exports import export_response
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
+from ..i18n import ngettext
 from .base import EDITORS, RegistryModelView, RoleGuard, TakesUploads
 
-CHECKSUM_RE = re.compile(r"[0-9a-f]{64}")
 # The preview shows this many records per kind; the CSV download has them all.
 SHOWN_PER_KIND = 200
 AREAS = ("regio", "landelijk")
@@ -35,10 +33,6 @@ AREAS = ("regio", "landelijk")
 # file system allows, and still recognisable in the preview and the import log.
 MAX_NAME_LENGTH = 100
 MAX_EXTENSION_LENGTH = 10  # after a longer "extension" the dot was part of the name
-
-
-def _upload_folder() -> Path:
-    return Path(current_app.instance_path) / "duo_uploads"
 
 
 def kept_name(filename: str) -> str:
@@ -52,12 +46,6 @@ def kept_name(filename: str) -> str:
     return f"{stem[: MAX_NAME_LENGTH - len(extension) - 1]}.{extension}"
 
 
-def _keep(data: bytes, duo: DuoFile) -> None:
-    folder = _upload_folder() / duo.checksum
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / duo.name).write_bytes(data)
-
-
 def _single(name: str) -> str | None:
     """A parameter the pages send once; a second copy is a crafted request (400)."""
     values = request.values.getlist(name)
@@ -67,18 +55,29 @@ def _single(name: str) -> str | None:
 
 
 def _kept_files(checksums: list[str]) -> list[DuoFile]:
-    """Read the files kept under these checksums again; a wrong or lost one is a 404."""
+    """Read the files kept under these checksums again; a malformed one is a 404, one
+    applied or swept since (410) says to upload it again."""
     if len(checksums) > 2 or len(set(checksums)) < len(checksums):
         abort(400, _("Kies één adressenbestand en hooguit één leerlingenbestand."))
     files = []
     for checksum in checksums:
         if not CHECKSUM_RE.fullmatch(checksum):
             abort(404)
-        found = sorted((_upload_folder() / checksum).glob("*"))
-        if not found:
-            abort(404, _("Dit bestand is niet (meer) bewaard; laad het opnieuw."))
+        found = kept(checksum)
+        if found is None:
+            days = int(current_app.config["DUO_UPLOAD_DAYS"])
+            abort(
+                410,
+                ngettext(
+                    "Deze upload is verlopen: een geüpload bestand wordt verwijderd zodra het is"
+                    " toegepast, en anders na %(num)d dag. Laad het bestand opnieuw.",
+                    "Deze upload is verlopen: een geüpload bestand wordt verwijderd zodra het is"
+                    " toegepast, en anders na %(num)d dagen. Laad het bestand opnieuw.",
+                    days,
+                ),
+            )
         try:
-            files.append(read_duo_file(found[0].read_bytes(), found[0].name))
+            files.append(read_duo_file(*found))
         except DuoFileError as error:
             abort(400, str(error))
     return files
@@ -113,6 +112,7 @@ class DuoImportView(TakesUploads, RoleGuard, BaseView):
     def index(self):
         errors = []
         if request.method == "POST":
+            sweep()
             uploads = [f for f in request.files.getlist("bestanden") if f.filename]
             if not uploads:
                 errors.append(_("Kies een adressenbestand (02) en/of een leerlingenbestand (06)."))
@@ -125,7 +125,7 @@ class DuoImportView(TakesUploads, RoleGuard, BaseView):
                 except DuoFileError as error:
                     errors.append(str(error))
                     continue
-                _keep(data, duo)
+                keep(data, duo)
                 files.append(duo)
             if not errors:
                 area_name, _area = self._area()
@@ -167,7 +167,9 @@ class DuoImportView(TakesUploads, RoleGuard, BaseView):
 
     @expose("/toepassen", methods=("POST",))
     def apply(self):
-        _area_name, comparison = self._comparison()
+        area_name, comparison = self._comparison()
+        checksums = [duo.checksum for duo in comparison.files]
+        preview = url_for(".preview", bestand=checksums, gebied=area_name)
         # Each button applies what it says: everything, one kind, or the ticked records.
         kinds, keys = [], []
         everything, kind, chosen = _single("alles"), _single("soort"), _single("gekozen")
@@ -185,7 +187,7 @@ class DuoImportView(TakesUploads, RoleGuard, BaseView):
                 abort(400, str(error))
         if not kinds and not keys:
             flash(_("Niets gekozen; er is niets gewijzigd."), "warning")
-            return redirect(request.referrer or url_for(".index"))
+            return redirect(preview)
         try:
             log = apply_comparison(
                 comparison, kinds, keys, actor=current_user.email, user_id=current_user.id
@@ -200,7 +202,9 @@ class DuoImportView(TakesUploads, RoleGuard, BaseView):
                 ),
                 "error",
             )
-            return redirect(request.referrer or url_for(".index"))
+            return redirect(preview)
+        # Committed: the files have done their work (the import log keeps their checksums).
+        discard(checksums)
         flash(
             _(
                 "Toegepast: %(new)d nieuw, %(closed)d gesloten, %(changed)d gewijzigd,"
