@@ -270,6 +270,10 @@ def test_gunicorn_serves_the_app_with_the_projects_settings(app, database, tmp_p
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # Two workers counting rate limits in memory: each start says so, naming the remedy.
+    started = (tmp_path / "gunicorn.log").read_text()
+    assert "Rate limits are counted per worker (2 workers)" in started
+    assert "REGISTRY_RATELIMIT_STORAGE_URI=redis://" in started
 
 
 def test_an_applied_import_is_logged(seeded_app, caplog, tmp_path):
