@@ -83,7 +83,7 @@ def send_link(user: User, invited_by: str | None = None) -> str:
     return link
 
 
-def _token_page(token: str, purpose: Purpose, template: str):
+def _token_page(token: str, purpose: Purpose):
     """Choosing a password through a link; then on to the second factor, as after a login."""
     try:
         found = account_tokens.find(token, purpose)
@@ -104,19 +104,22 @@ def _token_page(token: str, purpose: Purpose, template: str):
         flash(_("Uw wachtwoord is opgeslagen."))
         return begin_login(user, url_for("admin.index"))
     status = 400 if form.is_submitted() else 200
-    return render_template(template, form=form, user=user), status
+    invitation = purpose is Purpose.INVITATION
+    return render_template(
+        "auth/choose_password.html", form=form, user=user, invitation=invitation
+    ), status
 
 
 @bp.route("/uitnodiging/<token>", methods=["GET", "POST"])
 @limiter.limit("30 per hour", methods=["POST"])
 def invitation(token: str):
-    return _token_page(token, Purpose.INVITATION, "auth/invitation.html")
+    return _token_page(token, Purpose.INVITATION)
 
 
 @bp.route("/wachtwoord-herstellen/<token>", methods=["GET", "POST"])
 @limiter.limit("30 per hour", methods=["POST"])
 def reset(token: str):
-    return _token_page(token, Purpose.RESET, "auth/reset.html")
+    return _token_page(token, Purpose.RESET)
 
 
 class ForgottenForm(SafeForm):

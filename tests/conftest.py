@@ -5,6 +5,7 @@ databases; each test gets a copy of the template it needs (a file copy on SQLite
 CREATE DATABASE ... TEMPLATE on PostgreSQL).
 """
 
+import contextlib
 import gc
 import os
 import shutil
@@ -279,6 +280,56 @@ def live_server(seeded_app):
         answering.join(timeout=5)  # a browser left open keeps a connection alive: not forever
     server.block_on_close = False  # waited for above, within bounds
     server.server_close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn_serving(database: dict, folder: Path, workers: int = 1):
+    """`gunicorn -c gunicorn.conf.py wsgi:app` as the README runs it, on a test database, until
+    /healthz answers; yields its port and the path of its log, and stops it afterwards."""
+    import subprocess
+    import sys
+    import time
+    from urllib.request import urlopen
+
+    port, log_path = free_port(), folder / "gunicorn.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(database),
+        "REGISTRY_SECRET_KEY": "test-only-secret",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+    }
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        yield port, log_path
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 CHROMIUM = "/usr/bin/chromium"

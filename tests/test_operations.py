@@ -9,7 +9,7 @@ import subprocess
 import uuid
 
 import pytest
-from conftest import IN_CI, POSTGRES_URL, database_url
+from conftest import IN_CI, POSTGRES_URL, gunicorn_serving
 from flask import request
 from sqlalchemy import select
 
@@ -228,50 +228,15 @@ def test_rate_limits_hold_across_workers_with_shared_storage(app, make_app):
 
 def test_gunicorn_serves_the_app_with_the_projects_settings(app, database, tmp_path):
     """`gunicorn -c gunicorn.conf.py wsgi:app`, as the README says, answers /healthz."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
     from urllib.request import urlopen
 
-    project = Path(__file__).resolve().parent.parent
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(database),
-        "REGISTRY_SECRET_KEY": "test-only-secret",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-    }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    with open(tmp_path / "gunicorn.log", "wb") as log:
-        server = subprocess.Popen(
-            [str(gunicorn), "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=project,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-                    assert response.status == 200
-                    assert b'"status":"ok"' in response.read().replace(b" ", b"")
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-                time.sleep(0.2)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with gunicorn_serving(database, tmp_path, workers=2) as (port, log_path):
+        response = urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert response.status == 200
+        assert b'"status":"ok"' in response.read().replace(b" ", b"")
+        response.close()
     # Two workers counting rate limits in memory: each start says so, naming the remedy.
-    started = (tmp_path / "gunicorn.log").read_text()
+    started = log_path.read_text()
     assert "Rate limits are counted per worker (2 workers)" in started
     assert "REGISTRY_RATELIMIT_STORAGE_URI=redis://" in started
 

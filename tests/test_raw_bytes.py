@@ -6,18 +6,23 @@ the app sees them; gunicorn hands them on as they came, so only a real gunicorn 
 answer (a raw 0xE9 in the query string was a 500 on every route).
 """
 
-import os
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from conftest import database_url
+from conftest import gunicorn_serving
 
-PROJECT = Path(__file__).resolve().parent.parent
-ROUTES = ["/healthz", "/scholen", "/scholen.json", "/admin/", "/inloggen", "/api/v1/schools"]
+ROUTES = [
+    "/healthz",
+    "/scholen",
+    "/scholen.json",
+    "/admin/",
+    "/inloggen",
+    "/api/v1/schools",
+    "/wachtwoord-vergeten",
+    "/inloggen/code",
+    "/tweede-factor/instellen",
+    "/uitnodiging/" + "A" * 43,
+]
 # What follows the route in the request line: raw bytes, and the same percent-encoded.
 QUERIES = [
     b"?x=\xe9",
@@ -42,12 +47,6 @@ HEADERS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def send(port: int, request: bytes) -> tuple[int, bytes]:
     """The status and the whole answer of one raw request (the connection closes after it)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
@@ -70,36 +69,10 @@ def gunicorn(databases, tmp_path_factory):
     """One gunicorn for this file, on a copy of the seeded database; its port and its log."""
     folder = tmp_path_factory.mktemp("raw_bytes")
     location = databases.new(folder, "seeded")
-    port, log_path = free_port(), folder / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(databases.config(location)),
-        "REGISTRY_SECRET_KEY": "test-only-secret",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-    }
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=PROJECT,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if send(port, get(b"/healthz"))[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.2)
-        yield port, log_path
+        with gunicorn_serving(databases.config(location), folder) as served:
+            yield served
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         databases.drop(location)
 
 
