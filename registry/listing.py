@@ -34,7 +34,9 @@ def result_items(rows: list[SchoolRow]) -> Markup:
     """The result list's items: name and link, kind, denomination, pupils, address, distance."""
     link = school_links()
     unknown_address = escape(_("Adres onbekend"))
-    approximate = f' <span class="approx">{escape(_("(locatie bij benadering)"))}</span>'
+    # Translated outside the f-string: the catalogue's extractor does not look inside one.
+    approximate = escape(_("(locatie bij benadering)"))
+    approximate = f' <span class="approx">{approximate}</span>'
     items = []
     for row in rows:
         school = row.stored

@@ -347,7 +347,8 @@ def test_counts_too_wide_for_landscape_are_printed_as_a_list(seeded_app, client)
     )
     data = pdf_of(client, "/overzichten/netwerk.pdf")
     with pdfplumber.open(io.BytesIO(data)) as pdf:
-        pages = [page for page in pdf.pages if "Richting 001" in page.extract_text()]
+        # Every page the lists run over: the total row's may go on past the first page.
+        pages = [page for page in pdf.pages if "Richting " in page.extract_text()]
         text = " ".join(" ".join(page.extract_text() for page in pages).split())
     assert pages and not any(page.width > page.height for page in pages)  # portrait
     assert "(deel" not in text
