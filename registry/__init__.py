@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         operations,
         overviews,
         records,
+        rounds,
         search_index,
         second_factor,
         security,
@@ -63,5 +64,6 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     duo.init_app(app)
     exports.init_app(app)
     records.init_app(app)
+    rounds.init_app(app)
     overviews.init_app(app)
     return app

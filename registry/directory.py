@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import format_date, format_decimal
 from sqlalchemy import select
 
-from . import filters, listing, quality, search
+from . import filters, listing, quality, rounds, search
 from .cache import has_session
 from .db import db
 from .errors import error_response, wants_json
@@ -317,7 +317,12 @@ def network(slug: str):
 
 @bp.get("/over")
 def about():
-    return render_template("directory/about.html", gaps=quality.data_gaps())
+    return render_template(
+        "directory/about.html",
+        gaps=quality.data_gaps(),
+        completeness=rounds.completeness(),
+        last_round=rounds.latest_round(),
+    )
 
 
 def init_app(app) -> None:

@@ -86,6 +86,13 @@ SCHOOL_FIELDS = (
         "location_precision",
     ),
     SchoolField("distance_km", _l("Afstand (km)"), 12, _nullable("number")),
+    SchoolField(
+        "board_confirmed_on",
+        _l("Gecontroleerd door het bestuur op"),
+        14,
+        DATE,
+        "board_confirmed_on",
+    ),
     SchoolField("closed_on", _l("Gesloten op"), 12, DATE, "closed_on"),
     SchoolField("url", _l("Adres op de site"), 40, TEXT),
 )

@@ -9,7 +9,7 @@ import contextlib
 from contextvars import ContextVar
 from datetime import date, datetime
 
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_babel import format_date, format_datetime
 from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, Text, and_, insert, inspect, or_
@@ -19,6 +19,7 @@ from .auth import Role, User
 from .db import db, listen_once
 from .models import (
     Board,
+    BoardContact,
     CorrectionRequest,
     Municipality,
     Network,
@@ -43,7 +44,16 @@ NOT_RECORDED = {
     "totp_last_step",
     "digest_sent_at",
 }
-TRACKED = (School, Board, Municipality, Network, SupportArea, CorrectionRequest, User)
+TRACKED = (
+    School,
+    Board,
+    BoardContact,
+    Municipality,
+    Network,
+    SupportArea,
+    CorrectionRequest,
+    User,
+)
 # Foreign keys shown by the name of what they point at, under the relationship's name.
 REFERENCES = {
     "board_id": ("board", Board),
@@ -120,6 +130,17 @@ def noting(note: str):
     try:
         yield
     finally:
+        _note.reset(token)
+
+
+def note_this_request(note: str) -> None:
+    """Attach a note to every change the current request makes (ended with the request)."""
+    g.history_note_token = _note.set(note)
+
+
+def _end_request_note(_error) -> None:
+    token = g.pop("history_note_token", None)
+    if token is not None:
         _note.reset(token)
 
 
@@ -277,7 +298,8 @@ def _record_changes(session: Session, _context) -> None:
         session.connection().execute(insert(Change), rows)
 
 
-def init_app(_app) -> None:
+def init_app(app) -> None:
     """Every flush keeps the change history (the hooks hold for the whole process)."""
     listen_once(Session, "before_flush", _touch_parent_school)
     listen_once(Session, "after_flush", _record_changes)
+    app.teardown_request(_end_request_note)

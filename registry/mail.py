@@ -29,7 +29,7 @@ from sqlalchemy import DateTime, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import db
-from .i18n import gettext
+from .i18n import gettext, ngettext
 from .models import portable_enum, utcnow
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,9 @@ def queue(recipient: str, kind: str, language: str = "nl", **context) -> OutboxM
     language = language if language in current_app.config["LANGUAGES"] else "nl"
     with force_locale(language):
         # Plain text is not HTML: its translations take their values unescaped.
-        subject = render_template(f"mail/{kind}.subject.txt", _=gettext, **context).strip()
-        text_body = render_template(f"mail/{kind}.txt", _=gettext, **context)
+        plain = {"_": gettext, "ngettext": ngettext}
+        subject = render_template(f"mail/{kind}.subject.txt", **plain, **context).strip()
+        text_body = render_template(f"mail/{kind}.txt", **plain, **context)
         html_body = render_template(f"mail/{kind}.html", subject=subject, **context)
     domain = current_app.config["MAIL_SENDER"].rpartition("@")[2].strip("> ") or "localhost"
     mail = OutboxMail(

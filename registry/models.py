@@ -181,6 +181,9 @@ class Board(Timestamped, db.Model):
     dissolved_on: Mapped[date | None] = mapped_column(Date)
 
     schools: Mapped[list["School"]] = relationship(back_populates="board")
+    contacts: Mapped[list["BoardContact"]] = relationship(
+        back_populates="board", cascade="all, delete-orphan", order_by="BoardContact.name"
+    )
 
     @hybrid_property
     def active(self) -> bool:
@@ -198,6 +201,26 @@ class Board(Timestamped, db.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.board_number})" if self.name else self.board_number
+
+
+class BoardContact(db.Model):
+    """A person at a board whom the partnership asks about its schools (in update rounds)."""
+
+    __tablename__ = "board_contact"
+    __table_args__ = (UniqueConstraint("board_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("board.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    # What the person does at the board ("bestuurssecretaris", "IB-coördinator").
+    position: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    board: Mapped[Board] = relationship(back_populates="contacts")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
 
 
 class School(Timestamped, db.Model):
@@ -254,6 +277,8 @@ class School(Timestamped, db.Model):
     support_profile_url: Mapped[str | None] = mapped_column(String(500))
     support_profile_adopted_on: Mapped[date | None] = mapped_column(Date)
     verified_on: Mapped[date | None] = mapped_column(Date)
+    # When the school's board last confirmed its record in an update round (rounds.py).
+    board_confirmed_on: Mapped[date | None] = mapped_column(Date)
 
     municipality: Mapped[Municipality] = relationship(back_populates="schools")
     board: Mapped[Board] = relationship(back_populates="schools")
@@ -463,7 +488,14 @@ def apply_rules(*models) -> None:
 
 
 refuse_control_characters(
-    Municipality, Network, Board, School, SupportArea, SchoolSupport, CorrectionRequest
+    Municipality,
+    Network,
+    Board,
+    BoardContact,
+    School,
+    SupportArea,
+    SchoolSupport,
+    CorrectionRequest,
 )
 # After the control characters: a rule trims spaces, and must not hide a pasted line break.
 apply_rules(
@@ -471,6 +503,7 @@ apply_rules(
     PartnershipPostcodeArea,
     Network,
     Board,
+    BoardContact,
     School,
     PupilCount,
     SupportArea,

@@ -16,6 +16,7 @@ from ..history import Change
 from ..i18n import lazy_gettext as _l
 from ..models import (
     Board,
+    BoardContact,
     CorrectionRequest,
     CorrectionStatus,
     Municipality,
@@ -27,6 +28,7 @@ from .accounts import UserView
 from .base import RoleGuard
 from .corrections import CorrectionView
 from .duo import DuoImportView, ImportLogView
+from .rounds import BoardContactView, RoundView
 from .schools import SchoolView
 from .support.view import SupportView
 from .views import (
@@ -73,6 +75,11 @@ def init_app(app: Flask) -> Admin:
     )
     admin.add_view(SchoolView(School, db, name=_l("Scholen")))
     admin.add_view(BoardView(Board, db, name=_l("Besturen")))
+    admin.add_view(
+        BoardContactView(
+            BoardContact, db, name=_l("Contactpersonen besturen"), endpoint="board_contact"
+        )
+    )
     admin.add_view(MunicipalityView(Municipality, db, name=_l("Gemeenten")))
     admin.add_view(NetworkView(Network, db, name=_l("Netwerken")))
     admin.add_view(SupportAreaView(SupportArea, db, name=_l("Ondersteuningsgebieden")))
@@ -82,6 +89,7 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(
         CorrectionView(CorrectionRequest, db, name=_l("Correcties"), endpoint="correction")
     )
+    admin.add_view(RoundView(name=_l("Updateronde"), endpoint="rounds", url="ronde"))
     admin.add_view(ChangeView(Change, db, name=_l("Wijzigingen"), endpoint="change"))
     admin.add_view(
         DuoImportView(name=_l("Vergelijken en bijwerken"), endpoint="duo", category=_l("DUO"))

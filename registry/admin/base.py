@@ -107,6 +107,7 @@ VALUE_LABELS = {
         "support_area": _l("ondersteuningsgebied"),
         "correction_request": _l("correctie"),
         "user_account": _l("account"),
+        "board_contact": _l("contactpersoon bestuur"),
     },
 }
 

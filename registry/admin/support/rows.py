@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask import url_for
+from flask import request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -13,6 +13,7 @@ from ...db import db
 from ...duo.files import shown
 from ...i18n import gettext as _
 from ...models import Board, School, SchoolSupport, SupportArea, SupportLevel
+from ...rounds import ROUND_PARAMETER
 from ...validation import InvalidValue, plain_text, url
 
 LEVELS = ("", SupportLevel.BASIS.value, SupportLevel.EXTRA.value)
@@ -57,6 +58,9 @@ class Scope:
         return self.board.label if self.board else _("alle besturen")
 
     def url(self, what: str, **kwargs) -> str:
+        # Opened from an update round's page, the grid's save stays part of that round.
+        if ROUND_PARAMETER in request.args:
+            kwargs.setdefault(ROUND_PARAMETER, request.args[ROUND_PARAMETER])
         if self.board is None:
             return url_for(f".all_{what}", **kwargs)
         return url_for(f".board_{what}", number=self.board.board_number, **kwargs)
