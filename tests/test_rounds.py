@@ -366,3 +366,10 @@ def test_a_coordinator_invites_a_contact_as_a_bestuur_account(seeded_app, login)
         data={"csrf_token": token, "action": "invite", "rowid": str(contact_id)},
     )
     assert len(mails(seeded_app)) == 1  # a board's staff cannot make accounts
+
+
+def test_the_dashboard_points_a_board_to_its_round_page(seeded_app, round_with_contacts, login):
+    board_page = login("bestuur", BOARD).get("/admin/").get_data(as_text=True)
+    assert f'href="{ROUND_PAGE}"' in board_page and "Updateronde 1 loopt tot en met" in board_page
+    coordinator = login("coordinator").get("/admin/").get_data(as_text=True)
+    assert 'href="/admin/ronde/"' in coordinator

@@ -24,6 +24,7 @@ from ..models import (
     School,
     SupportArea,
 )
+from ..rounds import open_round
 from .accounts import UserView
 from .base import RoleGuard
 from .corrections import CorrectionView
@@ -32,6 +33,7 @@ from .rounds import BoardContactView, RoundView
 from .schools import SchoolView
 from .support.view import SupportView
 from .views import (
+    DATA_MENU,
     BoardView,
     ChangeView,
     MunicipalityView,
@@ -59,6 +61,7 @@ class DashboardView(RoleGuard, AdminIndexView):
             networks=per("netwerk"),
             boards=per("bestuur"),
             open_corrections=open_corrections,
+            update_round=open_round(),
             gaps=quality.data_gaps(),
         )
 
@@ -89,7 +92,11 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(
         CorrectionView(CorrectionRequest, db, name=_l("Correcties"), endpoint="correction")
     )
-    admin.add_view(RoundView(name=_l("Updateronde"), endpoint="rounds", url="ronde"))
+    # Under Gegevens: the menu bar fits a 1280 px screen on one line. The dashboard points to
+    # a running round, and every mail of a round links to the board's page.
+    admin.add_view(
+        RoundView(name=_l("Updateronde"), endpoint="rounds", url="ronde", category=DATA_MENU)
+    )
     admin.add_view(ChangeView(Change, db, name=_l("Wijzigingen"), endpoint="change"))
     admin.add_view(
         DuoImportView(name=_l("Vergelijken en bijwerken"), endpoint="duo", category=_l("DUO"))
