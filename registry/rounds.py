@@ -462,7 +462,8 @@ def start_command(deadline: date, note: str | None) -> None:
     mail.deliver_queued()
     click.echo(f"{started.round} gestart; uiterste datum {deadline:%d-%m-%Y}.")
     for board, people in started.mailed:
-        click.echo(f"  gemaild   {board.board_number}  {board.label}  ({people} personen)")
+        who = "1 persoon" if people == 1 else f"{people} personen"
+        click.echo(f"  gemaild   {board.board_number}  {board.label}  ({who})")
     for board in started.unreachable:
         click.echo(f"  niet te bereiken  {board.board_number}  {board.label}")
 

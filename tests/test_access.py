@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from registry.db import db
 from registry.history import Change
+from registry.models import Board, BoardContact
 
 SAMPLE_ARGS = {
     "code": "05SX00",
@@ -49,6 +50,8 @@ READERS = {
     "duo": {"beheerder", "coordinator"},
     "duo_import": {"beheerder", "coordinator"},
     "support": {"beheerder", "coordinator", "bestuur"},
+    "board_contact": {"beheerder", "coordinator", "bestuur"},
+    "rounds": {"beheerder", "coordinator", "bestuur", "medewerker"},
 }
 # Pages that compare an uploaded file: without one they say so (400) to those allowed in.
 NEEDS_FILE = {"duo.preview", "duo.report"}
@@ -60,6 +63,7 @@ WRITERS = {
     "supportarea": {"beheerder", "coordinator"},
     "correction": {"beheerder", "coordinator"},
     "user": {"beheerder"},
+    "board_contact": {"beheerder", "coordinator", "bestuur"},
 }
 # "bestuur" works for board 41196, which runs school 1; "bestuur-other" for board 60829.
 ROLES = ["anonymous", "medewerker", "bestuur", "bestuur-other", "coordinator", "beheerder"]
@@ -94,8 +98,12 @@ def expected(endpoint: str, role: str) -> str:
     if role == "bestuur-other":
         if endpoint == "school.edit_view":
             return "refused"  # school 1 belongs to another board
-        if endpoint.startswith("support.board_"):
-            return "refused"  # the support grid of board 41196 is its own staff's
+        if endpoint.startswith("support.board_") or endpoint == "rounds.board_page":
+            return "refused"  # the support grid and round page of board 41196 are its own
+        if blueprint == "board_contact" and view in ("edit_view", "details_view"):
+            return "refused"  # contact 1 is board 41196's
+        if endpoint == "board_contact.history_view":
+            return "missing"
         role = "bestuur"
     if blueprint in PUBLIC or endpoint in PUBLIC:
         return "ok"
@@ -107,6 +115,13 @@ def expected(endpoint: str, role: str) -> str:
         return "refused"  # no new codes to show once: back to the account page
     if role not in READERS[blueprint]:
         return "refused"
+    if blueprint == "rounds":
+        if view == "progress_download":
+            return "missing"  # no round has been held in this database
+        if view == "index" and role == "bestuur":
+            return "refused"  # sent on to its own board's round page
+        if view == "board_page" and role == "medewerker":
+            return "refused"  # a board's round is its staff's and the coordinators' work
     if blueprint == "support" and view.startswith("all_") and role == "bestuur":
         return "refused"  # a board's staff fill in their own board's grid only
     if view == "ajax_lookup":
@@ -136,6 +151,8 @@ def test_every_url_answers_each_role_as_intended(seeded_app, login, role):
         from registry.models import CorrectionRequest
 
         db.session.add(CorrectionRequest(school_id=1, field="overig", proposed_value="x"))
+        board = db.session.scalar(select(Board).filter_by(board_number="41196"))
+        db.session.add(BoardContact(board=board, name="Anna", email="anna@wies.example"))
         db.session.commit()
     client = (
         seeded_app.test_client()
@@ -156,6 +173,7 @@ def test_every_url_answers_each_role_as_intended(seeded_app, login, role):
             "supportarea.export",
             "correction.export",
             "duo_import.export",
+            "board_contact.export",
         ):
             continue  # Flask-Admin's own export is off (can_export is False): 404 for all
         response = client.get(url)
