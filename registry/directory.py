@@ -125,7 +125,11 @@ def schools():
     result = search.run(found, facet_limit=FACET_SHOWN)
     if past := result.past_the_end():
         return render_template("directory/search.html", result=None, error=past), 404
-    return render_template("directory/search.html", result=result, error=None)
+    from .geo import place_postcode
+
+    # The point distances are measured from, for the map's marker and the text beside it.
+    origin = place_postcode(found.postcode)
+    return render_template("directory/search.html", result=result, error=None, origin=origin)
 
 
 def _did_you_mean(found: SchoolSearch) -> dict:

@@ -67,6 +67,43 @@ def postcode_point(postcode: str | None) -> tuple[Point | None, LocationPrecisio
     return None, None
 
 
+@dataclass(frozen=True)
+class PlacedPostcode:
+    """A postcode and the point that stands for it: its own centre (pc6) or its area's (pc4)."""
+
+    postcode: str
+    point: Point
+    precision: LocationPrecision
+
+    @property
+    def area(self) -> str:
+        return self.postcode[:4]
+
+    @property
+    def has_letters(self) -> bool:
+        return len(self.postcode) > 4
+
+
+def place_postcode(postcode: str | None) -> PlacedPostcode | None:
+    """The point a postcode stands for, as the search and the DUO import find it, if known."""
+    point, precision = postcode_point(postcode)
+    return PlacedPostcode(postcode, point, precision) if point else None
+
+
+def follows_postcode(school) -> bool:
+    """Whether a school's point comes from its postcode: not once placed by hand at the building."""
+    return school.latitude is None or school.location_precision != LocationPrecision.BUILDING
+
+
+def place_by_postcode(school) -> PlacedPostcode | None:
+    """Put a school where the DUO import would (PC6 centre, else PC4); unplaced when unknown."""
+    placed = place_postcode(school.postcode)
+    school.latitude = placed.point.latitude if placed else None
+    school.longitude = placed.point.longitude if placed else None
+    school.location_precision = placed.precision if placed else None
+    return placed
+
+
 def distance_km(a: Point, b: Point) -> float:
     """Great-circle distance (haversine)."""
     lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))

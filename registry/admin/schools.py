@@ -2,24 +2,25 @@
 
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
-from sqlalchemy import and_, select
+from sqlalchemy import and_, inspect, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from wtforms import FloatField
 from wtforms.validators import ValidationError
 
+from .. import geo
 from ..auth import Role
 from ..db import db
 from ..exports import ExportError, choose_columns, export_response
 from ..fields import stored_values
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..models import Board, Network, PupilCount, School, SchoolSupport
+from ..models import Board, LocationPrecision, Network, PupilCount, School, SchoolSupport
 from ..quality import BOARD_PARAMETER, SCHOOL_GAPS
 from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_links, school_values
 from ..search import BadParameter, SchoolRow, SchoolSearch, conditions, latest_pupils
@@ -108,6 +109,7 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
     column_choices = choices("location_precision")
     column_default_sort = "name"
     list_template = "admin/school_list.html"
+    create_template = "admin/school_create.html"
     edit_template = "admin/school_edit.html"
     column_formatters = {
         "board": lambda _v, _c, m, _n: m.board.label,
@@ -207,6 +209,66 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
             raise ValidationError(_("Vul breedte- én lengtegraad in, of geen van beide."))
         if model.latitude is not None and model.location_precision is None:
             raise ValidationError(_("Geef aan hoe precies de locatie is."))
+        g.placement_note = self._place(model, is_created)
+
+    def after_model_change(self, form, model, is_created):
+        # Said once the save is committed: a refused save moved nothing.
+        if note := g.pop("placement_note", None):
+            flash(*note)
+
+    @staticmethod
+    def _place(model: School, is_created: bool) -> tuple[str, str] | None:
+        """Place the school by its postcode as the DUO import does, when the postcode is new or
+        the school has no point; a point placed by hand at the building stays. Returns the
+        message that says what became of the point, if it changed or the new postcode has none.
+        """
+        attrs = inspect(model).attrs
+        postcode_moved = is_created or attrs.postcode.history.has_changes()
+        before = tuple(
+            next(iter(attrs[name].history.deleted or attrs[name].history.unchanged), None)
+            for name in ("latitude", "longitude")
+        )
+        if not geo.follows_postcode(model):
+            if postcode_moved and not is_created and before == (model.latitude, model.longitude):
+                return _(
+                    "De school staat met de hand op het gebouw en is niet verplaatst; "
+                    "controleer op de kaart of dat bij het nieuwe adres past."
+                ), "warning"
+            return None
+        if model.latitude is not None and not postcode_moved:
+            return None
+        placed = geo.place_by_postcode(model)
+        moved = before != (model.latitude, model.longitude)
+        if placed is None:
+            if not (postcode_moved or moved):
+                return None
+            if model.postcode:
+                unknown = _(
+                    "Waar postcode %(postcode)s ligt, weten we niet, dus de school heeft geen plek"
+                    " op de kaart en geen afstand.",
+                    postcode=model.postcode,
+                )
+            else:
+                unknown = _(
+                    "Zonder postcode heeft de school geen plek op de kaart en geen afstand."
+                )
+            return unknown + " " + _("Klik op de kaart om haar op het gebouw te zetten."), "warning"
+        if not moved:
+            return None
+        if placed.precision is LocationPrecision.PC6:
+            return _(
+                "De school staat nu op de kaart op het midden van postcode %(postcode)s.",
+                postcode=placed.postcode,
+            ), "info"
+        area = _(
+            "De school staat nu op de kaart op het midden van postcodegebied %(area)s.",
+            area=placed.area,
+        )
+        # The same words as the directory uses beside its map (directory/_map_origin.html).
+        unknown = _(
+            "Waar postcode %(postcode)s precies ligt, weten we niet.", postcode=placed.postcode
+        )
+        return area + " " + unknown, "info"
 
     def _selected(self, ids) -> list[School]:
         schools = db.session.scalars(select(School).where(School.id.in_(as_ids(ids)))).all()

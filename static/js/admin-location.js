@@ -1,14 +1,20 @@
 // A small map under the coordinates of a school: click or drag to correct its location.
+// A school without a point has no pin (a pin at a default spot would look placed); a click
+// places it.
 (function () {
   "use strict";
   var latitude = document.getElementById("latitude");
   var longitude = document.getElementById("longitude");
   var precision = document.getElementById("location_precision");
   if (!latitude || !longitude || typeof L === "undefined") { return; }
+  var script = document.currentScript;
 
   var help = document.createElement("p");
   help.className = "form-text text-muted";
-  help.textContent = document.currentScript.dataset.label;
+  help.textContent = script.dataset.label;
+  var unplaced = document.createElement("p");
+  unplaced.className = "form-text location-unplaced";
+  unplaced.textContent = script.dataset.unplaced;
   var box = document.createElement("div");
   box.id = "location-map";
   box.style.height = "18rem";
@@ -18,18 +24,36 @@
   box.setAttribute("aria-label", help.textContent);
   var group = longitude.closest(".form-group") || longitude.parentNode;
   group.parentNode.insertBefore(help, group.nextSibling);
-  group.parentNode.insertBefore(box, help.nextSibling);
+  group.parentNode.insertBefore(unplaced, help.nextSibling);
+  group.parentNode.insertBefore(box, unplaced.nextSibling);
 
-  var known = latitude.value && longitude.value;
-  var start = known ? [parseFloat(latitude.value), parseFloat(longitude.value)] : [52.7, 6.3];
-  var map = L.map(box, { keyboard: false }).setView(start, known ? 16 : 10);
+  function typed() {
+    var lat = parseFloat(latitude.value), lon = parseFloat(longitude.value);
+    return isFinite(lat) && isFinite(lon) ? L.latLng(lat, lon) : null;
+  }
+
+  var start = typed();
+  var map = L.map(box, { keyboard: false }).setView(start || [52.7, 6.3], start ? 16 : 10);
   L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
     maxZoom: 19, attribution: "&copy; OpenStreetMap"
   }).addTo(map);
-  var marker = L.marker(start, { draggable: true, keyboard: false }).addTo(map);
+  var marker = null;
+
+  function show(point) {
+    unplaced.hidden = point !== null;
+    if (point === null) {
+      if (marker) { marker.remove(); marker = null; }
+      return;
+    }
+    if (!marker) {
+      marker = L.marker(point, { draggable: true, keyboard: false }).addTo(map);
+      marker.on("dragend", function () { place(marker.getLatLng()); });
+    }
+    marker.setLatLng(point);
+  }
 
   function place(point) {
-    marker.setLatLng(point);
+    show(point);
     latitude.value = point.lat.toFixed(6);
     longitude.value = point.lng.toFixed(6);
     if (precision) {
@@ -38,6 +62,11 @@
       if (window.jQuery) { window.jQuery(precision).trigger("change"); }
     }
   }
-  marker.on("dragend", function () { place(marker.getLatLng()); });
+
+  show(start);
   map.on("click", function (event) { place(event.latlng); });
+  // Coordinates typed or cleared in the fields move or take away the pin.
+  [latitude, longitude].forEach(function (field) {
+    field.addEventListener("change", function () { show(typed()); });
+  });
 })();

@@ -37,6 +37,31 @@
   }
 
   if (typeof L === "undefined") { return; }
+  // The searched postcode's point (templates/directory/_map_origin.html): a red diamond with
+  // its name beside it, unlike the schools' blue circles, and the same words as the text.
+  var origin = document.querySelector("[data-map-origin]");
+  var originAt = origin && [parseFloat(origin.dataset.lat), parseFloat(origin.dataset.lon)];
+  function markOrigin(map) {
+    var label = origin.dataset.label;
+    var marker = L.marker(originAt, {
+      icon: L.divIcon({
+        className: "map-origin map-origin-" + origin.dataset.precision,
+        html: '<span class="map-origin-shape"></span>',
+        iconSize: [18, 18]
+      }),
+      title: label,
+      keyboard: false,
+      interactive: false,
+      zIndexOffset: 1000
+    }).addTo(map);
+    var icon = marker.getElement();
+    icon.setAttribute("role", "img");
+    icon.setAttribute("aria-label", label);
+    marker.bindTooltip(label, {
+      permanent: true, direction: "auto", offset: [10, 0], className: "map-origin-label"
+    });
+  }
+
   document.querySelectorAll("[data-map]").forEach(function (section) {
     var points = JSON.parse(section.dataset.points);
     var approxLabel = section.dataset.approxLabel;
@@ -68,6 +93,9 @@
       marker.bindPopup(popup);
       bounds.push([point.lat, point.lon]);
     });
+    if (origin) { bounds.push(originAt); }
     if (bounds.length === 1) { map.setView(bounds[0], 14); } else { map.fitBounds(bounds, { padding: [20, 20] }); }
+    // After the view is set: a marker's element exists only once the map has one.
+    if (origin) { markOrigin(map); }
   });
 })();
