@@ -6,12 +6,15 @@ XML refuses in XLSX), so one odd value cannot break a download for everyone. CSV
 row; XLSX is written by openpyxl in write-only mode.
 """
 
+import codecs
 import csv
 import io
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlsplit
 
 import click
 from flask import Response, current_app, stream_with_context
@@ -21,7 +24,11 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from .cache import LANGUAGE_PARAMETER, PAGE_PARAMETERS
+from .errors import MESSAGES
+from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
+from .spelling import KnownValues
 from .text import slugify
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Sheets.
@@ -187,20 +194,126 @@ def csv_response(header: list[str], records: Iterable[dict], name: str) -> Respo
 
 
 export_cli = click.Group("export", help="Write the site's lists and overviews to files.")
+STANDARD_OUTPUT = "-"  # -o -: the file itself goes to standard output
+OUTPUT_HELP = "The file to write; - writes it to standard output."
+# Statuses that mean the query asked for something the site does not have (exit code 2).
+REFUSED_STATUSES = (400, 404)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class _OneLine:
+    """A command-line error said as one plain Dutch line on standard error (click's own
+    `show` adds English words, and for a usage error the usage text)."""
+
+    def show(self, file=None) -> None:
+        line = " ".join(CONTROL_CHARACTERS.sub(" ", self.format_message()).split())
+        click.echo(_("Fout: %(message)s", message=line), file=file, err=True)
+
+
+class ExportRefused(_OneLine, click.UsageError):
+    """A query the site cannot answer: an unknown parameter, filter value or date (exit 2)."""
+
+
+class ExportFailed(_OneLine, click.ClickException):
+    """A file that could not be made or written (exit 1)."""
 
 
 def save_download(path: str, query, output: str) -> int | None:
     """Write the file the site answers at path?query, through the very same view, so a file
     made on the command line cannot differ from the download; links point at PUBLIC_URL.
-    Returns the number of rows below the header of a CSV or XLSX file (None for others)."""
+    Returns the number of rows below the header of a CSV or XLSX file (None for others).
+
+    A parameter the view does not read is refused, not ignored: the page cache drops it before
+    the view runs, so a misspelt filter would silently give every school."""
+    query = list(query)
+    _refuse_unknown_parameters(path, query)
     response = current_app.test_client().get(
-        path, query_string=query, base_url=current_app.config["PUBLIC_URL"]
+        path,
+        query_string=query,
+        base_url=current_app.config["PUBLIC_URL"],
+        headers={"Accept": "application/json"},  # an error as the one JSON shape, not a page
     )
     if response.status_code != 200:
-        raise click.ClickException(f"{response.status_code}: {_page_text(response.text)[:300]}")
-    with open(output, "wb") as handle:
-        handle.write(response.data)
+        message = _error_message(response)
+        if response.status_code in REFUSED_STATUSES:
+            raise ExportRefused(message)
+        raise ExportFailed(message)
+    write_output(response.data, output)
     return data_rows(response.data, response.mimetype)
+
+
+def _refuse_unknown_parameters(path: str, query: list[tuple[str, str]]) -> None:
+    """ExportRefused for the first parameter the view at path does not read, naming the known
+    parameter nearest to it."""
+    known = _parameters_read(path)
+    for name, _value in query:
+        if name in known:
+            continue
+        nearest = KnownValues.build((k, k, ()) for k in known).nearest(name)
+        if nearest:
+            raise ExportRefused(
+                _(
+                    "Onbekende parameter “%(name)s”; bedoelde u %(nearest)s?",
+                    name=name,
+                    nearest=nearest,
+                )
+            )
+        raise ExportRefused(
+            _(
+                "Onbekende parameter “%(name)s”; gebruik %(known)s.",
+                name=name,
+                known=", ".join(sorted(known)),
+            )
+        )
+
+
+def _parameters_read(path: str) -> frozenset[str]:
+    """The query parameters the view at path reads: cache.PAGE_PARAMETERS of its blueprint
+    (the one list of them, derived from filters.FILTERS), and the language."""
+    host = urlsplit(current_app.config["PUBLIC_URL"]).netloc
+    endpoint, _values = current_app.url_map.bind(host).match(path)
+    return PAGE_PARAMETERS[endpoint.partition(".")[0]] | {LANGUAGE_PARAMETER}
+
+
+def _error_message(response) -> str:
+    """The message of the site's one JSON error shape (errors.error_response)."""
+    body = response.get_json(silent=True)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return str(body["error"].get("message", ""))
+    return str(MESSAGES.get(response.status_code, MESSAGES[500]))
+
+
+def write_output(body: bytes, output: str) -> None:
+    """The file at output, or on standard output for "-" (bytes: an XLSX is a zip)."""
+    try:
+        with click.open_file(output, "wb") as handle:
+            handle.write(body)
+    except OSError as error:
+        raise ExportFailed(_cannot_write(output, error)) from error
+
+
+def _cannot_write(output: str, error: OSError) -> str:
+    path = click.format_filename(output)
+    folder = click.format_filename(os.path.dirname(output) or ".")
+    if isinstance(error, FileNotFoundError):
+        return _("De map %(folder)s bestaat niet.", folder=folder)
+    if isinstance(error, NotADirectoryError):
+        return _("%(folder)s is geen map.", folder=folder)
+    if isinstance(error, IsADirectoryError):
+        return _("%(path)s is een map; geef de naam van een bestand.", path=path)
+    if isinstance(error, PermissionError):
+        return _("Geen toestemming om %(path)s te schrijven.", path=path)
+    return _("%(path)s kon niet geschreven worden: %(reason)s.", path=path, reason=error.strerror)
+
+
+def written_to(output: str) -> str:
+    """Where the file went, for the command's last line."""
+    return _("standaarduitvoer") if output == STANDARD_OUTPUT else click.format_filename(output)
+
+
+def report(message: str, output: str) -> None:
+    """The command's last line; on standard error when the file itself went to standard output."""
+    click.echo(message, err=output == STANDARD_OUTPUT)
 
 
 def data_rows(body: bytes, mimetype: str) -> int | None:
@@ -212,14 +325,12 @@ def data_rows(body: bytes, mimetype: str) -> int | None:
         rows = sum(1 for _row in workbook.active.iter_rows(values_only=True))
         workbook.close()
     else:
-        rows = sum(1 for _row in csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+        # "CSV voor Excel" starts with a byte-order mark and uses ';'; the plain CSV uses ','
+        # (a quoted value may hold the other one, or a line break).
+        excel = body.startswith(codecs.BOM_UTF8)
+        text = io.StringIO(body.decode("utf-8-sig"))
+        rows = sum(1 for _row in csv.reader(text, delimiter=";" if excel else ","))
     return max(rows - 1, 0)
-
-
-def _page_text(html: str) -> str:
-    """The message of an error page (or JSON error), without its markup."""
-    main = re.search(r"<main[^>]*>(.*?)</main>", html, re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", main.group(1) if main else html).split())
 
 
 def init_app(app) -> None:

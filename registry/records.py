@@ -10,7 +10,15 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .db import db
-from .exports import FORMATS, Column, export_cli, save_download
+from .exports import (
+    FORMATS,
+    OUTPUT_HELP,
+    Column,
+    export_cli,
+    report,
+    save_download,
+    written_to,
+)
 from .fields import SCHOOL_FIELDS, stored_values
 from .i18n import gettext as _
 from .models import School
@@ -131,7 +139,7 @@ def school_detail(school: School) -> dict:
 @click.command("schools")
 @click.argument("query", default="")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("-o", "--output", type=click.Path(allow_dash=True), required=True, help=OUTPUT_HELP)
 @click.option("--q", default="", help="Search text, as in the search box.")
 @click.option("--gemeente", multiple=True, help="Municipality name or slug (repeatable).")
 @click.option("--type", "types", multiple=True, help="BAO, SBO, SO or SO+VSO (repeatable).")
@@ -143,7 +151,8 @@ def export_schools_command(query, fmt, output, q, gemeente, types, bestuur, netw
     """Write the schools a directory query finds, as /scholen.<format>?QUERY gives them.
 
     QUERY is the directory's own query string, e.g. 'gemeente=meppel&richting=Openbaar';
-    the options are older spellings of the same parameters and are added to it.
+    the options are older spellings of the same parameters and are added to it. Exit code 2:
+    the query names an unknown parameter or value; 1: the file could not be written.
     """
     args = parse_qsl(query.lstrip("?"), keep_blank_values=True)
     args += [("q", q)] if q else []
@@ -153,7 +162,10 @@ def export_schools_command(query, fmt, output, q, gemeente, types, bestuur, netw
     args += [("netwerk", slugify(n)) for n in netwerk]
     args += [("kolom", k) for k in kolom]
     rows = save_download(f"/scholen.{fmt}", args, output)
-    click.echo(f"{rows} scholen geschreven naar {output}")
+    report(
+        _("%(rows)d scholen geschreven naar %(output)s", rows=rows, output=written_to(output)),
+        output,
+    )
 
 
 def init_app(app) -> None:

@@ -10,9 +10,21 @@ import click
 from flask import Blueprint, Response, current_app, render_template
 from flask.cli import with_appcontext
 
-from ..exports import XLSX_TYPE, Column, Sheet, export_cli, file_name, save_download, xlsx_workbook
+from ..exports import (
+    OUTPUT_HELP,
+    XLSX_TYPE,
+    Column,
+    Sheet,
+    export_cli,
+    file_name,
+    report,
+    save_download,
+    written_to,
+    xlsx_workbook,
+)
 from ..filters import FACET_TITLES
 from ..groupings import GROUPINGS, group_totals
+from ..i18n import gettext as _
 from ..security import limiter
 from .build import Overview, build_overview
 from .document import PARTNERSHIP, pdf_document
@@ -131,7 +143,7 @@ def init_app(app) -> None:
 @click.option(
     "--peildatum", help="Reference date of the pupil counts (YYYY-MM-DD); the newest by default."
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("-o", "--output", type=click.Path(allow_dash=True), required=True, help=OUTPUT_HELP)
 @with_appcontext
 def export_overview_command(
     group: str, query: str, fmt: str, peildatum: str | None, output: str
@@ -139,9 +151,17 @@ def export_overview_command(
     """Write an overview per gemeente, bestuur or netwerk, as the page offers it.
 
     QUERY is the directory's own query string, e.g. 'gemeente=meppel&gemeente=de-wolden'.
+    Exit code 2: the query names an unknown parameter or value; 1: the file could not be written.
     """
     # The very same view as the web page, so the file cannot differ from what staff see there.
     args = parse_qsl(query.lstrip("?"), keep_blank_values=True)
     args += [("peildatum", peildatum)] if peildatum else []
     save_download(f"/overzichten/{group}.{fmt}", args, output)
-    click.echo(f"Overzicht per {group} geschreven naar {output}")
+    report(
+        _(
+            "Overzicht per %(group)s geschreven naar %(output)s",
+            group=group,
+            output=written_to(output),
+        ),
+        output,
+    )
