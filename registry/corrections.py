@@ -16,7 +16,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from . import mail, validation
+from . import geo, mail, validation
 from .auth import CorrectionMail, Role, User
 from .db import db
 from .i18n import gettext as _
@@ -219,6 +219,8 @@ def apply_address(school: School, parts: dict[str, str]) -> str | None:
     for part, value in values.items():
         setattr(school, part, _bounded(part, value))
     after = {part: getattr(school, part) for part in ADDRESS_PARTS}
+    if after["postcode"] != before["postcode"] and geo.follows_postcode(school):
+        geo.place_by_postcode(school)  # on the map where the new address is, as the form does
     return address_text(**after) if after != before else None
 
 

@@ -203,3 +203,37 @@ def test_the_search_page_carries_the_searched_point(client, query, precision, po
 @pytest.mark.parametrize("query", ["", "q=meppel", "gemeente=meppel", "postcode=1099ZZ"])
 def test_without_a_placed_postcode_the_page_carries_no_point(client, query):
     assert origin_of(client.get(f"/scholen?{query}").get_data(as_text=True)) is None
+
+
+def test_an_address_correction_taken_over_moves_the_school_to_its_new_postcode(seeded_app, login):
+    from conftest import form_fields, with_values
+    from sqlalchemy import select
+
+    from registry.db import db
+    from registry.models import CorrectionRequest, LocationPrecision, School
+
+    with seeded_app.app_context():
+        school = db.session.scalar(
+            select(School).where(School.location_precision != LocationPrecision.BUILDING)
+        )
+        correction = CorrectionRequest(
+            school=school,
+            field="adres",
+            proposed_value="Bleekhof 2, 7961 AW Ruinerwold",
+            proposed_street="Bleekhof",
+            proposed_house_number="2",
+            proposed_postcode="7961 AW",
+            proposed_place="Ruinerwold",
+        )
+        db.session.add(correction)
+        db.session.commit()
+        school_id, correction_id, before = school.id, correction.id, school.latitude
+    client = login("coordinator")
+    url = f"/admin/correction/behandelen/?id={correction_id}"
+    page = client.get(url).get_data(as_text=True)
+    answer = client.post(url, data=with_values(form_fields(page), decision="accept"))
+    assert answer.status_code == 302
+    with seeded_app.app_context():
+        moved = db.session.get(School, school_id)
+        assert moved.postcode == "7961 AW" and moved.location_precision is LocationPrecision.PC6
+        assert moved.latitude != before
