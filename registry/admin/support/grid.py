@@ -83,12 +83,17 @@ def _label(field: str | None) -> str:
     return str(LABELS.get(field, field or ""))
 
 
+def others_changes(school: School, version: int) -> list[str]:
+    """What others changed in a school after a version, said as the grid's conflicts say it."""
+    return changes_since(school, version, _label)
+
+
 def find_conflicts(changed: list[Row], areas: list[SupportArea]) -> list[tuple[School, list[str]]]:
     """The changed rows' schools that someone else changed since the page, with their changes."""
     found = []
     for row in changed:
         if row.version != row.school.version:
-            found.append((row.school, changes_since(row.school, row.version, _label)))
+            found.append((row.school, others_changes(row.school, row.version)))
             # The next save overwrites them deliberately, with their changes in view.
             row.version = row.school.version
             row.was = current_entry(row.school, areas).key(areas)

@@ -1,6 +1,7 @@
 """One school's row of the support grid: what it says, the rules for its cells, and writing it
 to the school. Shared by the grid on the page and the spreadsheet, so both check alike."""
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +21,9 @@ LEVELS = ("", SupportLevel.BASIS.value, SupportLevel.EXTRA.value)
 MAX_VALUE_LENGTH = 500  # the longest column written (School.support_profile_url)
 ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 DUTCH_DATE_RE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
+# A fingerprint's hexadecimal digits as letters: no spreadsheet reads letters as a number or date.
+DIGITS_AS_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+FINGERPRINT_LENGTH = 8
 
 
 @dataclass
@@ -34,6 +38,16 @@ class Entry:
         """The row as one string, to tell whether a row changed since it was shown."""
         levels = ",".join(self.levels.get(a.id, "") for a in areas)
         return f"{levels}|{self.adopted}|{self.url}"
+
+    def fingerprint(self, areas: list[SupportArea]) -> str:
+        """What the row says as 8 letters, for a downloaded file to carry: an upload tells by
+        it whether the school changed since the download, and whether the user edited the
+        row. The areas by code, so that reordering them changes nothing."""
+        levels = ",".join(
+            f"{a.code}={self.levels.get(a.id, '')}" for a in sorted(areas, key=lambda a: a.code)
+        )
+        digest = hashlib.sha256(f"{levels}|{self.adopted}|{self.url}".encode()).hexdigest()
+        return digest[:FINGERPRINT_LENGTH].translate(DIGITS_AS_LETTERS)
 
 
 @dataclass

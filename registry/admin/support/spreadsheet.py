@@ -1,5 +1,12 @@
 """The grid as a spreadsheet to fill in: its columns, one school's record, and the download
-(an XLSX with a sheet that explains how to fill it in, or the plain exports' CSV)."""
+(an XLSX with a sheet that explains how to fill it in, or the plain exports' CSV).
+
+Each row carries its version, "12-kbhdoapf": the school's version and the fingerprint of what
+the row said (rows.Entry.fingerprint), so that an upload can tell a school someone else changed
+after the download from one that only the user changed (upload.py, view.py)."""
+
+import re
+from dataclasses import dataclass
 
 from flask import Response
 
@@ -7,7 +14,27 @@ from ...exports import XLSX_TYPE, Column, Sheet, export_response, file_name, xls
 from ...i18n import gettext as _
 from ...models import School, SupportArea
 from ...text import place_name
-from .rows import Scope, current_entry, support_areas
+from .rows import FINGERPRINT_LENGTH, Scope, current_entry, support_areas
+
+VERSION = "versie"
+VERSION_RE = re.compile(rf"([0-9]{{1,9}})-([a-p]{{{FINGERPRINT_LENGTH}}})", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a downloaded row showed: the school's version and the fingerprint of its row."""
+
+    version: int
+    fingerprint: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.version}-{self.fingerprint}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Shown | None":
+        found = VERSION_RE.fullmatch(text.strip())
+        return cls(int(found[1]), found[2].lower()) if found else None
 
 
 def grid_columns(areas: list[SupportArea]) -> list[Column]:
@@ -17,6 +44,8 @@ def grid_columns(areas: list[SupportArea]) -> list[Column]:
         Column("plaats", _("Plaats"), 16),
         Column("bestuur", _("Bestuur"), 30),
         *(Column(area.code, area.name, 16) for area in areas),
+        # What the row showed at the download (Shown); an older download lacks it.
+        Column(VERSION, _("Versie"), 13),
         Column("profiel", _("Link ondersteuningsprofiel"), 40),
         Column("vastgesteld", _("Vastgesteld op"), 14),
     ]
@@ -30,6 +59,7 @@ def grid_record(school: School, areas: list[SupportArea]) -> dict:
         "plaats": place_name(school.place),
         "bestuur": school.board.label,
         **{area.code: entry.levels[area.id] for area in areas},
+        VERSION: Shown(school.version, entry.fingerprint(areas)).text,
         "profiel": entry.url,
         "vastgesteld": school.support_profile_adopted_on,
     }
@@ -44,6 +74,11 @@ def explanation() -> list[str]:
         ),
         _("De datum is die waarop het profiel is vastgesteld, bijvoorbeeld 1-8-2025."),
         _("Laat de kolomkoppen en de vestigingscodes staan; regels weglaten mag."),
+        _(
+            "Laat ook de kolom Versie staan zoals hij is: daaraan zien we of iemand anders een"
+            " school wijzigde nadat u dit rooster downloadde. Zulke scholen worden alleen"
+            " overschreven als u daarvoor kiest."
+        ),
         _("Laad het bestand daarna op dezelfde pagina; u ziet eerst wat er verandert."),
     ]
 

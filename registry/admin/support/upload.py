@@ -1,9 +1,11 @@
 """Reading a filled-in grid back: an uploaded XLSX or CSV file, refused as a whole when it
-cannot be read, or read into an entry per school with every error named by line and column."""
+cannot be read, or read into an entry per school with every error named by line and column,
+and how each row stands to the download it was made from."""
 
 import csv
 import io
 import zipfile
+from dataclasses import dataclass
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -16,7 +18,7 @@ from ...models import School, SupportArea
 from ...text import fold
 from ...validation import CONTROL_MESSAGE, CONTROL_RE, InvalidValue
 from .rows import MAX_VALUE_LENGTH, Entry, Scope, clean_date, clean_url, too_long
-from .spreadsheet import grid_columns
+from .spreadsheet import VERSION, Shown, grid_columns
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 # An XLSX is a zip: one that unpacks to far more than any real grid is refused unread.
@@ -36,10 +38,50 @@ LEVEL_WORDS = {
 }
 # Columns people read to find their school; an upload may keep, change or drop them.
 INFORMATIVE = ("school", "plaats", "bestuur")
+# A file may lack the version column: a download from before it existed.
+OPTIONAL = (*INFORMATIVE, VERSION)
+# How a row that differs from the registry stands to the download it came from (standing()).
+FRESH = "fresh"  # the school is as it was downloaded: applied as before
+KEPT = "kept"  # someone else changed the school since, the user did not touch the row: left
+CHANGED = "changed"  # both changed it: applied only when the user chooses so, their changes shown
+UNKNOWN = "unknown"  # the row does not say when it was downloaded: applied only when chosen
 
 
 class UploadError(ValueError):
     """A file that cannot be read as a grid at all."""
+
+
+@dataclass
+class FileRow:
+    """One school's row of an uploaded file: what it says, and what it showed when downloaded
+    (None when the file has no version for it)."""
+
+    entry: Entry
+    shown: Shown | None
+
+
+def standing(row: FileRow, now: Entry, areas: list[SupportArea]) -> str:
+    """How a row that differs from what the school says now stands to its download.
+
+    The fingerprint of what the row said at the download tells both things apart: the school
+    changed since (now's fingerprint differs) and the user edited the row (the file's differs).
+    A version bump alone (pupils counted, an address corrected) changes nothing here.
+
+    A row without a version (a file downloaded before the column existed, or its cell emptied)
+    cannot say when it was made, so whether its values are the user's or merely older than
+    someone else's change is unknown. Refusing such files would make a board redo a filled-in
+    file; applying them would silently revert others' changes. They are accepted, and every
+    row that would change the school waits for the user's explicit choice, like a row someone
+    else changed: nothing is reverted unless the user, seeing the school's values now beside
+    the file's, says so.
+    """
+    if row.shown is None:
+        return UNKNOWN
+    if now.fingerprint(areas) == row.shown.fingerprint:
+        return FRESH
+    if row.entry.fingerprint(areas) == row.shown.fingerprint:
+        return KEPT
+    return CHANGED
 
 
 def read_table(data: bytes) -> list[list]:
@@ -127,7 +169,7 @@ def _text(value) -> str:
 
 
 def read_grid(rows: list[list], areas: list[SupportArea], scope: Scope):
-    """The entries a filled-in grid gives, by school, and every error with its line."""
+    """The rows a filled-in grid gives, by school (FileRow), and every error with its line."""
     columns = grid_columns(areas)
     known = {}
     for column in columns:
@@ -153,7 +195,7 @@ def read_grid(rows: list[list], areas: list[SupportArea], scope: Scope):
         else:
             mapping[index] = key
     missing = [
-        str(c.label) for c in columns if c.key not in INFORMATIVE and c.key not in mapping.values()
+        str(c.label) for c in columns if c.key not in OPTIONAL and c.key not in mapping.values()
     ]
     if missing:
         errors.append(_("Deze kolommen ontbreken: %(names)s.", names=", ".join(missing)))
@@ -247,7 +289,18 @@ def read_grid(rows: list[list], areas: list[SupportArea], scope: Scope):
             entry.adopted = clean_date(cell("vastgesteld"))
         except InvalidValue as error:
             fail(str(error.message), column_of["vastgesteld"])
-        entries[school] = entry
+        version = _text(cell(VERSION)) if VERSION in column_of else ""
+        at_download = Shown.parse(version) if version else None
+        if version and at_download is None:
+            fail(
+                _(
+                    "“%(value)s” is geen versie uit een download; laat de kolom Versie staan"
+                    " zoals hij was, of maak het vak leeg.",
+                    value=shown(version),
+                ),
+                column_of[VERSION],
+            )
+        entries[school] = FileRow(entry, at_download)
     if not errors and not entries:
         errors.append(_("Het bestand bevat geen scholen."))
     return entries, errors

@@ -1,6 +1,8 @@
 """The support editor's admin view: the boards' overview, the grid and its save, and the
 spreadsheet's download, upload and preview."""
 
+from dataclasses import dataclass, field
+
 from flask import abort, flash, redirect, request
 from flask_admin import BaseView, expose
 from flask_login import current_user
@@ -17,16 +19,36 @@ from ...models import Board, School, SchoolSupport, SupportArea
 from ...validation import BOARD_NUMBER_RE
 from ..base import EDITORS, RoleGuard, TakesUploads
 from ..duo import kept_name
-from .grid import find_conflicts, posted_rows, save
+from .grid import find_conflicts, others_changes, posted_rows, save
 from .rows import Row, Scope, current_entry, differences, shown_row, support_areas
 from .spreadsheet import download
 from .upload import (
+    CHANGED,
+    KEPT,
     MAX_ERRORS_SHOWN,
     MAX_UPLOAD_BYTES,
+    UNKNOWN,
     UploadError,
     read_grid,
     read_table,
+    standing,
 )
+
+
+@dataclass
+class Proposed:
+    """A school the file would change, as the preview shows it: the row it posts to the grid's
+    save, the cells it changes, how it stands to the download, and what others changed since."""
+
+    row: Row
+    cells: list[tuple[str, str, str]]
+    standing: str
+    since: list[str] = field(default_factory=list)
+
+    @property
+    def asks(self) -> bool:
+        """Applied only when the user ticks it (or chooses to overwrite everything)."""
+        return self.standing in (CHANGED, UNKNOWN)
 
 
 class SupportView(TakesUploads, RoleGuard, BaseView):
@@ -178,20 +200,32 @@ class SupportView(TakesUploads, RoleGuard, BaseView):
         ), (400 if errors else 200)
 
     def _preview(self, scope, areas, entries, name):
-        """What the file changes, per school; applying posts those rows to the grid's save."""
-        changes, rows = [], []
-        for school, entry in entries.items():
+        """What the file changes, per school; applying posts those rows to the grid's save.
+
+        A row someone else changed since the download is posted without its version unless
+        the user ticks it, so the save leaves that school as it is (upload.standing)."""
+        proposed, kept = [], 0
+        for school, file_row in entries.items():
             now = current_entry(school, areas)
-            if cells := differences(now, entry, areas):
-                changes.append((school, cells))
-                rows.append(Row(school, entry, school.version, now.key(areas)))
+            cells = differences(now, file_row.entry, areas)
+            if not cells:
+                continue
+            stands = standing(file_row, now, areas)
+            if stands == KEPT:
+                kept += 1
+                continue
+            row = Row(school, file_row.entry, school.version, now.key(areas))
+            since = others_changes(school, file_row.shown.version) if stands == CHANGED else []
+            proposed.append(Proposed(row, cells, stands, since))
         return self.render(
             "admin/support_preview.html",
             scope=scope,
             areas=areas,
             name=name,
-            changes=changes,
-            rows=rows,
-            unchanged=len(entries) - len(rows),
-            cells=sum(len(cells) for _school, cells in changes),
+            proposed=proposed,
+            changed=sum(p.standing == CHANGED for p in proposed),
+            unknown=sum(p.standing == UNKNOWN for p in proposed),
+            kept=kept,
+            unchanged=len(entries) - len(proposed),
+            cells=sum(len(p.cells) for p in proposed),
         )
