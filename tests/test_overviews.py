@@ -411,7 +411,7 @@ def test_overviews_from_the_command_line(seeded_app, tmp_path):
     wrong = runner.invoke(
         args=["export", "overview", "gemeente", "--peildatum", "2020-01-01", "-o", str(target)]
     )
-    assert wrong.exit_code == 1 and "geen leerlingen geteld" in wrong.output
+    assert wrong.exit_code == 2 and "geen leerlingen geteld" in wrong.output  # bad input
 
 
 def test_control_characters_in_names_do_not_break_the_overview_files(seeded_app, client):
