@@ -25,11 +25,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.datastructures import ImmutableMultiDict
 
 from .db import db, listen_once
-from .filters import FACETS
+from .filters import FACETS, LEVEL_PARAMETER
 from .models import (
     Board,
     Municipality,
     Network,
+    ParentWord,
     PartnershipPostcodeArea,
     PupilCount,
     School,
@@ -46,15 +47,18 @@ PUBLIC_DATA = (
     SchoolSupport,
     PupilCount,
     PartnershipPostcodeArea,
+    ParentWord,
 )
 # The query parameters the views of each cached blueprint read: SchoolSearch's, the export
 # columns (directory) and the overviews' reference date and filters. Declared here, once, because
 # the cache key is made of them; tests/test_cache.py checks SchoolSearch.args() against this list.
-SEARCH_PARAMETERS = frozenset({"q", "postcode", "sort", "page", "peildatum", *FACETS})
+SEARCH_PARAMETERS = frozenset(
+    {"q", "postcode", "sort", "page", "peildatum", LEVEL_PARAMETER, *FACETS}
+)
 PAGE_PARAMETERS = {
     "directory": SEARCH_PARAMETERS | {"kolom"},
     "api": SEARCH_PARAMETERS,
-    "overviews": frozenset({"peildatum", *FACETS}),
+    "overviews": frozenset({"peildatum", LEVEL_PARAMETER, *FACETS}),
 }
 # ?lang= chooses the locale, which is in the key already; no page repeats it (i18n drops it from
 # its language links), so it is passed on to the locale selector but not keyed.

@@ -163,6 +163,21 @@ def schools_json():
         "sort": result.search.effective_sort,
         "filters": {facet: list(values) for facet, values in result.search.filters.items()},
         **_did_you_mean(result.search),
+        "support_suggestions": [
+            {
+                "word": suggestion.word,
+                "filter": "ondersteuning",
+                "value": suggestion.area,
+                "message": result.suggestion_text(suggestion),
+                "url": url_for(".schools")
+                + "?"
+                + urlencode(result.suggested_search(suggestion).args()),
+            }
+            for suggestion in result.support_suggestions
+        ],
+        "without": [
+            {"filter": facet, "value": value, "total": n} for facet, value, n in result.loosen
+        ],
         "schools": school_records(result.rows),
         "facets": {
             facet: [

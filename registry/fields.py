@@ -74,6 +74,16 @@ SCHOOL_FIELDS = (
     SchoolField("phone", _l("Telefoon"), 16, PHONE, "phone", True, grouped_phone),
     SchoolField("email", _l("E-mail"), 28, _nullable("string"), "email", True),
     SchoolField("website", _l("Website"), 32, _nullable("string"), "website", True),
+    SchoolField(
+        "support_levels",
+        _l("Ondersteuning"),
+        36,
+        _nullable(
+            "string",
+            description="The support the school recorded, per area with its level, in the "
+            "request's language: 'Leren: extra, Gedrag: basis'. Empty while it recorded none.",
+        ),
+    ),
     SchoolField("pupils", _l("Leerlingen"), 11, _nullable("integer", minimum=0), exported=True),
     SchoolField("pupils_reference_date", _l("Teldatum"), 12, DATE, exported=True),
     SchoolField("latitude", _l("Breedtegraad"), 12, _nullable("number"), "latitude"),

@@ -10,7 +10,16 @@ from sqlalchemy import distinct, func, select
 
 from .db import db
 from .i18n import lazy_gettext as _l
-from .models import Board, Municipality, Network, School, SchoolSupport, SchoolType, SupportArea
+from .models import (
+    Board,
+    Municipality,
+    Network,
+    School,
+    SchoolSupport,
+    SchoolType,
+    SupportArea,
+    SupportLevel,
+)
 from .spelling import TYPE_WORDS
 from .text import place_name
 
@@ -50,11 +59,32 @@ def _in_networks(values):
     return School.network_id.in_(select(Network.id).where(Network.slug.in_(values)))
 
 
-def _offering_support(values):
+# A support filter asks for extra support in an area: basic support is what every school gives
+# (the partnership's own words), so a school that only records basis there is no answer.
+# ?niveau=basis asks for basis or extra.
+LEVEL_PARAMETER = "niveau"
+LEVELS = {
+    "extra": (SupportLevel.EXTRA,),
+    "basis": (SupportLevel.BASIS, SupportLevel.EXTRA),
+}
+DEFAULT_LEVEL = "extra"
+# A level as a cell or a list names it, and as a result row says it in a sentence.
+LEVEL_WORDS = {SupportLevel.BASIS: _l("basis"), SupportLevel.EXTRA: _l("extra")}
+LEVEL_PHRASES = {
+    SupportLevel.BASIS: _l("basisondersteuning"),
+    SupportLevel.EXTRA: _l("extra ondersteuning"),
+}
+
+
+def level_word(level: SupportLevel) -> str:
+    return str(LEVEL_WORDS[level])
+
+
+def _offering_support(values, level: str = DEFAULT_LEVEL):
     return School.id.in_(
         select(SchoolSupport.school_id)
         .join(SchoolSupport.support_area)
-        .where(SupportArea.code.in_(values))
+        .where(SupportArea.code.in_(values), SchoolSupport.level.in_(LEVELS[level]))
     )
 
 
@@ -105,7 +135,7 @@ def _count_networks(where):
     return _grouped(query, where, Network.slug, Network.name)
 
 
-def _count_support(where):
+def _count_support(where, level: str = DEFAULT_LEVEL):
     # Every area is listed, also at zero: parents should see what can be asked for.
     label = SupportArea.name_en if str(get_locale()) == "en" else SupportArea.name
     matching = select(School.id).where(*where)
@@ -114,7 +144,8 @@ def _count_support(where):
         .outerjoin(
             SchoolSupport,
             (SchoolSupport.support_area_id == SupportArea.id)
-            & SchoolSupport.school_id.in_(matching),
+            & SchoolSupport.school_id.in_(matching)
+            & SchoolSupport.level.in_(LEVELS[level]),
         )
         .group_by(SupportArea.code, label, SupportArea.position)
         .order_by(SupportArea.position)
@@ -189,6 +220,7 @@ class Filter:
     spellings: Callable[[], list[tuple[str, str, tuple[str, ...]]]]  # see _spell_*
     sorted_by_label: bool = True  # else the counts keep their own order
     choices: tuple[str, ...] | None = None  # a closed set of values
+    levelled: bool = False  # condition and counts also take the asked level (LEVELS)
 
 
 FILTERS = (
@@ -252,8 +284,10 @@ FILTERS = (
         _count_support,
         _spell_support,
         sorted_by_label=False,
+        levelled=True,
     ),
 )
 FILTERS_BY_NAME = {f.name: f for f in FILTERS}
 FACETS = tuple(FILTERS_BY_NAME)
 FACET_TITLES = {f.name: f.title for f in FILTERS}
+SUPPORT_FACET = next(f.name for f in FILTERS if f.levelled)

@@ -23,6 +23,7 @@ from .models import (
     CorrectionRequest,
     Municipality,
     Network,
+    ParentWord,
     PupilCount,
     School,
     SchoolSupport,
@@ -51,6 +52,7 @@ TRACKED = (
     Municipality,
     Network,
     SupportArea,
+    ParentWord,
     CorrectionRequest,
     User,
 )

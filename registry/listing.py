@@ -13,11 +13,12 @@ from flask_babel import format_decimal, get_locale
 from markupsafe import Markup, escape
 
 from . import filters
+from .filters import LEVEL_PHRASES
 from .i18n import gettext as _
 from .i18n import ngettext
 from .models import LocationPrecision, SchoolType
 from .records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_links
-from .search import FacetValue, SchoolRow
+from .search import FacetValue, SchoolRow, known_values
 from .text import place_name
 
 
@@ -30,8 +31,24 @@ def format_km(distance: float) -> str:
     return _("%(distance)s km", distance=format_decimal(distance, format="#,##0.0"))
 
 
-def result_items(rows: list[SchoolRow]) -> Markup:
-    """The result list's items: name and link, kind, denomination, pupils, address, distance."""
+def support_line(row: SchoolRow, asked: tuple[str, ...]) -> str:
+    """Per support area the search asks for, the level the school recorded: a parent reads
+    it in the row instead of opening every school."""
+    recorded = {code: (name, level) for code, name, level in row.support}
+    names = known_values(filters.SUPPORT_FACET).labels
+    parts = []
+    for code in asked:
+        if code in recorded:
+            name, level = recorded[code]
+            parts.append(f"{escape(name)}: {escape(LEVEL_PHRASES[level])}")
+        else:
+            parts.append(escape(_("%(area)s: niet vastgelegd", area=names.get(code, code))))
+    return f'<p class="support-levels">{"; ".join(parts)}</p>' if parts else ""
+
+
+def result_items(rows: list[SchoolRow], asked_support: tuple[str, ...] = ()) -> Markup:
+    """The result list's items: name and link, kind, denomination, pupils, address, distance,
+    and the level of each support area the search asks for."""
     link = school_links()
     unknown_address = escape(_("Adres onbekend"))
     # Translated outside the f-string: the catalogue's extractor does not look inside one.
@@ -63,7 +80,8 @@ def result_items(rows: list[SchoolRow]) -> Markup:
             f'<li class="result"><h3><a href="{escape(link(school["vestigingscode"]))}">'
             f"{escape(school['name'])}</a></h3>"
             f'<p class="meta">{" ".join(f"<span>{escape(m)}</span>" for m in meta)}</p>'
-            f'<p class="address">{address}</p>{distance}</li>'
+            f'<p class="address">{address}</p>{distance}'
+            f"{support_line(row, asked_support)}</li>"
         )
     return Markup("".join(items))  # noqa: S704
 

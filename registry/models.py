@@ -384,6 +384,25 @@ class SupportArea(db.Model):
         return self.name
 
 
+class ParentWord(db.Model):
+    """A word parents use for the support they look for, and the area that covers it
+    (parent_words.py): 'dyslexie' -> leren."""
+
+    __tablename__ = "parent_word"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # As a coordinator typed it; searches compare it folded (case, accents, punctuation).
+    word: Mapped[str] = mapped_column(String(60), unique=True)
+    support_area_id: Mapped[int] = mapped_column(
+        ForeignKey("support_area.id", ondelete="CASCADE"), index=True
+    )
+
+    support_area: Mapped["SupportArea"] = relationship()
+
+    def __str__(self) -> str:
+        return self.word
+
+
 class SchoolSupport(db.Model):
     """That a school offers support in one area, at the basic or the extra level."""
 
@@ -494,6 +513,7 @@ refuse_control_characters(
     BoardContact,
     School,
     SupportArea,
+    ParentWord,
     SchoolSupport,
     CorrectionRequest,
 )

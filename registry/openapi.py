@@ -3,7 +3,7 @@
 from flask import current_app, url_for
 
 from . import fields
-from .filters import FILTERS
+from .filters import FILTERS, LEVEL_PARAMETER, LEVELS
 from .groupings import GROUPINGS
 from .search import MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS, known_values, reference_dates
 
@@ -266,6 +266,14 @@ def openapi_document() -> dict:
         )
         school_filters.append(_text_parameter(declared.name, description, True, **choices))
     school_filters += [
+        {
+            "name": LEVEL_PARAMETER,
+            "in": "query",
+            "required": False,
+            "description": "The support level an 'ondersteuning' filter asks for: 'extra' (the "
+            "default; basic support is what every school gives) or 'basis' (basic or extra).",
+            "schema": {"type": "string", "enum": list(LEVELS)},
+        },
         {
             "name": "sort",
             "in": "query",

@@ -20,10 +20,18 @@ from .exports import (
     written_to,
 )
 from .fields import SCHOOL_FIELDS, stored_values
+from .filters import level_word
 from .i18n import gettext as _
 from .models import School
 from .phones import grouped_phone
-from .search import SchoolRow, SchoolSearch, as_dicts, distance_from, ordered_query
+from .search import (
+    SchoolRow,
+    SchoolSearch,
+    as_dicts,
+    distance_from,
+    ordered_query,
+    support_of,
+)
 from .text import place_name, slugify
 
 # Every public field of a school, in the order of the JSON (registry/fields.py declares them).
@@ -42,7 +50,9 @@ def school_values(row: SchoolRow, link: Callable[[str], str] | None = None) -> d
     """The stable public fields of a school, typed (numbers, dates) for spreadsheets. `link`:
     school_links(external=True), when many rows share it."""
     link = link or school_links(external=True)
-    return _record(row.stored, row.pupils, row.pupils_reference_date, row.distance_km, link)
+    return _record(
+        row.stored, row.pupils, row.pupils_reference_date, row.distance_km, link, row.support
+    )
 
 
 def export_values(found: SchoolSearch) -> Iterator[dict]:
@@ -50,9 +60,11 @@ def export_values(found: SchoolSearch) -> Iterator[dict]:
     school in the country."""
     query = ordered_query(found).execution_options(yield_per=1000)
     url = school_links(external=True)
+    support = support_of(None)  # few schools record support: one query for the whole file
     for stored in as_dicts(query):
         distance = distance_from(found.origin, stored["latitude"], stored["longitude"])
-        yield _record(stored, stored["pupils"], stored["reference"], distance, url)
+        levels = support.get(stored["id"], ())
+        yield _record(stored, stored["pupils"], stored["reference"], distance, url, levels)
 
 
 def school_links(external: bool = False) -> Callable[[str], str]:
@@ -64,7 +76,12 @@ def school_links(external: bool = False) -> Callable[[str], str]:
     return lambda code: f"{head}{quote(code, safe='')}{tail}"
 
 
-def _record(stored, pupils, reference, distance, url) -> dict:
+def support_text(support) -> str | None:
+    """'Leren: extra, Gedrag: basis': a school's recorded support as a row or cell shows it."""
+    return ", ".join(f"{name}: {level_word(level)}" for _code, name, level in support) or None
+
+
+def _record(stored, pupils, reference, distance, url, support=()) -> dict:
     record = {key: stored.get(key) for key in SCHOOL_COLUMNS}
     for key, present in PRESENTERS.items():
         record[key] = present(record[key])
@@ -80,6 +97,7 @@ def _record(stored, pupils, reference, distance, url) -> dict:
         pupils_reference_date=reference,
         distance_km=round(distance, 2) if distance is not None else None,
         url=url(stored["vestigingscode"]),
+        support_levels=support_text(support),
     )
     return record
 

@@ -12,18 +12,29 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
+from flask_babel import get_locale
 from sqlalchemy import Select, bindparam, case, false, func, literal, or_, select
 
-from . import geo, search_index, spelling
+from . import geo, parent_words, search_index, spelling
 from .cache import per_data_version
 from .db import db
 from .fields import stored_columns
-from .filters import FACETS, FILTERS_BY_NAME
+from .filters import (
+    DEFAULT_LEVEL,
+    FACETS,
+    FILTERS_BY_NAME,
+    LEVEL_PARAMETER,
+    LEVELS,
+    SUPPORT_FACET,
+)
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .models import (
     PupilCount,
     School,
+    SchoolSupport,
+    SupportArea,
+    SupportLevel,
 )
 from .text import fold
 from .validation import BRIN_RE, VESTIGINGSCODE_RE
@@ -147,6 +158,8 @@ class SchoolSearch:
     unknown: tuple[Unknown, ...] = ()
     # Was anything asked in another spelling than the canonical one (links use that)?
     respelled: bool = False
+    # The support level a support filter asks for (filters.LEVELS): extra unless ?niveau=basis.
+    support_level: str = DEFAULT_LEVEL
 
     @classmethod
     def from_args(cls, args, fixed: Mapping[str, tuple[str, ...]] | None = None) -> "SchoolSearch":
@@ -199,6 +212,12 @@ class SchoolSearch:
                     postcode=postcode,
                 ),
             )
+        level = args.get(LEVEL_PARAMETER) or DEFAULT_LEVEL
+        if level not in LEVELS:
+            raise BadParameter(
+                LEVEL_PARAMETER,
+                _l("Kies niveau %(levels)s.", levels=" of ".join(LEVELS)),
+            )
         page_text = args.get("page", "1")
         if (
             not page_text.isascii()
@@ -216,6 +235,7 @@ class SchoolSearch:
             parse_reference_date(args.get("peildatum")),
             tuple(unknown),
             respelled,
+            level,
         )
 
     def refuse_unknown(self) -> None:
@@ -265,6 +285,9 @@ class SchoolSearch:
             pairs.append(("peildatum", self.reference.isoformat()))
         for facet in FACETS:
             pairs.extend((facet, v) for v in filters.get(facet, ()))
+        level = state.get("support_level", self.support_level)
+        if level != DEFAULT_LEVEL:
+            pairs.append((LEVEL_PARAMETER, level))
         if state["page"] and state["page"] != 1:
             pairs.append(("page", str(state["page"])))
         return pairs
@@ -292,6 +315,14 @@ class SchoolSearch:
         return replace(self, filters={**self.filters, facet: (value,)}, page=1)
 
 
+def condition(facet: str, values: tuple[str, ...], search: SchoolSearch):
+    """What one filter selects, at the search's support level where the filter has levels."""
+    declared = FILTERS_BY_NAME[facet]
+    if declared.levelled:
+        return declared.condition(values, search.support_level)
+    return declared.condition(values)
+
+
 def conditions(search: SchoolSearch, skip: str | None = None) -> list:
     """The WHERE clauses of a search; `skip` leaves one filter out (for its counts)."""
     clauses = [School.is_open]
@@ -302,7 +333,7 @@ def conditions(search: SchoolSearch, skip: str | None = None) -> list:
         values = search.selected(facet) if facet != skip else search.fixed.get(facet, ())
         known = tuple(v for v in values if (facet, v) not in unknown)
         if known:
-            clauses.append(FILTERS_BY_NAME[facet].condition(known))
+            clauses.append(condition(facet, known, search))
         elif values:
             clauses.append(false())  # only values that name nothing: nothing matches
     return clauses
@@ -376,6 +407,25 @@ class SchoolRow:
     pupils: int | None
     pupils_reference_date: date | None
     distance_km: float | None
+    # The support the school recorded: (area code, area name, level), in the areas' order.
+    support: tuple[tuple[str, str, SupportLevel], ...] = ()
+
+
+def support_of(ids: list[int] | None) -> dict[int, tuple[tuple[str, str, SupportLevel], ...]]:
+    """The recorded support of these schools (of all, with None), named in the page's
+    language: one query for a page of results or a whole download."""
+    name = SupportArea.name_en if str(get_locale()) == "en" else SupportArea.name
+    query = (
+        select(SchoolSupport.school_id, SupportArea.code, name, SchoolSupport.level)
+        .join(SchoolSupport.support_area)
+        .order_by(SupportArea.position)
+    )
+    if ids is not None:
+        query = query.where(SchoolSupport.school_id.in_(ids))
+    found: dict[int, list] = {}
+    for school_id, code, label, level in db.session.execute(query):
+        found.setdefault(school_id, []).append((code, label, level))
+    return {school_id: tuple(levels) for school_id, levels in found.items()}
 
 
 @dataclass(slots=True)
@@ -392,8 +442,23 @@ class SearchResult:
     total: int
     rows: list[SchoolRow]
     facets: dict[str, list[FacetValue]]
-    loosen: list[tuple[str, str, int]]  # (facet or "q", value, count without it) when empty
+    loosen: list[tuple[str, str, int]]  # (facet or "q", value, count without it) when empty,
+    # the most results first
     more: dict[str, int] = field(default_factory=dict)  # values per facet not listed
+    # Support areas the parents' words in the text point at (parent_words.py), not yet asked for.
+    support_suggestions: list[parent_words.SupportSuggestion] = field(default_factory=list)
+
+    def suggested_search(self, suggestion: parent_words.SupportSuggestion) -> "SchoolSearch":
+        """The search a suggestion offers: the support filter instead of the parent's word."""
+        search = self.search
+        said = set(suggestion.word.split())  # one word, or the parts of a phrase
+        rest = " ".join(w for w in search.q.split() if not set(fold(w).split()) <= said)
+        asked = (*search.filters.get(SUPPORT_FACET, ()), suggestion.area)
+        return replace(search, q=rest, filters={**search.filters, SUPPORT_FACET: asked}, page=1)
+
+    def suggestion_text(self, suggestion: parent_words.SupportSuggestion) -> str:
+        area = known_values(SUPPORT_FACET).labels.get(suggestion.area, suggestion.area)
+        return _("Bedoelde u: scholen met extra ondersteuning bij %(area)s?", area=area)
 
     @property
     def pages(self) -> int:
@@ -446,7 +511,11 @@ class _AskSql:
         return rows
 
     def facet_counts(self, facet: str, limit: int | None) -> tuple[list, int]:
-        rows = FILTERS_BY_NAME[facet].counts(conditions(self.search, facet))
+        declared, where = FILTERS_BY_NAME[facet], conditions(self.search, facet)
+        if declared.levelled:
+            rows = declared.counts(where, self.search.support_level)
+        else:
+            rows = declared.counts(where)
         if limit is None or len(rows) <= limit:
             return rows, 0
         selected = set(self.search.filters.get(facet, ()))
@@ -473,7 +542,7 @@ class _AskIndex:
         known = tuple(v for v in values if v not in unknown)
         if not known:
             return np.zeros(self.index.size, dtype=bool)
-        return self.index.facet(facet, known)
+        return self.index.facet(facet, known, self.search.support_level)
 
     def matching(self, skip: str | None = None):
         mask = self.text.copy() if skip != "q" else self.everything.copy()
@@ -513,7 +582,9 @@ class _AskIndex:
 
     def facet_counts(self, facet: str, limit: int | None) -> tuple[list, int]:
         selected = self.search.filters.get(facet, ())
-        return self.index.counts(facet, self.matching(facet), limit, selected)
+        return self.index.counts(
+            facet, self.matching(facet), limit, selected, self.search.support_level
+        )
 
 
 def _from_schools(query: Select) -> Select:
@@ -566,6 +637,9 @@ def run(
     ask = _AskSql(search) if index is None else _AskIndex(search, index)
     total = ask.count()
     rows = list(_rows(search, ask.page()))
+    support = support_of([row.stored["id"] for row in rows]) if rows else {}
+    for row in rows:
+        row.support = support.get(row.stored["id"], ())
     facets, more = {}, {}
     for facet in FACETS if facet_limit != 0 else ():
         if facet in search.fixed:
@@ -583,7 +657,22 @@ def run(
             loosen.append(("q", search.q, ask.count(skip="q")))
         for facet, values in search.filters.items():
             loosen.append((facet, ", ".join(values), ask.count(skip=facet)))
-    return SearchResult(search, total, rows, facets, loosen, more)
+        loosen.sort(key=lambda way: -way[2])
+        _keep_every_group(search, facets, facet_limit)
+    asked = set(search.selected(SUPPORT_FACET))
+    suggested = [s for s in parent_words.suggestions(search.q) if s.area not in asked]
+    return SearchResult(search, total, rows, facets, loosen, more, suggested)
+
+
+def _keep_every_group(search: SchoolSearch, facets: dict, limit: int | None) -> None:
+    """With nothing found, every filter group stays with its values (at 0 where they give
+    nothing), so a parent can change course without first undoing the last tick."""
+    for facet, values in facets.items():
+        listed = {fv.value for fv in values}
+        labels = known_values(facet).labels
+        missing = sorted((v for v in labels if v not in listed), key=lambda v: fold(labels[v]))
+        room = None if limit is None else max(0, limit - len(values))
+        values += [FacetValue(v, labels[v], 0, False) for v in missing[:room]]
 
 
 def exact_school(q: str) -> School | None:

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from .cache import data_version
 from .db import db
-from .filters import TYPE_LABELS
+from .filters import DEFAULT_LEVEL, LEVELS, SUPPORT_FACET, TYPE_LABELS
 from .models import (
     Board,
     Municipality,
@@ -36,6 +36,7 @@ from .models import (
     SchoolSupport,
     SchoolType,
     SupportArea,
+    SupportLevel,
 )
 from .text import fold, place_name
 
@@ -83,6 +84,14 @@ class Codes:
         return self.index[value]
 
 
+# How a school's support in an area is held in the index, and the least a level asks for.
+SUPPORT_RANK = {SupportLevel.BASIS: 1, SupportLevel.EXTRA: 2}
+
+
+def _lowest_rank(level: str) -> int:
+    return min(SUPPORT_RANK[asked] for asked in LEVELS[level])
+
+
 @dataclass
 class SchoolIndex:
     ids: np.ndarray  # school ids, in the database's name order: position = name rank
@@ -97,7 +106,7 @@ class SchoolIndex:
     starts: np.ndarray
     codes: dict[str, np.ndarray]  # filter -> code per row (-1: none)
     values: dict[str, Codes]
-    support: np.ndarray  # rows x areas, bool
+    support: np.ndarray  # rows x areas: 0 none, 1 basis, 2 extra (SUPPORT_RANK)
     areas: list[tuple[str, str, str]]  # (code, name, name_en) in their order
     place_rank: np.ndarray
     latitude: np.ndarray
@@ -192,12 +201,12 @@ class SchoolIndex:
             ).order_by(SupportArea.position)
         ).all()
         area_column = {area_id: j for j, (area_id, *_rest) in enumerate(areas)}
-        support = np.zeros((n, len(areas)), dtype=bool)
-        for school_id, area_id in connection.execute(
-            select(SchoolSupport.school_id, SchoolSupport.support_area_id)
+        support = np.zeros((n, len(areas)), dtype=np.int8)
+        for school_id, area_id, level in connection.execute(
+            select(SchoolSupport.school_id, SchoolSupport.support_area_id, SchoolSupport.level)
         ):
             if school_id in position:
-                support[position[school_id], area_column[area_id]] = True
+                support[position[school_id], area_column[area_id]] = SUPPORT_RANK[level]
         place_rank = np.empty(n, dtype=np.int64)
         by_place = connection.scalars(
             select(School.id).where(School.is_open).order_by(func.lower(School.place), *name_order)
@@ -281,22 +290,27 @@ class SchoolIndex:
 
     # Filters.
 
-    def facet(self, facet: str, values: tuple[str, ...]) -> np.ndarray:
-        if facet == "ondersteuning":
+    def facet(self, facet: str, values: tuple[str, ...], level: str = DEFAULT_LEVEL) -> np.ndarray:
+        if facet == SUPPORT_FACET:
             columns = [j for j, (code, *_names) in enumerate(self.areas) if code in values]
-            return self.support[:, columns].any(axis=1)
+            return (self.support[:, columns] >= _lowest_rank(level)).any(axis=1)
         known = self.values[facet].index
         codes = [known[v] for v in values if v in known]
         return np.isin(self.codes[facet], codes)
 
     def counts(
-        self, facet: str, mask: np.ndarray, limit: int | None = None, selected=()
+        self,
+        facet: str,
+        mask: np.ndarray,
+        limit: int | None = None,
+        selected=(),
+        level: str = DEFAULT_LEVEL,
     ) -> tuple[list[tuple[str, str, int]], int]:
         """(value, label, count) as the SQL counts give them (search.py sorts them), at most
         `limit` of them: the selected, then the largest, then by name; and how many more."""
-        if facet == "ondersteuning":
+        if facet == SUPPORT_FACET:
             english = str(get_locale()) == "en"
-            sums = self.support[mask].sum(axis=0)
+            sums = (self.support[mask] >= _lowest_rank(level)).sum(axis=0)
             found = [
                 (code, name_en if english else name, int(sums[j]))
                 for j, (code, name, name_en) in enumerate(self.areas)

@@ -22,6 +22,7 @@ from .models import (
     LocationPrecision,
     Municipality,
     Network,
+    ParentWord,
     PartnershipPostcodeArea,
     PupilCount,
     School,
@@ -81,26 +82,35 @@ class _Seeder:
         return {getattr(obj, key): obj for obj in db.session.scalars(select(model))}
 
     def run(self) -> dict[str, int]:
-        self.support_areas()
+        areas = self.support_areas()
+        self.parent_words(areas)
         municipalities = self.municipalities()
         networks_by_municipality = self.networks()
         boards = self.boards()
         self.schools(municipalities, networks_by_municipality, boards)
         return self.created
 
-    def support_areas(self) -> None:
+    def support_areas(self) -> dict[str, SupportArea]:
         known = self.existing(SupportArea, "code")
         for row in self.rows("support_areas.csv", "code"):
             if row["code"] not in known:
+                known[row["code"]] = SupportArea(
+                    code=row["code"],
+                    name=row["name"],
+                    name_en=row["name_en"],
+                    description=_blank_to_none(row["description"]),
+                    position=int(row["position"]),
+                )
+                self.add("support areas", known[row["code"]])
+        return known
+
+    def parent_words(self, areas: dict[str, SupportArea]) -> None:
+        """The words parents use for support, each pointing at its area (parent_words.py)."""
+        known = self.existing(ParentWord, "word")
+        for row in self.rows("parent_words.csv", "word"):
+            if row["word"] not in known:
                 self.add(
-                    "support areas",
-                    SupportArea(
-                        code=row["code"],
-                        name=row["name"],
-                        name_en=row["name_en"],
-                        description=_blank_to_none(row["description"]),
-                        position=int(row["position"]),
-                    ),
+                    "parent words", ParentWord(word=row["word"], support_area=areas[row["area"]])
                 )
 
     def municipalities(self) -> dict[str, Municipality]:

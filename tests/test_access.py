@@ -44,6 +44,7 @@ READERS = {
     "municipality": {"beheerder", "coordinator", "bestuur", "medewerker"},
     "network": {"beheerder", "coordinator", "bestuur", "medewerker"},
     "supportarea": {"beheerder", "coordinator", "bestuur", "medewerker"},
+    "parent_word": {"beheerder", "coordinator", "bestuur", "medewerker"},
     "correction": {"beheerder", "coordinator", "bestuur", "medewerker"},
     "change": {"beheerder", "coordinator", "medewerker"},
     "user": {"beheerder"},
@@ -61,6 +62,7 @@ WRITERS = {
     "municipality": {"beheerder", "coordinator"},
     "network": {"beheerder", "coordinator"},
     "supportarea": {"beheerder", "coordinator"},
+    "parent_word": {"beheerder", "coordinator"},
     "correction": {"beheerder", "coordinator"},
     "user": {"beheerder"},
     "board_contact": {"beheerder", "coordinator", "bestuur"},
@@ -174,6 +176,7 @@ def test_every_url_answers_each_role_as_intended(seeded_app, login, role):
             "correction.export",
             "duo_import.export",
             "board_contact.export",
+            "parent_word.export",
         ):
             continue  # Flask-Admin's own export is off (can_export is False): 404 for all
         response = client.get(url)

@@ -122,5 +122,6 @@ def test_every_parameter_a_search_writes_is_one_the_cache_keeps():
         sort="naam",
         page=2,
         reference=date(2025, 10, 1),
+        support_level="basis",
     )
     assert {name for name, _value in search.args()} == SEARCH_PARAMETERS

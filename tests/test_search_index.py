@@ -47,6 +47,8 @@ def searches(draw) -> MultiDict:
     args.append(("page", str(draw(st.sampled_from([1, 1, 2, 3, 5])))))
     if draw(st.booleans()):
         args.append(("peildatum", draw(st.sampled_from(["2021-10-01", "2024-10-01"]))))
+    if draw(st.booleans()):  # the support level a support filter asks for
+        args.append(("niveau", draw(st.sampled_from(["extra", "basis"]))))
     return MultiDict(args)
 
 

@@ -21,6 +21,7 @@ from ..models import (
     CorrectionStatus,
     Municipality,
     Network,
+    ParentWord,
     School,
     SupportArea,
 )
@@ -38,6 +39,7 @@ from .views import (
     ChangeView,
     MunicipalityView,
     NetworkView,
+    ParentWordView,
     SupportAreaView,
 )
 
@@ -86,6 +88,9 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(MunicipalityView(Municipality, db, name=_l("Gemeenten")))
     admin.add_view(NetworkView(Network, db, name=_l("Netwerken")))
     admin.add_view(SupportAreaView(SupportArea, db, name=_l("Ondersteuningsgebieden")))
+    admin.add_view(
+        ParentWordView(ParentWord, db, name=_l("Woorden van ouders"), endpoint="parent_word")
+    )
     admin.add_view(
         SupportView(name=_l("Ondersteuning invullen"), endpoint="support", url="ondersteuning")
     )

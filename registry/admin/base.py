@@ -108,6 +108,7 @@ VALUE_LABELS = {
         "correction_request": _l("correctie"),
         "user_account": _l("account"),
         "board_contact": _l("contactpersoon bestuur"),
+        "parent_word": _l("woord van ouders"),
     },
 }
 

@@ -168,6 +168,17 @@ class SupportAreaView(RegistryModelView):
     form_columns = ["code", "name", "name_en", "description", "position"]
 
 
+class ParentWordView(RegistryModelView):
+    """The words parents type for support, and the area each points at (parent_words.py)."""
+
+    menu_category = DATA_MENU
+    column_list = ["word", "support_area"]
+    column_labels = {**LABELS, "word": _l("Woord van ouders")}
+    column_searchable_list = ["word"]
+    column_default_sort = "word"
+    form_columns = ["word", "support_area"]
+
+
 class ChangeView(RegistryModelView):
     """The global change log: read-only, filterable, downloadable."""
 
