@@ -649,7 +649,8 @@ def run(
         values = [FacetValue(v, label, n, v in selected) for v, label, n in found]
         # A selected value with no school left still shows, so it can be switched off.
         listed = {fv.value for fv in values}
-        values += [FacetValue(v, v, 0, True) for v in selected - listed]
+        labels = known_values(facet).labels
+        values += [FacetValue(v, labels.get(v, v), 0, True) for v in selected - listed]
         facets[facet] = values
     loosen = []
     if total == 0:

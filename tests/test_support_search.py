@@ -131,3 +131,9 @@ def test_with_nothing_found_every_filter_group_stays_and_the_best_way_out_is_nam
     page = client.get("/scholen?gemeente=meppel&ondersteuning=gedrag").get_data(as_text=True)
     assert "De meeste scholen vindt u zonder het filter Ondersteuning: 17 scholen." in page
     assert 'id="facet-gemeente"' in page and 'id="facet-type"' in page
+
+
+def test_a_ticked_value_that_gives_nothing_keeps_its_name(client):
+    data = client.get("/scholen.json?gemeente=meppel&ondersteuning=gedrag").get_json()
+    ticked = [v for v in data["facets"]["gemeente"] if v["selected"]]
+    assert ticked == [{"value": "meppel", "label": "Meppel", "count": 0, "selected": True}]
