@@ -17,6 +17,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import click
+import flask_babel
 from flask import Response, current_app, stream_with_context
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -233,13 +234,21 @@ def save_download(path: str, query, output: str) -> int | None:
         base_url=current_app.config["PUBLIC_URL"],
         headers={"Accept": "application/json"},  # an error as the one JSON shape, not a page
     )
-    if response.status_code != 200:
-        message = _error_message(response)
-        if response.status_code in REFUSED_STATUSES:
+    # A streamed download keeps its request in place until it is closed, and the request shares
+    # the command's app context, where the language it chose (?lang=en) stays cached: closed
+    # and forgotten here, so the command goes on speaking Dutch.
+    try:
+        status, data, mimetype = response.status_code, response.data, response.mimetype
+        message = _error_message(response) if status != 200 else None
+    finally:
+        response.close()
+        flask_babel.refresh()
+    if status != 200:
+        if status in REFUSED_STATUSES:
             raise ExportRefused(message)
         raise ExportFailed(message)
-    write_output(response.data, output)
-    return data_rows(response.data, response.mimetype)
+    write_output(data, output)
+    return data_rows(data, mimetype)
 
 
 def _refuse_unknown_parameters(path: str, query: list[tuple[str, str]]) -> None:

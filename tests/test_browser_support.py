@@ -9,7 +9,7 @@ from test_browser import AXE
 from test_browser_admin import log_in
 
 from registry.db import db
-from registry.models import School, SchoolSupport, SupportArea
+from registry.models import School, SchoolSupport, SupportArea, SupportLevel
 
 pytestmark = pytest.mark.browser
 
@@ -35,10 +35,11 @@ def fill_row_by_keyboard(page, letters: str, url: str, day: str):
     page.keyboard.type(day)
 
 
-def schools_offering(app, code: str) -> int:
+def schools_offering(app, code: str, levels=tuple(SupportLevel)) -> int:
     with app.app_context():
         return db.session.scalar(
             select(func.count(distinct(SchoolSupport.school_id)))
+            .where(SchoolSupport.level.in_(levels))
             .join(SchoolSupport.support_area)
             .join(SchoolSupport.school)
             .where(SupportArea.code == code, School.is_open)
@@ -125,14 +126,20 @@ def test_a_coordinator_records_a_boards_support_by_keyboard_and_by_spreadsheet(
     gedrag_now = schools_offering(seeded_app, "gedrag")
     assert gedrag_now == gedrag_before + 14
 
-    # Parents: the directory's support filter counts those schools.
+    # Parents: the directory's support filter finds extra support (every school gives basis),
+    # and counts what it finds; ?niveau=basis finds basis too.
+    extra = schools_offering(seeded_app, "gedrag", (SupportLevel.EXTRA,))
+    assert extra == 1  # the first school of the grid; the file gave the others basis
     public = context.new_page()
     public.goto("/scholen")
     label = public.locator("#facet-ondersteuning label", has_text="Gedrag")
-    assert label.locator(".count").get_attribute("data-count") == str(gedrag_now)
+    assert label.locator(".count").get_attribute("data-count") == str(extra)
     public.goto("/scholen?ondersteuning=gedrag")
+    assert public.locator(".result-count").inner_text().strip() == "1 school"
+    assert "Gedrag: extra ondersteuning" in public.locator(".results").inner_text()
+    public.goto("/scholen?ondersteuning=gedrag&niveau=basis")
     assert public.locator(".result-count").inner_text().strip() == f"{gedrag_now} scholen"
-    public.goto(f"/scholen?ondersteuning=gedrag&bestuur={BOARD}")
+    public.goto(f"/scholen?ondersteuning=gedrag&niveau=basis&bestuur={BOARD}")
     assert public.locator(".result-count").inner_text().strip() == "14 scholen"
     context.close()
 
