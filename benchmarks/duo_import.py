@@ -5,8 +5,9 @@
 A benchmark, not a test. Every measurement runs in a fresh process, so the peak memory it
 reports (resident set size) is that step's own, interpreter and app included:
 
-- import: DUO's 2026-08 address file and the pupil file into an empty database (read, compare,
-  apply everything in one transaction with its history rows);
+- import: DUO's 2026-08 address file, its address file of special education (09) and the
+  pupil file into an empty database (read, compare, apply everything in one transaction with
+  its history rows);
 - parse + compare: the 2026-08 file against a registry holding the 2026-04 file.
 """
 
@@ -33,6 +34,11 @@ from registry.duo.compare import KINDS, compare
 from registry.duo.files import read_duo_file
 from registry.models import PupilCount, School
 
+# DUO's address file of special education, whole (905 locations; 818 without VSO alone).
+NATIONAL_SPECIAL = NATIONAL_AUGUST.parent / (
+    "duo_09-alle-vestigingen-sbo-so-en-vso_NATIONAL_via-hahebo-daad5c8_utf8.csv"
+)
+
 
 def step(name: str, database: dict, folder: str) -> dict:
     """One step in this (fresh) process; returns its timings and peak memory."""
@@ -45,7 +51,11 @@ def step(name: str, database: dict, folder: str) -> dict:
             files = [read_duo_file(NATIONAL_APRIL.read_bytes(), NATIONAL_APRIL.name)]
             apply_comparison(compare(files, Area.whole_country()), kinds=KINDS)
         else:
-            paths = [NATIONAL_AUGUST, NATIONAL_PUPILS] if name == "import" else [NATIONAL_AUGUST]
+            paths = (
+                [NATIONAL_AUGUST, NATIONAL_SPECIAL, NATIONAL_PUPILS]
+                if name == "import"
+                else [NATIONAL_AUGUST]
+            )
             start = time.perf_counter()
             files = [read_duo_file(path.read_bytes(), path.name) for path in paths]
             timings["parse"] = time.perf_counter() - start

@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/serve.py [--duration 10] [--connections 4] [--searches 4000]
                                          [--markdown FILE]
 
-A benchmark, not a test. It loads DUO's national files (6,122 locations) into a fresh SQLite
-database, builds the same rows into a Datasette database with full-text search, and serves
+A benchmark, not a test. It loads DUO's national files (6,122 BAO locations from file 02 and
+818 special-education locations from file 09) into a fresh SQLite database, builds the same
+rows into a Datasette database with full-text search, and serves
 side by side: the registry under gunicorn (2 workers, gunicorn.conf.py) with its page cache on
 and off, Datasette on the same data, and a minimal Flask route under the same gunicorn
 settings (the ceiling). It measures, with wrk at a fixed concurrency after a warm-up: a few
@@ -32,6 +33,7 @@ from datetime import date
 from pathlib import Path
 
 from common import NATIONAL_AUGUST, NATIONAL_PUPILS
+from duo_import import NATIONAL_SPECIAL
 from flask_migrate import upgrade
 from search_mix import multiply, searches
 
@@ -75,23 +77,33 @@ def load_registry(folder: Path) -> str:
     app = create_app({"SECRET_KEY": "benchmark", "SQLALCHEMY_DATABASE_URI": url}, str(folder))
     with app.app_context():
         upgrade()
-        files = [read_duo_file(p.read_bytes(), p.name) for p in (NATIONAL_AUGUST, NATIONAL_PUPILS)]
+        paths = (NATIONAL_AUGUST, NATIONAL_SPECIAL, NATIONAL_PUPILS)
+        files = [read_duo_file(p.read_bytes(), p.name) for p in paths]
         apply_comparison(compare(files, Area.whole_country()), kinds=KINDS)
         db.engine.dispose()
     return url
 
 
 def load_datasette(folder: Path) -> Path:
-    """DUO's national address file as one table, with full-text search on name and place."""
+    """DUO's national address files (02, and 09 without VSO alone, as the registry takes it)
+    as one table, with full-text search on name and place."""
     path = folder / "national.db"
     with open(NATIONAL_AUGUST, newline="", encoding="cp1252") as handle:
-        rows = list(csv.reader(handle, delimiter=";"))
-    columns = [c.lower().replace(" ", "_").replace("-", "_") for c in rows[0]]
+        primary = list(csv.DictReader(handle, delimiter=";"))
+    with open(NATIONAL_SPECIAL, newline="", encoding="utf-8") as handle:
+        special = [
+            row
+            for row in csv.DictReader(handle, delimiter=";")
+            if row["SOORT PRIMAIR ONDERWIJS"] != "VSO"
+        ]
+    names = list(special[0])  # file 09 has every column of file 02, and three more
+    columns = [c.lower().replace(" ", "_").replace("-", "_") for c in names]
     with sqlite3.connect(path) as connection:
         connection.execute(f"CREATE TABLE schools ({', '.join(columns)})")
         marks = ", ".join("?" * len(columns))
         connection.executemany(
-            f"INSERT INTO schools VALUES ({marks})", [[v.strip() for v in r] for r in rows[1:]]
+            f"INSERT INTO schools VALUES ({marks})",
+            [[row.get(name, "").strip() for name in names] for row in primary + special],
         )
         for column in ("gemeentenaam", "denominatie", "provincie"):
             connection.execute(f"CREATE INDEX schools_{column} ON schools ({column})")
@@ -327,7 +339,7 @@ def main() -> None:
         finally:
             stop(tenfold.values())
         indexes = [index_figures(url, folder) for url in (database_url, tenfold_url)]
-    report = table(rows, ceiling, memory, options)
+    report = table(rows, ceiling, memory, options, indexes[0]["locations"])
     report += tenfold_table(rows, tenfold_rows, ceiling, indexes, options)
     print(report)
     if options.markdown:
@@ -371,12 +383,12 @@ def tenfold_table(rows, tenfold_rows, ceiling, indexes, options) -> str:
     return "\n".join(lines) + "\n"
 
 
-def table(rows, ceiling, memory, options) -> str:
+def table(rows, ceiling, memory, options, locations: int) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [
         f"Measured {date.today():%Y-%m-%d} on {machine}; wrk -t2 -c{options.connections}"  # noqa: DTZ011
         f" -d{options.duration}s after a warm-up (3 s; 8 s for the mixes, 15 s at ten times:"
-        " each worker builds its search index); 6,122 locations.",
+        f" each worker builds its search index); {locations:,} locations.",
         "",
         "| page | registry req/s | p50 / p95 / p99 ms | Datasette req/s | p50 / p95 / p99 ms"
         " | registry ÷ Datasette | registry ÷ ceiling |",

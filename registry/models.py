@@ -263,6 +263,10 @@ class School(Timestamped, db.Model):
     phone: Mapped[str | None] = mapped_column(String(30))
     email: Mapped[str | None] = mapped_column(String(254))
     website: Mapped[str | None] = mapped_column(String(300))
+    # The special education a location gives, as DUO's file 09 writes it ("SO ZMLK + VSO
+    # ZMLK", cluster "3"); registry/special.py says it in plain words.
+    special_education: Mapped[str | None] = mapped_column(String(200))
+    cluster: Mapped[str | None] = mapped_column(String(10))
 
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
@@ -424,6 +428,29 @@ class SchoolSupport(db.Model):
         return f"{self.support_area}: {self.level.value}"
 
 
+class Partnership(Timestamped, db.Model):
+    """The samenwerkingsverband's own contact and how admission to SBO and SO works: one row,
+    made by its migration and filled in by coordinators; no public source gives the values."""
+
+    __tablename__ = "partnership"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    name: Mapped[str | None] = mapped_column(String(200))
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str | None] = mapped_column(String(7))
+    place: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(300))
+    # How a toelaatbaarheidsverklaring for SBO or SO is asked for, in a few lines for parents.
+    admission: Mapped[str | None] = mapped_column(Text)
+
+    def __str__(self) -> str:
+        return self.name or "samenwerkingsverband"
+
+
 class CorrectionRequest(db.Model):
     """A correction a member of the public proposed for a school, for coordinators to judge."""
 
@@ -516,6 +543,7 @@ refuse_control_characters(
     ParentWord,
     SchoolSupport,
     CorrectionRequest,
+    Partnership,
 )
 # After the control characters: a rule trims spaces, and must not hide a pasted line break.
 apply_rules(
@@ -529,4 +557,5 @@ apply_rules(
     SupportArea,
     SchoolSupport,
     CorrectionRequest,
+    Partnership,
 )

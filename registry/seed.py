@@ -1,7 +1,9 @@
 """Loading the real regional data from seed_data/, and a summary of what the registry holds.
 
 Seeding only adds what is missing, keyed by each record's public code, so running it again
-changes nothing and never overwrites a coordinator's edits.
+changes nothing and never overwrites a coordinator's edits. The special schools' address,
+contact and kinds of special education come from DUO's file 09 in seed_data/duo/, read by the
+DUO import's own reader, and their point from their postcode as the import places a school.
 """
 
 import csv
@@ -14,8 +16,10 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from . import geo
 from .config import PROJECT_ROOT
 from .db import db
+from .duo.files import DuoFileError, Location, read_duo_file
 from .history import acting_as
 from .models import (
     Board,
@@ -33,6 +37,21 @@ from .text import slugify
 from .validation import InvalidValue
 
 SEED_DIR = PROJECT_ROOT / "seed_data"
+# DUO's address file of special education, the regional subset (seed_data/README.md).
+SPECIAL_FILE = Path("duo") / (
+    "duo_09-alle-vestigingen-sbo-so-en-vso_via-hahebo-daad5c8_SUBSET-7gemeenten_utf8.csv"
+)
+# What file 09 gives a special school that schools.csv (built from the pupil file) lacks.
+SPECIAL_FIELDS = (
+    "street",
+    "house_number",
+    "postcode",
+    "place",
+    "phone",
+    "website",
+    "special_education",
+    "cluster",
+)
 PUPIL_YEARS = range(2021, 2026)
 # DUO counts pupils on 1 October of each school year.
 REFERENCE_MONTH, REFERENCE_DAY = 10, 1
@@ -167,12 +186,22 @@ class _Seeder:
             known[board.board_number] = board
         return known
 
+    def special_locations(self) -> dict[str, Location]:
+        """File 09's locations by code, as the DUO import reads them."""
+        path = self.seed_dir / SPECIAL_FILE
+        self.where = str(SPECIAL_FILE)
+        try:
+            return read_duo_file(path.read_bytes(), path.name).locations
+        except (OSError, DuoFileError) as error:
+            raise SeedError(f"{SPECIAL_FILE}: {error}") from error
+
     def schools(self, municipalities, networks_by_municipality, boards) -> None:
         known = self.existing(School, "vestigingscode")
         locations = {
             row["vestigingscode"]: row
             for row in self.rows("school_locations.csv", "vestigingscode")
         }
+        special = self.special_locations()
         counted = set(
             db.session.execute(
                 select(School.vestigingscode, PupilCount.reference_date).join(PupilCount.school)
@@ -195,6 +224,8 @@ class _Seeder:
                     networks_by_municipality.get(cbs_code),
                     boards[row["board_number"]],
                 )
+                if school.school_type is not SchoolType.BAO and code in special:
+                    self._special(school, special[code])
                 self.add("schools", school)
             for year in PUPIL_YEARS:
                 value = row[f"pupils_{year}"]
@@ -230,6 +261,19 @@ class _Seeder:
             board=board,
             **point,
         )
+
+    @staticmethod
+    def _special(school: School, location: Location) -> None:
+        """File 09's facts for a special school, and a point from its postcode where
+        school_locations.csv has none: its own centre, else its 4-digit area's."""
+        for attribute in SPECIAL_FIELDS:
+            if getattr(school, attribute) is None:
+                setattr(school, attribute, location.fields.get(attribute))
+        if school.latitude is None:
+            point, precision = geo.postcode_point(school.postcode)
+            if point:
+                school.latitude, school.longitude = point.latitude, point.longitude
+                school.location_precision = precision
 
 
 def load_seed(seed_dir: Path = SEED_DIR) -> dict[str, int]:

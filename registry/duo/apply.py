@@ -41,10 +41,11 @@ from .compare import (
     Difference,
     FieldChange,
 )
-from .files import LOCATION_FIELDS, Location
+from .files import LOCATION_ATTRIBUTES, Location
 
-# Points derived from the postcode follow a new postcode; a point at the building stays.
-DERIVED_PRECISIONS = {LocationPrecision.PC6, LocationPrecision.PC4}
+# Points derived from the postcode follow a new postcode, and a school without a point gets
+# one from it; a point at the building stays.
+DERIVED_PRECISIONS = {LocationPrecision.PC6, LocationPrecision.PC4, None}
 # New locations are inserted this many at a time (with their counts and history rows).
 INSERT_BATCH = 1000
 
@@ -186,6 +187,8 @@ class _Writer:
             )
         elif change.field == "closed_on":
             school.closed_on = None
+        elif change.field == "school_type":
+            school.school_type = SchoolType(change.new)
         else:
             setattr(school, change.field, change.new)
             if change.field == "postcode" and school.location_precision in DERIVED_PRECISIONS:
@@ -260,9 +263,9 @@ class _Writer:
         return {
             # A value DUO gave in a form the registry refuses is left empty (every row of an
             # executemany needs the same columns).
-            **{attribute: fields.get(attribute) for attribute, _rule in LOCATION_FIELDS.values()},
+            **{attribute: fields.get(attribute) for attribute in LOCATION_ATTRIBUTES},
             "vestigingscode": location.vestigingscode,
-            "school_type": SchoolType.BAO,
+            "school_type": SchoolType(fields["school_type"]),
             "municipality_id": municipality.id,
             "board_id": board.id,
             **_point_from(fields.get("postcode")),

@@ -16,7 +16,11 @@ from .area import Area
 from .compare import KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
 from .files import DuoFileError, read_duo_file, shown
 
-duo_cli = click.Group("duo", help="Compare DUO's open-data files with the registry and apply them.")
+duo_cli = click.Group(
+    "duo",
+    help="Compare DUO's open-data files (addresses 02 and 09, pupils 06) with the registry"
+    " and apply them.",
+)
 
 FILES = click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -68,6 +72,9 @@ def check_choice(comparison: Comparison, keys: list[str]) -> None:
 
 
 def echo_summary(comparison: Comparison) -> None:
+    # Each file as its header showed it, whatever its name says.
+    for duo in comparison.files:
+        click.echo(f"{duo.name}: {duo.label}, {duo.rows} regels")
     for kind, count in comparison.counts().items():
         click.echo(f"{KINDS[kind]}: {count}")
     held = sum(len(d.held_back) for d in comparison.differences)
@@ -86,7 +93,8 @@ def echo_summary(comparison: Comparison) -> None:
 )
 @with_appcontext
 def diff_command(paths, national, csv_path) -> None:
-    """Show what the files (address and/or pupil file) would change, without changing it."""
+    """Show what the files (address files 02 and 09, pupil file 06) would change, without
+    changing it."""
     comparison = compare_files(paths, national)
     echo_summary(comparison)
     for difference in comparison.differences:

@@ -2,10 +2,13 @@
 
 The comparison is a plain list of differences that a coordinator reviews: new locations,
 locations that disappeared (proposed for closing, never deleted), changed fields, board changes
-and pupil counts. Values a person in the partnership changed since DUO last set them are held
-back: an import never overwrites local knowledge.
+and pupil counts. A school is only missing from an address file that lists its type of school
+(file 02 lists BAO, file 09 SBO and SO), so neither file ever proposes closing the other's.
+Values a person in the partnership changed since DUO last set them are held back: an import
+never overwrites local knowledge.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,7 +20,7 @@ from ..history import Change
 from ..i18n import lazy_gettext as _l
 from ..models import Board, Municipality, PupilCount, School, SchoolType
 from .area import Area
-from .files import DuoFile, Location
+from .files import FILE_KINDS, PUPIL_FILE, DuoFile, Location
 
 NEW, DISAPPEARED, CHANGED, BOARD, PUPILS = "new", "disappeared", "changed", "board", "pupils"
 KINDS = {
@@ -41,6 +44,9 @@ DUO_FIELDS = [
     "denomination",
     "phone",
     "website",
+    "school_type",
+    "special_education",
+    "cluster",
     "municipality",
 ]
 FIELD_LABELS = {
@@ -53,6 +59,9 @@ FIELD_LABELS = {
     "denomination": _l("Richting"),
     "phone": _l("Telefoon"),
     "website": _l("Website"),
+    "school_type": _l("Soort school"),
+    "special_education": _l("Soort speciaal onderwijs (DUO)"),
+    "cluster": _l("Cluster"),
     "municipality": _l("Gemeente"),
     "board": _l("Bestuur"),
     "closed_on": _l("Gesloten op"),
@@ -145,13 +154,15 @@ def _registry() -> dict[str, _Known]:
     known = {}
     for row in db.session.execute(query):
         school_id, code, school_type, closed_on, board, municipality, *values = row
+        values = dict(zip(DUO_FIELDS[:-1], values, strict=True))
+        values["school_type"] = school_type.value  # as the files give it
         known[code] = _Known(
             school_id,
             code,
             school_type,
             closed_on,
             board,
-            {**dict(zip(DUO_FIELDS[:-1], values, strict=True)), "municipality": municipality},
+            {**values, "municipality": municipality},
         )
     return known
 
@@ -183,36 +194,58 @@ def _registry_pupils(dates: set[date]) -> dict[str, dict[date, int]]:
 
 
 def compare(files: list[DuoFile], area: Area) -> Comparison:
-    """Every difference between the files (an address file, a pupil file, or both) and the
-    registry, restricted to the partnership's area."""
-    address_files = [f for f in files if f.kind == "locations"]
-    pupil_files = [f for f in files if f.kind == "pupils"]
-    if len(address_files) > 1 or len(pupil_files) > 1:
-        raise ValueError(str(_l("Kies één adressenbestand en hooguit één leerlingenbestand.")))
+    """Every difference between the files (address files 02 and 09, a pupil file; at most one
+    of each) and the registry, restricted to the partnership's area."""
+    if any(count > 1 for count in Counter(f.kind for f in files).values()):
+        raise ValueError(
+            str(
+                _l(
+                    "Kies hooguit één bestand van elke soort: adressen basisonderwijs (02),"
+                    " adressen speciaal (basis)onderwijs (09) en leerlingen (06)."
+                )
+            )
+        )
+    address_files = [f for f in files if FILE_KINDS[f.kind].covers]
+    pupil_files = [f for f in files if f.kind == PUPIL_FILE.key]
     known = _registry()
     local = locally_maintained()
     differences: list[Difference] = []
     rejected = []
-    locations = {}
+    locations: dict[str, Location] = {}
+    for duo in address_files:
+        for code, location in duo.locations.items():
+            if area.contains(location.municipality_code, location.fields.get("postcode")):
+                _check_once(code, locations)
+                locations[code] = location
+    for code, location in locations.items():
+        rejected.extend((code, *reason) for reason in location.rejected)
+        school = known.get(code)
+        if school is None:
+            differences.append(_new(location))
+        else:
+            differences.extend(_changed(school, location, local))
     if address_files:
-        locations = {
-            code: location
-            for code, location in address_files[0].locations.items()
-            if area.contains(location.municipality_code, location.fields.get("postcode"))
-        }
-        for code, location in locations.items():
-            rejected.extend((code, *reason) for reason in location.rejected)
-            school = known.get(code)
-            if school is None:
-                differences.append(_new(location))
-            else:
-                differences.extend(_changed(school, location, local))
-        differences.extend(_disappeared(known, locations, address_files[0]))
+        differences.extend(_disappeared(known, locations, address_files))
     pupils = {}
     if pupil_files:
         pupils = pupil_files[0].pupils
         differences.extend(_pupil_changes(known, locations, pupils))
     return Comparison(files, area, differences, rejected, locations, pupils)
+
+
+def _check_once(code: str, locations: dict[str, Location]) -> None:
+    """DUO lists a location in one address file only; two files that both list it contradict
+    each other, and neither may win unseen."""
+    if code in locations:
+        raise ValueError(
+            str(
+                _l(
+                    "Vestiging %(code)s staat in beide adressenbestanden (02 en 09); vergelijk ze"
+                    " elk apart.",
+                    code=code,
+                )
+            )
+        )
 
 
 def _new(location: Location) -> Difference:
@@ -247,18 +280,27 @@ def _changed(school: _Known, location: Location, local: set) -> list[Difference]
     return differences
 
 
-def _disappeared(known: dict[str, _Known], selected: dict, duo: DuoFile) -> list[Difference]:
-    """Open BAO schools missing from the selection: DUO's address file lists only BAO, so
-    special schools are never proposed for closing by it."""
+def _disappeared(
+    known: dict[str, _Known], selected: dict, address_files: list[DuoFile]
+) -> list[Difference]:
+    """Open schools missing from the selection, of the types the address files list: file 02
+    lists BAO only and file 09 special schools only, so neither closes the other's schools."""
+    covered: set[SchoolType] = set().union(*(FILE_KINDS[f.kind].covers for f in address_files))
     differences = []
     for code, school in known.items():
-        if code in selected or school.school_type is not SchoolType.BAO or school.closed_on:
+        if code in selected or school.school_type not in covered or school.closed_on:
             continue
-        note = (
-            _l("Staat in het DUO-bestand, maar buiten het gebied van het samenwerkingsverband.")
-            if code in duo.locations
-            else _l("Staat niet meer in het DUO-bestand.")
-        )
+        if any(code in duo.locations for duo in address_files):
+            note = _l(
+                "Staat in het DUO-bestand, maar buiten het gebied van het samenwerkingsverband."
+            )
+        elif any(code in duo.vso_only for duo in address_files):
+            note = _l(
+                "Staat in het DUO-bestand als alleen voortgezet speciaal onderwijs (VSO); dat"
+                " hoort bij het samenwerkingsverband voor het voortgezet onderwijs."
+            )
+        else:
+            note = _l("Staat niet meer in het DUO-bestand.")
         difference = Difference(
             DISAPPEARED,
             code,

@@ -1,10 +1,14 @@
 """Reading DUO's open-data files as DUO publishes them, refusing anything else with a message
 that names the line and says what to fix.
 
-Two files are understood: "02. alle schoolvestigingen basisonderwijs" (addresses, one row per
-BAO location) and "06. historisch overzicht aantal leerlingen per schoolvestiging" (pupils on
-1 October of each year, all PO types). Both are `;`-separated; DUO has published them in
-Windows-1252 and in UTF-8 with or without a byte-order mark, so the encoding is detected.
+Three files are understood, each known by its header row, never by its name: "02. alle
+schoolvestigingen basisonderwijs" (addresses, one row per BAO location), "09. alle vestigingen
+sbo, so en vso" (addresses of special education, with the kinds of special education each
+location gives) and "06. historisch overzicht aantal leerlingen per schoolvestiging" (pupils on
+1 October of each year, all PO types). An address file with a column its kind does not have is
+another of DUO's files and is refused, so that a file is never compared as if it were another.
+All are `;`-separated; DUO has published them in Windows-1252 and in UTF-8 with or without a
+byte-order mark, so the encoding is detected.
 """
 
 import csv
@@ -20,7 +24,9 @@ from flask_babel import format_decimal
 
 from .. import validation
 from ..i18n import gettext as _
-from ..models import Municipality, School
+from ..i18n import lazy_gettext as _l
+from ..i18n import ngettext
+from ..models import Municipality, School, SchoolType
 from ..text import place_name, slugify
 from ..validation import InvalidValue
 
@@ -59,6 +65,43 @@ LOCATION_COLUMNS = [
     "PROVINCIE",
     "BEVOEGD GEZAG NUMMER",
 ]
+# The columns both address files have that the registry does not read.
+UNREAD_LOCATION_COLUMNS = [
+    *(
+        f"{column} CORRESPONDENTIEADRES"
+        for column in ("STRAATNAAM", "HUISNUMMER-TOEVOEGING", "POSTCODE", "PLAATSNAAM")
+    ),
+    *(
+        f"{area} {part}"
+        for area in (
+            "NODAAL GEBIED",
+            "RPA-GEBIED",
+            "WGR-GEBIED",
+            "COROPGEBIED",
+            "ONDERWIJSGEBIED",
+            "RMC-REGIO",
+        )
+        for part in ("CODE", "NAAM")
+    ),
+    "VAKANTIEREGIO",
+]
+# File 09 adds what kind of school a location is and which special education it gives: DUO's
+# words, kept as DUO writes them (registry.special says them in plain words).
+TYPE_COLUMN = "SOORT PRIMAIR ONDERWIJS"
+SPECIAL_FIELDS = {"ONDERWIJS": "special_education", "CLUSTER": "cluster"}
+# File 09's kinds of school; VSO alone (None) belongs to the secondary-school partnership and
+# stays out of this registry.
+SPECIAL_TYPES = {
+    "SBAO": SchoolType.SBO,
+    "SO": SchoolType.SO,
+    "(V)SO": SchoolType.SO_VSO,
+    "VSO": None,
+}
+# The School attributes an address file sets, besides its type.
+LOCATION_ATTRIBUTES = [
+    *(attribute for attribute, _rule in LOCATION_FIELDS.values()),
+    *SPECIAL_FIELDS.values(),
+]
 # Fields that identify the row: a file with a bad one cannot be compared at all.
 REQUIRED_VALUES = {"VESTIGINGSCODE", "INSTELLINGSCODE", "VESTIGINGSNAAM", "GEMEENTENUMMER"}
 PUPIL_COLUMNS = ["VESTIGINGSCODE", "NAAM_VESTIGING", "SOORT_VESTIGING"]
@@ -70,6 +113,13 @@ MAX_LENGTHS = {
     },
     "GEMEENTENAAM": Municipality.__table__.c.name.type.length,
     "PROVINCIE": Municipality.__table__.c.province.type.length,
+}
+SPECIAL_LENGTHS = {
+    **MAX_LENGTHS,
+    **{
+        column: School.__table__.c[attribute].type.length
+        for column, attribute in SPECIAL_FIELDS.items()
+    },
 }
 # Control characters never occur in DUO's files (tab, CR and LF aside); NUL is refused by
 # PostgreSQL and the others by the XLSX report, so a file with one is refused as a whole.
@@ -83,6 +133,49 @@ SHOWN_LENGTH = 40
 
 class DuoFileError(ValueError):
     """A file that cannot be read as a DUO file; the message says where and what to fix."""
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One of DUO's files as the registry reads it: its columns, and which schools it lists."""
+
+    key: str  # DuoFile.kind
+    label: str  # how the command line and the admin name it
+    columns: tuple[str, ...]  # the columns read, every one required
+    # An address file's every column: one beyond these makes it another of DUO's files.
+    known: frozenset[str]
+    # The types of school it lists: only those can be missing from it (proposed for closing).
+    covers: frozenset[SchoolType]
+    # How long each column read may be.
+    lengths: dict[str, int] = field(default_factory=dict)
+
+
+BAO_FILE = FileKind(
+    "locations",
+    _l("adressen basisonderwijs (DUO-bestand 02)"),
+    tuple(LOCATION_COLUMNS),
+    frozenset([*LOCATION_COLUMNS, *UNREAD_LOCATION_COLUMNS]),
+    frozenset({SchoolType.BAO}),
+    MAX_LENGTHS,
+)
+SPECIAL_FILE = FileKind(
+    "special",
+    _l("adressen speciaal (basis)onderwijs (DUO-bestand 09)"),
+    (TYPE_COLUMN, *LOCATION_COLUMNS, *SPECIAL_FIELDS),
+    frozenset([TYPE_COLUMN, *LOCATION_COLUMNS, *SPECIAL_FIELDS, *UNREAD_LOCATION_COLUMNS]),
+    frozenset(t for t in SPECIAL_TYPES.values() if t),
+    SPECIAL_LENGTHS,
+)
+PUPIL_FILE = FileKind(
+    "pupils",
+    _l("leerlingen per vestiging (DUO-bestand 06)"),
+    tuple(PUPIL_COLUMNS),
+    frozenset(),
+    frozenset(),
+)
+FILE_KINDS = {kind.key: kind for kind in (BAO_FILE, SPECIAL_FILE, PUPIL_FILE)}
+# The columns only file 09 has: a header with one of them is file 09, whatever else it holds.
+SPECIAL_ONLY = {TYPE_COLUMN, *SPECIAL_FIELDS}
 
 
 @dataclass
@@ -106,16 +199,22 @@ class DuoFile:
 
     name: str
     checksum: str
-    kind: str  # "locations" or "pupils"
+    kind: str  # a key of FILE_KINDS: "locations" (02), "special" (09) or "pupils" (06)
     locations: dict[str, Location] = field(default_factory=dict)
     # vestigingscode -> {reference date: pupils} for the latest PUPIL_YEARS_KEPT dates;
     # suppressed and blank counts are left out.
     pupils: dict[str, dict[date, int]] = field(default_factory=dict)
+    # File 09's locations that give VSO alone: read, and left out of the registry.
+    vso_only: set[str] = field(default_factory=set)
     rows: int = 0
+
+    @property
+    def label(self) -> str:
+        return str(FILE_KINDS[self.kind].label)
 
 
 def read_duo_file(data: bytes, name: str, max_bytes: int | None = None) -> DuoFile:
-    """Read either DUO file, telling them apart by their header row."""
+    """Read any of the three DUO files, telling them apart by their header row."""
     if max_bytes is not None and len(data) > max_bytes:
         raise DuoFileError(
             _(
@@ -132,14 +231,12 @@ def read_duo_file(data: bytes, name: str, max_bytes: int | None = None) -> DuoFi
     reader = csv.reader(lines, delimiter=";")
     header = [column.strip().upper() for column in _next_row(reader, name) or []]
     _check_delimiter(header, name)
-    if "VESTIGINGSNAAM" in header:
-        duo = DuoFile(name, checksum, "locations")
-        _read_locations(duo, header, reader)
-    elif any(PUPIL_COLUMN.match(column) for column in header):
-        duo = DuoFile(name, checksum, "pupils")
+    kind = _kind_of(header, name)
+    duo = DuoFile(name, checksum, kind.key)
+    if kind is PUPIL_FILE:
         _read_pupils(duo, header, reader)
     else:
-        raise _missing_columns(header, LOCATION_COLUMNS, name)
+        _read_locations(duo, kind, header, reader)
     if not duo.rows:
         raise DuoFileError(_("%(name)s bevat alleen een kopregel en geen scholen.", name=name))
     return duo
@@ -265,9 +362,46 @@ def _check_delimiter(header: list[str], name: str) -> None:
     )
 
 
-def _require_columns(header: list[str], required: list[str], name: str) -> None:
+def _kind_of(header: list[str], name: str) -> FileKind:
+    """Which of DUO's files this is, by its header: a file's name is whatever its downloader
+    made of it, so file 09 saved as "02.csv" is still read as file 09."""
+    if SPECIAL_ONLY.intersection(header):
+        return SPECIAL_FILE
+    if "VESTIGINGSNAAM" in header:
+        return BAO_FILE
+    if any(PUPIL_COLUMN.match(column) for column in header):
+        return PUPIL_FILE
+    raise _missing_columns(header, LOCATION_COLUMNS, name)
+
+
+def _require_columns(header: list[str], required, name: str) -> None:
     if any(column not in header for column in required):
         raise _missing_columns(header, required, name)
+
+
+def _refuse_other_columns(header: list[str], kind: FileKind, name: str) -> None:
+    """An address file with a column its kind does not have is another of DUO's files (the
+    secondary schools' address file has the same first columns as file 02): comparing it as
+    this kind would propose closing every school it does not list."""
+    # Hints come from the first columns only: a crafted header may have a million.
+    other = [column for column in header if column and column not in kind.known][:10]
+    if other:
+        raise DuoFileError(
+            ngettext(
+                "%(name)s, regel 1: de kolom %(columns)s hoort niet bij het bestand %(kind)s;"
+                " dit lijkt een ander bestand van DUO. Het register leest de adressen van het"
+                " basisonderwijs (02) en van het speciaal (basis)onderwijs (09) en de"
+                " leerlingaantallen (06), zoals DUO ze publiceert.",
+                "%(name)s, regel 1: de kolommen %(columns)s horen niet bij het bestand"
+                " %(kind)s; dit lijkt een ander bestand van DUO. Het register leest de adressen"
+                " van het basisonderwijs (02) en van het speciaal (basis)onderwijs (09) en de"
+                " leerlingaantallen (06), zoals DUO ze publiceert.",
+                len(other),
+                name=name,
+                columns=", ".join(shown(column) for column in other),
+                kind=kind.label,
+            )
+        )
 
 
 def _missing_columns(header: list[str], required: list[str], name: str) -> DuoFileError:
@@ -339,8 +473,8 @@ def _bad_value(name: str, line: int, column: str, value: str, error: InvalidValu
     )
 
 
-def _check_lengths(row: dict[str, str], line: int, name: str) -> None:
-    for column, limit in MAX_LENGTHS.items():
+def _check_lengths(row: dict[str, str], line: int, name: str, lengths: dict[str, int]) -> None:
+    for column, limit in lengths.items():
         value = row[column]
         stored = [value]
         if column == "GEMEENTENAAM":
@@ -362,11 +496,12 @@ def _check_lengths(row: dict[str, str], line: int, name: str) -> None:
             )
 
 
-def _read_locations(duo: DuoFile, header: list[str], reader) -> None:
-    _require_columns(header, LOCATION_COLUMNS, duo.name)
+def _read_locations(duo: DuoFile, kind: FileKind, header: list[str], reader) -> None:
+    _require_columns(header, kind.columns, duo.name)
+    _refuse_other_columns(header, kind, duo.name)
     seen: dict[str, int] = {}
     for line, row in _rows(header, reader, duo.name):
-        _check_lengths(row, line, duo.name)
+        _check_lengths(row, line, duo.name, kind.lengths)
         for column in REQUIRED_VALUES:
             if not row[column]:
                 raise DuoFileError(
@@ -395,10 +530,15 @@ def _read_locations(duo: DuoFile, header: list[str], reader) -> None:
                 )
             )
         _check_unique(seen, code, line, duo.name)
+        duo.rows += 1
+        school_type = SchoolType.BAO if kind is BAO_FILE else _special_type(row, line, duo.name)
+        if school_type is None:
+            duo.vso_only.add(code)
+            continue
         location = Location(
             line=line,
             vestigingscode=code,
-            fields={},
+            fields={"school_type": school_type.value},
             board_number=board_number,
             municipality_code="GM" + municipality.zfill(4),
             municipality_name=row["GEMEENTENAAM"],
@@ -417,6 +557,9 @@ def _read_locations(duo: DuoFile, header: list[str], reader) -> None:
                     location.rejected.append((attribute, value, str(error.message)))
                     continue
             location.fields[attribute] = value
+        # A basisschool gives no special education: file 02 says so by having no such columns.
+        for column, attribute in SPECIAL_FIELDS.items():
+            location.fields[attribute] = row.get(column) or None
         if location.fields["brin"] != code[:4]:
             raise DuoFileError(
                 _(
@@ -429,7 +572,24 @@ def _read_locations(duo: DuoFile, header: list[str], reader) -> None:
                 )
             )
         duo.locations[code] = location
-        duo.rows += 1
+
+
+def _special_type(row: dict[str, str], line: int, name: str) -> SchoolType | None:
+    """File 09's kind of school as the registry's type; None for VSO alone."""
+    value = row[TYPE_COLUMN]
+    if value not in SPECIAL_TYPES:
+        raise DuoFileError(
+            _(
+                "%(name)s, regel %(line)d, kolom %(column)s: '%(value)s' kent het register niet;"
+                " DUO schrijft hier %(known)s.",
+                name=name,
+                line=line,
+                column=TYPE_COLUMN,
+                value=shown(value),
+                known=", ".join(SPECIAL_TYPES),
+            )
+        )
+    return SPECIAL_TYPES[value]
 
 
 def _read_pupils(duo: DuoFile, header: list[str], reader) -> None:
