@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         mail,
         operations,
         overviews,
+        partnership,
         records,
         rounds,
         search_index,
@@ -66,4 +67,5 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     records.init_app(app)
     rounds.init_app(app)
     overviews.init_app(app)
+    partnership.init_app(app)
     return app

@@ -31,6 +31,7 @@ from .models import (
     Municipality,
     Network,
     ParentWord,
+    Partnership,
     PartnershipPostcodeArea,
     PupilCount,
     School,
@@ -48,6 +49,7 @@ PUBLIC_DATA = (
     PupilCount,
     PartnershipPostcodeArea,
     ParentWord,
+    Partnership,  # every public page may show its contact (partnership.py)
 )
 # The query parameters the views of each cached blueprint read: SchoolSearch's, the export
 # columns (directory) and the overviews' reference date and filters. Declared here, once, because

@@ -24,6 +24,7 @@ from .models import (
     Municipality,
     Network,
     ParentWord,
+    Partnership,
     PupilCount,
     School,
     SchoolSupport,
@@ -53,6 +54,7 @@ TRACKED = (
     Network,
     SupportArea,
     ParentWord,
+    Partnership,
     CorrectionRequest,
     User,
 )

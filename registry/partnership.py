@@ -8,10 +8,8 @@ globals registered here.
 """
 
 from flask import Flask, g
-from sqlalchemy.orm import Session
 
-from .cache import bump
-from .db import db, listen_once
+from .db import db
 from .models import Partnership
 from .special import special_kinds
 
@@ -26,15 +24,6 @@ def partnership_contact() -> Partnership | None:
     return g.partnership
 
 
-def _bump_on_change(session: Session, _context) -> None:
-    """Every public page may show the contact: an edit raises the page cache's data version
-    in its own transaction, as a change to a school does (registry/cache.py)."""
-    changed = session.new | session.dirty | session.deleted
-    if any(isinstance(obj, Partnership) for obj in changed):
-        bump(session.connection())
-
-
 def init_app(app: Flask) -> None:
     app.add_template_global(partnership_contact)
     app.add_template_global(special_kinds)
-    listen_once(Session, "after_flush", _bump_on_change)

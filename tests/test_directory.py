@@ -196,7 +196,7 @@ def test_group_lists_add_up(client):
 def test_about_page_names_sources_and_live_gaps(client):
     html = client.get("/over").get_data(as_text=True)
     assert "CC BY 4.0" in html
-    assert re.search(r"Scholen zonder website</th><td class=\"num\">29</td>", html)
+    assert re.search(r"Scholen zonder website</th><td class=\"num\">22</td>", html)
     assert re.search(r"Besturen zonder adres</th><td class=\"num\">19</td>", html)
 
 

@@ -66,11 +66,12 @@ def test_csv_phone_numbers_are_grouped_so_spreadsheets_keep_them_as_text(client)
     """A bare 0522481344 becomes the number 522481344 in every spreadsheet."""
     rows = list(csv.DictReader(io.StringIO(client.get("/scholen.csv").get_data(as_text=True))))
     phones = {r["vestigingscode"]: r["phone"] for r in rows if r["phone"]}
-    stored = stored_phones()
-    assert len(phones) == len(stored) == 110
+    stored = stored_phones()  # the 110 of DUO's file 02; the 7 special schools' come from 09
+    assert len(phones) == 117 and len(stored) == 110
     for code, phone in phones.items():
         assert re.fullmatch(r"0[1-9][0-9]{1,2}( [0-9]{2,3})+", phone), phone
-        assert phone.replace(" ", "") == stored[code]  # the same digits, only spaced
+        if code in stored:
+            assert phone.replace(" ", "") == stored[code]  # the same digits, only spaced
     assert phones["05SX00"] == "0522 48 13 44"
     assert phones["13ZM00"] == "0521 51 41 98"
     excel = client.get("/scholen.excel.csv?q=05SX00").data.decode("utf-8-sig")

@@ -106,19 +106,19 @@ def test_locations_are_recorded_with_their_precision_and_missing_ones_stay_empty
     precision = Counter(db.session.scalars(select(School.location_precision)))
     assert precision == {
         LocationPrecision.BUILDING: 69,
-        LocationPrecision.PC6: 2,
-        LocationPrecision.PC4: 39,
-        None: 7,
+        LocationPrecision.PC6: 8,
+        LocationPrecision.PC4: 40,
     }
-    # The DUO address file for special schools was not found: no address, no point.
+    # The special schools' address, phone and website come from DUO's file 09, and their
+    # point from their postcode, as the import places any school.
     special = school("19SK00")
     assert special.school_type is SchoolType.SO_VSO
-    assert (special.street, special.postcode, special.latitude, special.website) == (
-        None,
-        None,
-        None,
-        None,
+    assert (special.street, special.house_number, special.postcode) == (
+        "Colijnstraat",
+        "4",
+        "7942 BH",
     )
+    assert special.latitude is not None and special.location_precision is LocationPrecision.PC6
 
 
 def test_partly_included_municipalities_list_their_postcode_areas():

@@ -22,6 +22,7 @@ from ..models import (
     Municipality,
     Network,
     ParentWord,
+    Partnership,
     School,
     SupportArea,
 )
@@ -30,6 +31,7 @@ from .accounts import UserView
 from .base import RoleGuard
 from .corrections import CorrectionView
 from .duo import DuoImportView, ImportLogView
+from .partnership import PartnershipView
 from .rounds import BoardContactView, RoundView
 from .schools import SchoolView
 from .support.view import SupportView
@@ -88,6 +90,7 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(MunicipalityView(Municipality, db, name=_l("Gemeenten")))
     admin.add_view(NetworkView(Network, db, name=_l("Netwerken")))
     admin.add_view(SupportAreaView(SupportArea, db, name=_l("Ondersteuningsgebieden")))
+    admin.add_view(PartnershipView(Partnership, db, name=_l("Samenwerkingsverband")))
     admin.add_view(
         ParentWordView(ParentWord, db, name=_l("Woorden van ouders"), endpoint="parent_word")
     )

@@ -109,6 +109,7 @@ VALUE_LABELS = {
         "user_account": _l("account"),
         "board_contact": _l("contactpersoon bestuur"),
         "parent_word": _l("woord van ouders"),
+        "partnership": _l("samenwerkingsverband"),
     },
 }
 
