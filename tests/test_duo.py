@@ -836,7 +836,7 @@ BAD_CHOICES = {
     "repeated button": ({"alles": ["1", "1"]}, "De parameter alles staat er meer dan eens in."),
     "repeated file": (
         {"alles": "1", "bestand": [NAME_CHANGED_SUM] * 2},
-        "Kies één adressenbestand en hooguit één leerlingenbestand.",
+        "Kies hooguit drie bestanden",
     ),
 }
 

@@ -443,3 +443,20 @@ def test_the_school_page_shows_file_09s_address_kinds_map_and_the_partnership(cl
     assert "nog niet ingevuld" in page
     basisschool = client.get("/scholen/05SX00").get_data(as_text=True)
     assert "Voor wie" not in basisschool and "samenwerkingsverband-kop" not in basisschool
+
+
+def test_the_admin_takes_all_three_kinds_of_file_at_once(seeded_app, login):
+    from test_duo import upload
+
+    client = login("coordinator")
+    files = [(path.read_bytes(), path.name) for path in (BAO, SPECIAL, PUPILS_FILE)]
+    answer = upload(client, *files)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    preview = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Regionaal Expertisecentrum Mackay" in preview
+    assert "Staat niet meer in het DUO-bestand" not in preview
+    twice = upload(client, *files, (SPECIAL.read_bytes(), "ook-09.csv"))
+    assert twice.status_code in (302, 400)
+    if twice.status_code == 302:
+        again = client.get(twice.headers["Location"])
+        assert again.status_code == 400 and "hooguit" in again.get_data(as_text=True)

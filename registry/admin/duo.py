@@ -57,8 +57,15 @@ def _single(name: str) -> str | None:
 def _kept_files(checksums: list[str]) -> list[DuoFile]:
     """Read the files kept under these checksums again; a malformed one is a 404, one
     applied or swept since (410) says to upload it again."""
-    if len(checksums) > 2 or len(set(checksums)) < len(checksums):
-        abort(400, _("Kies één adressenbestand en hooguit één leerlingenbestand."))
+    # One of each kind at most (02, 09, 06): the comparison says which kind came twice.
+    if len(checksums) > 3 or len(set(checksums)) < len(checksums):
+        abort(
+            400,
+            _(
+                "Kies hooguit drie bestanden: de adressen van het basisonderwijs (02) en van het"
+                " speciaal (basis)onderwijs (09) en de leerlingen (06)."
+            ),
+        )
     files = []
     for checksum in checksums:
         if not CHECKSUM_RE.fullmatch(checksum):
@@ -115,7 +122,9 @@ class DuoImportView(TakesUploads, RoleGuard, BaseView):
             sweep()
             uploads = [f for f in request.files.getlist("bestanden") if f.filename]
             if not uploads:
-                errors.append(_("Kies een adressenbestand (02) en/of een leerlingenbestand (06)."))
+                errors.append(
+                    _("Kies een adressenbestand (02 of 09) en/of een leerlingenbestand (06).")
+                )
             files = []
             for upload in uploads:
                 data = upload.read()
