@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import get_locale
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, or_, select
 
 from .db import db
 from .i18n import lazy_gettext as _l
@@ -20,6 +20,7 @@ from .models import (
     SupportArea,
     SupportLevel,
 )
+from .special import CLUSTERS
 from .spelling import TYPE_WORDS
 from .text import place_name
 
@@ -88,6 +89,11 @@ def _offering_support(values, level: str = DEFAULT_LEVEL):
     )
 
 
+def _of_clusters(values):
+    # DUO writes a school of two clusters as "3/4": it is in both.
+    return or_(*(School.cluster.contains(code) for code in values))
+
+
 # How each filter's values count under the other filters: (value, label, count) rows.
 COUNTED = func.count(distinct(School.id))
 
@@ -153,6 +159,14 @@ def _count_support(where, level: str = DEFAULT_LEVEL):
     return [(code, name, n) for code, name, n in rows]
 
 
+def _count_clusters(where):
+    counted = (
+        (code, str(label), db.session.scalar(select(COUNTED).where(*where, _of_clusters((code,)))))
+        for code, label in CLUSTERS.items()
+    )
+    return [row for row in counted if row[2]]
+
+
 # Each filter's known values, with their other spellings: (canonical value, label, others).
 # Any case, with or without accents and punctuation, is accepted for all of them (fold).
 
@@ -200,6 +214,10 @@ def _spell_networks():
 def _spell_support():
     rows = db.session.execute(select(SupportArea.code, SupportArea.name, SupportArea.name_en))
     return [(code, name, (name_en,)) for code, name, name_en in rows]
+
+
+def _spell_clusters():
+    return [(code, str(label), (f"cluster {code}", f"c{code}")) for code, label in CLUSTERS.items()]
 
 
 def _grouped(query, where, *group) -> list[tuple[str, str, int]]:
@@ -285,6 +303,19 @@ FILTERS = (
         _spell_support,
         sorted_by_label=False,
         levelled=True,
+    ),
+    Filter(
+        "cluster",
+        _l("Speciaal onderwijs voor"),
+        "Cluster of special education: 1 (blind or partially sighted), 2 (deaf, hard of hearing"
+        " or severe speech or language problems), 3 (intellectual or physical disability, or a"
+        " long-term illness), 4 (severe behavioural or psychiatric problems); a school of two"
+        " clusters (3/4) is in both.",
+        _of_clusters,
+        _count_clusters,
+        _spell_clusters,
+        sorted_by_label=False,
+        choices=tuple(CLUSTERS),
     ),
 )
 FILTERS_BY_NAME = {f.name: f for f in FILTERS}

@@ -38,9 +38,11 @@ from .models import (
     SupportArea,
     SupportLevel,
 )
+from .special import CLUSTERS
 from .text import fold, place_name
 
 FACET_COLUMNS = ("gemeente", "plaats", "type", "richting", "bestuur", "netwerk")
+CLUSTER_FACET = "cluster"  # several per school, as the support areas: a matrix of its own
 NO_ROWS = np.zeros(0, dtype=np.int32)
 
 
@@ -107,6 +109,7 @@ class SchoolIndex:
     codes: dict[str, np.ndarray]  # filter -> code per row (-1: none)
     values: dict[str, Codes]
     support: np.ndarray  # rows x areas: 0 none, 1 basis, 2 extra (SUPPORT_RANK)
+    clusters: np.ndarray  # rows x CLUSTERS, bool (a school of "3/4" in both)
     areas: list[tuple[str, str, str]]  # (code, name, name_en) in their order
     place_rank: np.ndarray
     latitude: np.ndarray
@@ -207,6 +210,12 @@ class SchoolIndex:
         ):
             if school_id in position:
                 support[position[school_id], area_column[area_id]] = SUPPORT_RANK[level]
+        clusters = np.zeros((n, len(CLUSTERS)), dtype=bool)
+        for school_id, cluster in connection.execute(
+            select(School.id, School.cluster).where(School.is_open, School.cluster.is_not(None))
+        ):
+            for j, code in enumerate(CLUSTERS):
+                clusters[position[school_id], j] = code in cluster
         place_rank = np.empty(n, dtype=np.int64)
         by_place = connection.scalars(
             select(School.id).where(School.is_open).order_by(func.lower(School.place), *name_order)
@@ -233,6 +242,7 @@ class SchoolIndex:
             codes={facet: np.array(codes, dtype=np.int32) for facet, codes in columns.items()},
             values=values,
             support=support,
+            clusters=clusters,
             areas=[(code, name, name_en) for _id, code, name, name_en in areas],
             place_rank=place_rank,
             latitude=np.array(latitude, dtype=np.float64),
@@ -294,6 +304,9 @@ class SchoolIndex:
         if facet == SUPPORT_FACET:
             columns = [j for j, (code, *_names) in enumerate(self.areas) if code in values]
             return (self.support[:, columns] >= _lowest_rank(level)).any(axis=1)
+        if facet == CLUSTER_FACET:
+            columns = [j for j, code in enumerate(CLUSTERS) if code in values]
+            return self.clusters[:, columns].any(axis=1)
         known = self.values[facet].index
         codes = [known[v] for v in values if v in known]
         return np.isin(self.codes[facet], codes)
@@ -308,6 +321,14 @@ class SchoolIndex:
     ) -> tuple[list[tuple[str, str, int]], int]:
         """(value, label, count) as the SQL counts give them (search.py sorts them), at most
         `limit` of them: the selected, then the largest, then by name; and how many more."""
+        if facet == CLUSTER_FACET:
+            sums = self.clusters[mask].sum(axis=0)
+            found = [
+                (code, str(label), int(sums[j]))
+                for j, (code, label) in enumerate(CLUSTERS.items())
+                if sums[j]
+            ]
+            return found, 0
         if facet == SUPPORT_FACET:
             english = str(get_locale()) == "en"
             sums = (self.support[mask] >= _lowest_rank(level)).sum(axis=0)

@@ -460,3 +460,15 @@ def test_the_admin_takes_all_three_kinds_of_file_at_once(seeded_app, login):
     if twice.status_code == 302:
         again = client.get(twice.headers["Location"])
         assert again.status_code == 400 and "hooguit" in again.get_data(as_text=True)
+
+
+def test_parents_filter_special_schools_by_cluster(client):
+    data = client.get("/scholen.json?cluster=3").get_json()
+    assert data["total"] >= 1 and "19SK00" in {s["vestigingscode"] for s in data["schools"]}
+    offered = {f["value"]: f for f in client.get("/scholen.json").get_json()["facets"]["cluster"]}
+    assert offered["3"]["label"].startswith("cluster 3: kinderen met een verstandelijke")
+    assert offered["3"]["count"] == data["total"]
+    assert client.get("/scholen.json?cluster=cluster+3").get_json()["total"] == data["total"]
+    assert client.get("/api/v1/schools?cluster=7").status_code == 400
+    page = client.get("/scholen?cluster=3").get_data(as_text=True)
+    assert 'id="facet-cluster"' in page and "Speciaal onderwijs voor" in page

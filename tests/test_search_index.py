@@ -27,6 +27,7 @@ FILTER_VALUES = {
     "bestuur": ["41196", "69877", "Stichting WIES", "99999"],
     "netwerk": ["meppel", "hoogeveen", "onbekend"],
     "ondersteuning": ["gedrag", "leren", "Behaviour"],
+    "cluster": ["3", "4", "cluster 2"],
 }
 SORTS = [None, "naam", "plaats", "leerlingen", "afstand"]
 
