@@ -160,7 +160,19 @@ class Network(Timestamped, db.Model):
         return self.name
 
 
-class Board(Timestamped, db.Model):
+class ContactDetails:
+    """A visiting address and the ways to reach someone: a board's, the partnership's."""
+
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str | None] = mapped_column(String(7))
+    place: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(300))
+
+
+class Board(Timestamped, ContactDetails, db.Model):
     """A bevoegd gezag: the legal body that runs one or more schools."""
 
     __tablename__ = "board"
@@ -171,13 +183,6 @@ class Board(Timestamped, db.Model):
     name: Mapped[str | None] = mapped_column(String(200))
     other_names: Mapped[str | None] = mapped_column(Text)
     kvk_number: Mapped[str | None] = mapped_column(String(8))
-    street: Mapped[str | None] = mapped_column(String(200))
-    house_number: Mapped[str | None] = mapped_column(String(20))
-    postcode: Mapped[str | None] = mapped_column(String(7))
-    place: Mapped[str | None] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(30))
-    email: Mapped[str | None] = mapped_column(String(254))
-    website: Mapped[str | None] = mapped_column(String(300))
     dissolved_on: Mapped[date | None] = mapped_column(Date)
 
     schools: Mapped[list["School"]] = relationship(back_populates="board")
@@ -428,7 +433,7 @@ class SchoolSupport(db.Model):
         return f"{self.support_area}: {self.level.value}"
 
 
-class Partnership(Timestamped, db.Model):
+class Partnership(Timestamped, ContactDetails, db.Model):
     """The samenwerkingsverband's own contact and how admission to SBO and SO works: one row,
     made by its migration and filled in by coordinators; no public source gives the values."""
 
@@ -437,13 +442,6 @@ class Partnership(Timestamped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
     name: Mapped[str | None] = mapped_column(String(200))
-    street: Mapped[str | None] = mapped_column(String(200))
-    house_number: Mapped[str | None] = mapped_column(String(20))
-    postcode: Mapped[str | None] = mapped_column(String(7))
-    place: Mapped[str | None] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(30))
-    email: Mapped[str | None] = mapped_column(String(254))
-    website: Mapped[str | None] = mapped_column(String(300))
     # How a toelaatbaarheidsverklaring for SBO or SO is asked for, in a few lines for parents.
     admission: Mapped[str | None] = mapped_column(Text)
 

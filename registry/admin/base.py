@@ -537,4 +537,24 @@ class RegistryModelView(RoleGuard, ModelView):
         )
 
 
+class OwnBoardOnly:
+    """For views of records that belong to a board (`model.board`): a bestuur account edits only
+    its own board's, judged on the record as loaded and on what the save makes of it."""
+
+    foreign_board_message = _l("U kunt alleen de gegevens van uw eigen bestuur beheren.")
+
+    def may_edit_record(self, model) -> bool:
+        if current_user.role is Role.BESTUUR:
+            return model.board_id == current_user.board_id
+        return super().may_edit_record(model)
+
+    def check_own_board(self, model) -> None:
+        # The relationship, not board_id: the foreign key is only synced at flush.
+        if (
+            current_user.role is Role.BESTUUR
+            and getattr(model.board, "id", None) != current_user.board_id
+        ):
+            raise ValidationError(str(self.foreign_board_message))
+
+
 HISTORY_LABEL = _l("Geschiedenis")

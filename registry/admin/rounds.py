@@ -8,7 +8,6 @@ from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms.validators import ValidationError
 
 from ..accounts import AccountRefused, new_account, send_link
 from ..auth import Role, User
@@ -39,6 +38,7 @@ from .base import (
     EDITORS,
     EVERYONE,
     SMALL_NUMBER_RE,
+    OwnBoardOnly,
     RegistryModelView,
     RoleGuard,
     as_ids,
@@ -227,7 +227,7 @@ class RoundView(RoleGuard, BaseView):
         return redirect(page + anchor)
 
 
-class BoardContactView(RegistryModelView):
+class BoardContactView(OwnBoardOnly, RegistryModelView):
     """The people a board is asked through; a board's staff keep their own board's list."""
 
     menu_category = DATA_MENU
@@ -237,6 +237,7 @@ class BoardContactView(RegistryModelView):
     column_searchable_list = ["name", "email"]
     column_default_sort = "name"
     form_columns = ["board", "name", "email", "position"]
+    foreign_board_message = _l("U kunt alleen de contactpersonen van uw eigen bestuur beheren.")
 
     def _own(self, query):
         if current_user.role is Role.BESTUUR:
@@ -249,19 +250,8 @@ class BoardContactView(RegistryModelView):
     def get_count_query(self):
         return self._own(super().get_count_query())
 
-    def may_edit_record(self, model) -> bool:
-        if current_user.role is Role.BESTUUR:
-            return model.board_id == current_user.board_id
-        return self.may_write()
-
     def on_model_change(self, form, model, is_created):
-        if (
-            current_user.role is Role.BESTUUR
-            and getattr(model.board, "id", None) != current_user.board_id
-        ):
-            raise ValidationError(
-                _("U kunt alleen de contactpersonen van uw eigen bestuur beheren.")
-            )
+        self.check_own_board(model)
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "invite":

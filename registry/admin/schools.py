@@ -26,7 +26,15 @@ from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_links, school_value
 from ..search import BadParameter, SchoolRow, SchoolSearch, conditions, latest_pupils
 from ..text import place_name
 from ..validation import BOARD_NUMBER_RE
-from .base import EDITORS, RegistryModelView, WorklistFilter, as_ids, choices, record_id
+from .base import (
+    EDITORS,
+    OwnBoardOnly,
+    RegistryModelView,
+    WorklistFilter,
+    as_ids,
+    choices,
+    record_id,
+)
 from .corrections import CarriesOutCorrections
 from .views import LABELS
 
@@ -72,8 +80,9 @@ class ClosedSchoolsFilter(BaseSQLAFilter):
         return _l("tonen")
 
 
-class SchoolView(CarriesOutCorrections, RegistryModelView):
+class SchoolView(OwnBoardOnly, CarriesOutCorrections, RegistryModelView):
     write_roles = EDITORS | {Role.BESTUUR}
+    foreign_board_message = _l("U kunt alleen scholen van uw eigen bestuur beheren.")
     can_delete = False  # schools close (closed_on) and keep their history
     column_list = [
         "vestigingscode",
@@ -191,18 +200,8 @@ class SchoolView(CarriesOutCorrections, RegistryModelView):
             filters.append((index, self.get_filter_arg(index, self._filters[index]), "nee"))
         return super().get_list(page, sort_column, sort_desc, search, filters, execute, **kwargs)
 
-    def may_edit_record(self, model) -> bool:
-        if current_user.role is Role.BESTUUR:
-            return model.board_id == current_user.board_id
-        return self.may_write()
-
     def on_model_change(self, form, model, is_created):
-        # The relationship, not board_id: the foreign key is only synced at flush.
-        if (
-            current_user.role is Role.BESTUUR
-            and getattr(model.board, "id", None) != current_user.board_id
-        ):
-            raise ValidationError(_("U kunt alleen scholen van uw eigen bestuur beheren."))
+        self.check_own_board(model)
         if model.vestigingscode and model.brin and not model.vestigingscode.startswith(model.brin):
             raise ValidationError(_("De vestigingscode begint met het BRIN-nummer."))
         if (model.latitude is None) != (model.longitude is None):
