@@ -101,8 +101,9 @@ def _token_page(token: str, purpose: Purpose):
             mail.queue(user.email, "password_changed", language=user.language, user=user)
         db.session.commit()
         current_app.logger.info("password chosen through a %s link: %s", purpose, user.email)
+        response = begin_login(user, url_for("admin.index"))  # a fresh session: flash after
         flash(_("Uw wachtwoord is opgeslagen."))
-        return begin_login(user, url_for("admin.index"))
+        return response
     status = 400 if form.is_submitted() else 200
     invitation = purpose is Purpose.INVITATION
     return render_template(

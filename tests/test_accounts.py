@@ -78,6 +78,7 @@ def test_a_beheerder_invites_a_coordinator_who_sets_up_password_and_app(seeded_a
     person = seeded_app.test_client()
     chosen = choose_password(person, link)
     assert chosen.headers["Location"].endswith("/tweede-factor/instellen")
+    assert "Uw wachtwoord is opgeslagen." in person.get("/tweede-factor/instellen").text
     assert person.get("/admin/").status_code == 302  # no admin page before the second factor
     _secret, confirmed = enrol_app(person)
     assert confirmed.headers["Location"].endswith("/tweede-factor/herstelcodes")
