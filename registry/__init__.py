@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         duo,
         errors,
         exports,
+        findability,
         history,
         i18n,
         mail,
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     accounts.init_app(app)
     # The public site, the admin, and the command line.
     directory.init_app(app)
+    findability.init_app(app)
     api.init_app(app)
     corrections.init_app(app)
     admin.init_app(app)

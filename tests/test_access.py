@@ -26,7 +26,7 @@ QUERY = {
     "handle_view": "?id=1",
     "ajax_lookup": "?name=board&query=w",
 }
-PUBLIC = {"directory", "corrections", "api", "overviews", "operations", "auth.login"}
+PUBLIC = {"directory", "corrections", "api", "overviews", "operations", "findability", "auth.login"}
 READ_ENDPOINTS = {
     "index_view",
     "details_view",
