@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         api,
         auth,
         cache,
+        compression,
         config,
         corrections,
         db,
@@ -50,6 +51,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    compression.init_app(app)  # before the cache: see compression.py
     cache.init_app(app)
     search_index.init_app(app)
     operations.init_app(app)

@@ -53,6 +53,11 @@ def test_the_api_is_open_to_other_sites(client):
     assert client.get("/api/v1/boards").headers["Access-Control-Allow-Origin"] == "*"
 
 
+# The WSGI transport hands schemathesis the body as sent; a real client unpacks what the site
+# compresses (tests/test_compression.py), this one reads it plain.
+PLAIN = {"Accept-Encoding": "identity"}
+
+
 def test_the_api_does_what_its_openapi_document_says(seeded_app):
     """schemathesis generates requests for every operation and checks each answer against the
     document: no 500, declared status codes, content types and response schemas."""
@@ -70,11 +75,13 @@ def test_the_api_does_what_its_openapi_document_says(seeded_app):
             if query.get("sort") == "afstand":
                 # A dependency OpenAPI 3.0 cannot state (its description does): distance
                 # needs a postcode we can place, else a well-formed request gets a message.
-                response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+                response = case.call_and_validate(
+                    headers=PLAIN, excluded_checks=[positive_data_acceptance]
+                )
                 # 304: If-None-Match: *; 404: a page past the last (a placeable postcode).
                 assert response.status_code in (200, 304, 400, 404)
                 return
-            case.call_and_validate()
+            case.call_and_validate(headers=PLAIN)
 
         check()
 
