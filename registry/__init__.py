@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         second_factor,
         security,
         seed,
+        static_files,
     )
 
     config.load(app, test_config)
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     db.init_app(app)
     history.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     compression.init_app(app)  # before the cache: see compression.py

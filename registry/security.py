@@ -75,7 +75,8 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if current_user and current_user.is_authenticated:
+    # A static file is the same for everyone: the session is not read (no Vary: Cookie).
+    if request.endpoint != "static" and current_user and current_user.is_authenticated:
         # A page for a logged-in user may hold what others must not see: no browser or proxy
         # keeps it, so the back button after logging out shows nothing.
         response.headers["Cache-Control"] = "no-store"

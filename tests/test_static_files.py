@@ -1,0 +1,49 @@
+"""Static files under fingerprinted addresses, kept by browsers for a year, the same for all."""
+
+import re
+
+from registry.static_files import YEAR
+
+
+def static_links(html: str) -> list[str]:
+    return re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+
+
+def test_every_static_address_carries_its_fingerprint_and_is_kept_a_year(client, login):
+    pages = [client.get("/scholen").get_data(as_text=True)]
+    pages.append(login("coordinator").get("/admin/").get_data(as_text=True))
+    links = {link for page in pages for link in static_links(page)}
+    assert links and all(re.search(r"\?v=[0-9a-f]{12}$", link) for link in links), links
+    staff = login("medewerker")
+    for link in links:
+        for visitor in (client, staff):
+            answer = visitor.get(link)
+            assert answer.status_code == 200, link
+            control = answer.headers["Cache-Control"]
+            assert f"max-age={YEAR}" in control and "immutable" in control, (link, control)
+            assert "no-store" not in control and "no-cache" not in control
+            assert "Cookie" not in answer.headers.get("Vary", ""), link
+            assert "Set-Cookie" not in answer.headers, link  # no one's session in a shared cache
+
+
+def test_another_fingerprint_is_not_kept(client):
+    answer = client.get("/static/css/site.css?v=000000000000")
+    assert answer.status_code == 200 and "immutable" not in answer.headers["Cache-Control"]
+
+
+def test_a_changed_file_gets_a_new_address(seeded_app, tmp_path):
+    import shutil
+
+    folder = tmp_path / "static"
+    shutil.copytree(seeded_app.static_folder, folder)
+    seeded_app.static_folder = str(folder)
+    with seeded_app.test_request_context():
+        from flask import url_for
+
+        before = url_for("static", filename="css/site.css")
+        (folder / "css" / "site.css").write_text("body { color: black; }\n")
+        import os
+
+        os.utime(folder / "css" / "site.css", (1, 1))  # another modification time
+        after = url_for("static", filename="css/site.css")
+    assert before != after
