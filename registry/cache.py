@@ -60,7 +60,7 @@ SEARCH_PARAMETERS = frozenset(
 PAGE_PARAMETERS = {
     "directory": SEARCH_PARAMETERS | {"kolom"},
     "api": SEARCH_PARAMETERS,
-    "overviews": frozenset({"peildatum", LEVEL_PARAMETER, *FACETS}),
+    "overviews": frozenset({"peildatum", *FACETS}),
 }
 # ?lang= chooses the locale, which is in the key already; no page repeats it (i18n drops it from
 # its language links), so it is passed on to the locale selector but not keyed.

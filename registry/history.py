@@ -69,7 +69,7 @@ REFERENCES = {
 
 # Who reads what the history holds besides the public data: accounts (e-mail addresses,
 # roles, activation) are the beheerder's business, the contact details of the people who
-# sent corrections the coordinators'.
+# sent corrections, and of the boards' contact persons, the coordinators'.
 ACCOUNT_READERS = {Role.BEHEERDER}
 SENDER_READERS = {Role.BEHEERDER, Role.COORDINATOR}
 
@@ -107,6 +107,8 @@ def readable_changes(role: Role):
     if role not in ACCOUNT_READERS:
         conditions.append(Change.record_type != User.__tablename__)
     if role not in SENDER_READERS:
+        # The people boards name as contacts are no public data either.
+        conditions.append(Change.record_type != BoardContact.__tablename__)
         conditions.append(
             or_(
                 Change.record_type != CorrectionRequest.__tablename__,

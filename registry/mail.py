@@ -12,6 +12,7 @@ an .eml file to instance/mail/ and the log says where.
 
 import contextlib
 import enum
+import functools
 import logging
 import smtplib
 import ssl
@@ -254,19 +255,28 @@ def _deliver_in_thread(app: Flask, ids: list[int]) -> None:
 
 
 def deliver_queued() -> None:
-    """Deliver what this request or command queued: in a thread after a request (nobody waits
-    on the mail server), at once on the command line."""
+    """Deliver at once what this command (or request, without the thread) queued."""
     ids = g.pop("queued_mail", None)
-    if not ids:
-        return
-    if has_request_context() and current_app.config["MAIL_IN_BACKGROUND"]:
-        app = current_app._get_current_object()
-        threading.Thread(target=_deliver_in_thread, args=(app, ids), daemon=True).start()
-    else:
+    if ids:
         deliver(ids)
 
 
-def _after_request_teardown(error) -> None:
+def _deliver_after_the_answer(response):
+    """What this request queued goes out in a thread started once the answer has been sent
+    (call_on_close): the visitor never waits for it, and the answer's timing does not tell
+    whether mail was sent (a forgotten password for an address with or without an account)."""
+    if current_app.config["MAIL_IN_BACKGROUND"] and (ids := g.pop("queued_mail", None)):
+        app = current_app._get_current_object()
+        response.call_on_close(functools.partial(_start_thread, app, ids))
+    return response
+
+
+def _start_thread(app: Flask, ids: list[int]) -> None:
+    threading.Thread(target=_deliver_in_thread, args=(app, ids), daemon=True).start()
+
+
+def _deliver_before_teardown(error) -> None:
+    """Without the thread (MAIL_IN_BACKGROUND off, as in the tests): at the request's end."""
     if error is None and "queued_mail" in g:
         try:
             deliver_queued()
@@ -306,5 +316,6 @@ def mail_settings(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     mail_settings(app)
-    app.teardown_request(_after_request_teardown)
+    app.after_request(_deliver_after_the_answer)
+    app.teardown_request(_deliver_before_teardown)
     app.cli.add_command(mail_cli)

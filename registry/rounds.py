@@ -29,6 +29,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import mail
@@ -39,8 +40,16 @@ from .db import db
 from .history import Change, acting_as, note_this_request
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
-from .models import Board, School, SchoolSupport, portable_enum, utcnow
+from .models import (
+    Board,
+    School,
+    SchoolSupport,
+    portable_enum,
+    refuse_control_characters,
+    utcnow,
+)
 from .quality import SCHOOL_GAPS
+from .validation import InvalidValue
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 # In the last days before the deadline a reminder says so in its subject.
@@ -75,6 +84,9 @@ class UpdateRound(db.Model):
     closed_by: Mapped[str | None] = mapped_column(String(254))
     # The day the coordinators last got the summary of who has not finished.
     summary_sent_on: Mapped[date | None] = mapped_column(Date)
+    # True while open, NULL once closed: unique, so two coordinators starting a round at the
+    # same moment cannot both open one (the database refuses the second).
+    open_marker: Mapped[bool | None] = mapped_column(default=True, unique=True)
 
     @property
     def is_open(self) -> bool:
@@ -88,6 +100,10 @@ class UpdateRound(db.Model):
 
     def __str__(self) -> str:
         return _("Updateronde %(id)d", id=self.id)
+
+
+# Control characters are refused in a round's note as in every text the registry keeps.
+refuse_control_characters(UpdateRound)
 
 
 class RoundBoard(db.Model):
@@ -207,9 +223,16 @@ def start(deadline: date, note: str | None, by: str) -> Started:
         raise RoundRefused(_("Er loopt al een updateronde; sluit die eerst."))
     if deadline <= today():
         raise RoundRefused(_("Kies een uiterste datum na vandaag."))
-    rnd = UpdateRound(deadline=deadline, note=(note or "").strip() or None, started_by=by)
-    db.session.add(rnd)
-    db.session.flush()
+    try:
+        rnd = UpdateRound(deadline=deadline, note=(note or "").strip() or None, started_by=by)
+        db.session.add(rnd)
+        db.session.flush()
+    except InvalidValue as error:
+        db.session.rollback()
+        raise RoundRefused(str(error.message)) from error
+    except IntegrityError as error:  # another round was opened at the same moment
+        db.session.rollback()
+        raise RoundRefused(_("Er loopt al een updateronde; sluit die eerst.")) from error
     mailed, unreachable = [], []
     for board in boards_with_schools():
         people = recipients(board)
@@ -232,6 +255,7 @@ def start(deadline: date, note: str | None, by: str) -> Started:
 def close(rnd: UpdateRound, by: str) -> None:
     rnd.closed_at = utcnow()
     rnd.closed_by = by
+    rnd.open_marker = None
 
 
 # Progress

@@ -449,11 +449,12 @@ class SearchResult:
     support_suggestions: list[parent_words.SupportSuggestion] = field(default_factory=list)
 
     def suggested_search(self, suggestion: parent_words.SupportSuggestion) -> "SchoolSearch":
-        """The search a suggestion offers: the support filter instead of the parent's word."""
+        """The search a suggestion offers: the support filter instead of the parents' words
+        (all of them: "dyslexie adhd" keeps neither as text)."""
         search = self.search
-        said = set(suggestion.word.split())  # one word, or the parts of a phrase
+        said = {part for s in self.support_suggestions for part in s.word.split()}
         rest = " ".join(w for w in search.q.split() if not set(fold(w).split()) <= said)
-        asked = (*search.filters.get(SUPPORT_FACET, ()), suggestion.area)
+        asked = tuple(dict.fromkeys((*search.filters.get(SUPPORT_FACET, ()), suggestion.area)))
         return replace(search, q=rest, filters={**search.filters, SUPPORT_FACET: asked}, page=1)
 
     def suggestion_text(self, suggestion: parent_words.SupportSuggestion) -> str:
@@ -660,8 +661,8 @@ def run(
             loosen.append((facet, ", ".join(values), ask.count(skip=facet)))
         loosen.sort(key=lambda way: -way[2])
         _keep_every_group(search, facets, facet_limit)
-    asked = set(search.selected(SUPPORT_FACET))
-    suggested = [s for s in parent_words.suggestions(search.q) if s.area not in asked]
+    # Also when the area is asked already: the word in the text would still find nothing.
+    suggested = parent_words.suggestions(search.q)
     return SearchResult(search, total, rows, facets, loosen, more, suggested)
 
 

@@ -6,6 +6,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
+from flask_wtf.form import _Auto, _is_submitted
+from werkzeug.datastructures import FileStorage
 from wtforms import FieldList, FormField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
@@ -38,6 +40,21 @@ class SafeForm(FlaskForm):
     """
 
     class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            """Only the posted form's text fields. Flask-WTF would also read uploaded files and
+            a JSON body as fields: a file sent as 'email', or a number, is not text, and every
+            validator after it would fail with an error instead of a message."""
+            if formdata is _Auto:
+                return request.form if _is_submitted() and request.form else None
+            # Flask-Admin hands its forms request.form with request.files merged in.
+            if hasattr(formdata, "lists") and any(
+                isinstance(value, FileStorage)
+                for _name, values in formdata.lists()
+                for value in values
+            ):
+                return request.form
+            return formdata
+
         def bind_field(self, form, unbound_field, options):
             if issubclass(unbound_field.field_class, FieldList | FormField):
                 # Lists and sub-forms take no filters; the fields inside them are bound here too.

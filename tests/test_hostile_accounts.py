@@ -257,3 +257,45 @@ def test_a_reset_mail_leaves_no_usable_link_in_the_database(seeded_app, make_use
 def test_sign_in_after_all_this_still_works(seeded_app, make_user):
     email = make_user("coordinator")
     assert sign_in(seeded_app, seeded_app.test_client(), email).status_code == 302
+
+
+def test_a_file_or_json_sent_where_text_is_asked_is_a_message_not_an_error(seeded_app, login):
+    import io
+
+    link = invite(seeded_app)
+    client = seeded_app.test_client()
+    token = csrf_from(client.get(link).get_data(as_text=True))
+    for path, field in [
+        ("/inloggen", "email"),
+        ("/inloggen", "password"),
+        ("/wachtwoord-vergeten", "email"),
+        ("/inloggen/code", "code"),
+        (link, "new"),
+    ]:
+        data = {"csrf_token": token, "email": "a@example.org", "password": "x" * 12}
+        data[field] = (io.BytesIO(b"not text"), "x.txt")
+        answer = client.post(path, data=data, content_type="multipart/form-data")
+        assert answer.status_code in (302, 400), (path, field, answer.status_code)
+        as_json = client.post(path, json={"csrf_token": token, field: ["a", 5]})
+        assert as_json.status_code in (302, 400), (path, field)
+    coordinator = login("coordinator")
+    page = coordinator.get("/admin/board_contact/new/").get_data(as_text=True)
+    answer = coordinator.post(
+        "/admin/board_contact/new/",
+        data={
+            "csrf_token": csrf_from(page),
+            "board": "1",
+            "name": (io.BytesIO(b"x"), "name.txt"),
+            "email": "a@example.org",
+        },
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code in (200, 302, 400)
+    staff = login("medewerker")
+    page = staff.get("/wachtwoord").get_data(as_text=True)
+    answer = staff.post(
+        "/wachtwoord",
+        data={"csrf_token": csrf_from(page), "current": (io.BytesIO(b"x"), "c.txt")},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 400

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from conftest import csrf_from, form_fields, with_values
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from test_accounts import choose_password, mails, text_of
 
 from registry.auth import Role, User
@@ -373,3 +374,71 @@ def test_the_dashboard_points_a_board_to_its_round_page(seeded_app, round_with_c
     assert f'href="{ROUND_PAGE}"' in board_page and "Updateronde 1 loopt tot en met" in board_page
     coordinator = login("coordinator").get("/admin/").get_data(as_text=True)
     assert 'href="/admin/ronde/"' in coordinator
+
+
+@pytest.mark.parametrize("role", ["medewerker", "bestuur"])
+def test_the_change_log_shows_contact_persons_to_coordinators_only(seeded_app, login, role):
+    add_contact(seeded_app, BOARD, "Anna de Vries", "anna@wies.example")
+    reader = login(role, OTHER if role == "bestuur" else None)
+    for url in ("/admin/change/", "/admin/change/?search=anna", "/admin/change/export.csv"):
+        answer = reader.get(url)
+        assert "anna@wies.example" not in answer.get_data(as_text=True), url
+        answer.close()
+    assert "anna@wies.example" in login("coordinator").get("/admin/change/").get_data(as_text=True)
+
+
+def test_a_note_with_control_characters_is_refused_and_two_starts_open_one_round(seeded_app, login):
+    client = login("coordinator")
+    token = csrf_from(client.get("/admin/ronde/").get_data(as_text=True))
+    deadline = (today() + timedelta(days=20)).isoformat()
+    for note in ("Let op\x00", "Let op\x1b[2J"):
+        answer = client.post(
+            "/admin/ronde/start",
+            data={
+                "csrf_token": token,
+                "deadline": deadline,
+                "note": note.encode().decode("unicode_escape"),
+            },
+            follow_redirects=True,
+        )
+        assert answer.status_code == 200 and "Updateronde 1 is gestart" not in answer.text
+    with seeded_app.app_context():
+        from registry.rounds import UpdateRound
+
+        assert db.session.scalar(select(func.count(UpdateRound.id))) == 0
+        db.session.add(UpdateRound(deadline=today() + timedelta(days=9), started_by="a"))
+        db.session.commit()
+        db.session.add(UpdateRound(deadline=today() + timedelta(days=9), started_by="b"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()  # the database holds one open round at most
+        db.session.rollback()
+
+
+def test_two_clicks_on_klopt_at_once_confirm_once(seeded_app, round_with_contacts, login):
+    import threading
+
+    client = login("bestuur", BOARD)
+    token = csrf_from(client.get(ROUND_PAGE).get_data(as_text=True))
+    school, (_name, version) = sorted(schools_of(seeded_app, BOARD).items())[0]
+    clients = [login("bestuur", BOARD) for _ in range(4)]
+    barrier, answers = threading.Barrier(len(clients)), []
+
+    def click(visitor):
+        page_token = csrf_from(visitor.get(ROUND_PAGE).get_data(as_text=True))
+        barrier.wait()
+        answers.append(
+            visitor.post(
+                ROUND_PAGE + "bevestigen",
+                data={"csrf_token": page_token, "school": school, f"v-{school}": version},
+            ).status_code
+        )
+
+    threads = [threading.Thread(target=click, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers and all(status == 302 for status in answers), answers
+    with seeded_app.app_context():
+        assert db.session.scalar(select(func.count(RoundSchool.id))) == 1
+    assert token

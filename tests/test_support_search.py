@@ -137,3 +137,14 @@ def test_a_ticked_value_that_gives_nothing_keeps_its_name(client):
     data = client.get("/scholen.json?gemeente=meppel&ondersteuning=gedrag").get_json()
     ticked = [v for v in data["facets"]["gemeente"] if v["selected"]]
     assert ticked == [{"value": "meppel", "label": "Meppel", "count": 0, "selected": True}]
+
+
+def test_every_parents_word_leaves_the_offered_search(client):
+    data = client.get("/scholen.json?q=dyslexie+adhd").get_json()
+    urls = {s["value"]: s["url"] for s in data["support_suggestions"]}
+    assert urls == {
+        "leren": "/scholen?ondersteuning=leren",
+        "gedrag": "/scholen?ondersteuning=gedrag",
+    }
+    asked = client.get("/scholen.json?q=dyslexie&ondersteuning=leren").get_json()
+    assert asked["support_suggestions"][0]["url"] == "/scholen?ondersteuning=leren"

@@ -8,6 +8,8 @@ from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts import AccountRefused, new_account, send_link
 from ..auth import Role, User
@@ -213,10 +215,16 @@ class RoundView(RoleGuard, BaseView):
                 "error",
             )
             return redirect(page)
-        with noting(rnd.history_note):
-            for school in chosen:
-                confirm(rnd, school, current_user.email)
-            db.session.commit()
+        try:
+            with noting(rnd.history_note):
+                for school in chosen:
+                    confirm(rnd, school, current_user.email)
+                db.session.commit()
+        except (IntegrityError, StaleDataError):
+            # A second click, or a colleague, confirmed the same school at the same moment.
+            db.session.rollback()
+            flash(_("Deze school is zojuist al bevestigd; bekijk de pagina opnieuw."), "info")
+            return redirect(page)
         flash(
             _("Bevestigd: %(schools)s.", schools=", ".join(s.name for s in chosen))
             if chosen

@@ -5,6 +5,7 @@ import mimetypes
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, render_template, request
@@ -84,7 +85,9 @@ def pdf_document(ov: Overview, context: dict) -> bytes:
         """Our stylesheet straight from disk: no HTTP request back to ourselves, nothing else."""
 
         def fetch(self, url, headers=None):
-            path = (root / url[len(prefix) :]).resolve() if url.startswith(prefix) else None
+            # The file's address, without the fingerprint static_files.py adds (?v=...).
+            local = urlsplit(url)._replace(query="", fragment="").geturl()
+            path = (root / local[len(prefix) :]).resolve() if local.startswith(prefix) else None
             if path is None or root not in path.parents or not path.is_file():
                 raise ValueError(f"not fetched: {url}")
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

@@ -27,7 +27,10 @@ def upgrade():
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_by', sa.String(length=254), nullable=True),
     sa.Column('summary_sent_on', sa.Date(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_update_round'))
+    sa.Column('open_marker', sa.Boolean(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_update_round')),
+    # One open round at a time: true while open, NULL once closed.
+    sa.UniqueConstraint('open_marker', name=op.f('uq_update_round_open_marker'))
     )
     op.create_table('board_contact',
     sa.Column('id', sa.Integer(), nullable=False),
