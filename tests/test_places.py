@@ -116,7 +116,7 @@ def test_clearing_a_point_at_the_building_puts_it_back_on_the_postcode(seeded_ap
 def test_a_new_school_with_a_postcode_is_placed(seeded_app, login):
     client = login("coordinator")
     page = client.get("/admin/school/new/").get_data(as_text=True)
-    assert 'src="/static/js/admin-location.js"' in page
+    assert re.search(r'src="/static/js/admin-location\.js\?v=[0-9a-f]{12}"', page)
     response = client.post(
         "/admin/school/new/",
         data=with_values(
@@ -146,7 +146,9 @@ def test_an_unplaced_school_has_no_pin_on_the_admin_map(seeded_app, login):
     fields = dict(form_fields(page))
     assert (fields["latitude"], fields["longitude"]) == ("", "")
     # admin-location.js draws a pin only from the fields, and says so when they are empty.
-    script = re.search(r'<script src="/static/js/admin-location.js"(.*?)></script>', page, re.S)
+    script = re.search(
+        r'<script src="/static/js/admin-location\.js\?v=[0-9a-f]{12}"(.*?)></script>', page, re.S
+    )
     assert "nog geen plek op de kaart" in script.group(1)
 
 
