@@ -172,6 +172,10 @@ class ContactDetails:
     website: Mapped[str | None] = mapped_column(String(300))
 
 
+# Their names in the order forms and documents list them.
+CONTACT_FIELDS = ("street", "house_number", "postcode", "place", "phone", "email", "website")
+
+
 class Board(Timestamped, ContactDetails, db.Model):
     """A bevoegd gezag: the legal body that runs one or more schools."""
 

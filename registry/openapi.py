@@ -5,6 +5,7 @@ from flask import current_app, url_for
 from . import fields
 from .filters import FILTERS, LEVEL_PARAMETER, LEVELS
 from .groupings import GROUPINGS
+from .models import CONTACT_FIELDS
 from .search import MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS, known_values, reference_dates
 
 # Text without control characters (the API refuses those with a 400).
@@ -26,19 +27,7 @@ GROUP_FIELDS = {
     "bestuur": {
         "board_number": {"type": "string"},
         "name": _nullable("string"),
-        **{
-            name: _nullable("string")
-            for name in (
-                "kvk_number",
-                "street",
-                "house_number",
-                "postcode",
-                "place",
-                "phone",
-                "email",
-                "website",
-            )
-        },
+        **{name: _nullable("string") for name in ("kvk_number", *CONTACT_FIELDS)},
         "dissolved_on": _nullable("string", format="date"),
     },
     "gemeente": {

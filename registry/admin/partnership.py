@@ -2,6 +2,7 @@
 coordinators and beheerders edit and every other role reads."""
 
 from ..i18n import lazy_gettext as _l
+from ..models import CONTACT_FIELDS
 from .base import EDITORS, EVERYONE, RegistryModelView
 from .views import DATA_MENU
 
@@ -28,17 +29,7 @@ class PartnershipView(RegistryModelView):
     can_create = can_delete = False
     column_list = ["name", "place", "phone", "email", "website", "updated_at"]
     column_labels = LABELS
-    form_columns = [
-        "name",
-        "street",
-        "house_number",
-        "postcode",
-        "place",
-        "phone",
-        "email",
-        "website",
-        "admission",
-    ]
+    form_columns = ["name", *CONTACT_FIELDS, "admission"]
     column_descriptions = {
         "name": _l(
             "Staat met het bezoekadres, de telefoon, het e-mailadres en de website op elke"

@@ -13,7 +13,7 @@ from ..fields import SCHOOL_FIELDS
 from ..history import readable_changes, when
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..models import Board, School
+from ..models import CONTACT_FIELDS, Board, School
 from ..quality import BOARD_GAPS
 from .base import (
     EVERYONE,
@@ -102,13 +102,7 @@ class BoardView(RegistryModelView):
         "name",
         "other_names",
         "kvk_number",
-        "street",
-        "house_number",
-        "postcode",
-        "place",
-        "phone",
-        "email",
-        "website",
+        *CONTACT_FIELDS,
         "dissolved_on",
     ]
 
