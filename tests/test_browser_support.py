@@ -122,7 +122,10 @@ def test_a_coordinator_records_a_boards_support_by_keyboard_and_by_spreadsheet(
     with seeded_app.app_context():
         assert schools_offering(seeded_app, "gedrag") == gedrag_before + 2  # nothing applied yet
     page.get_by_role("button", name="Alles toepassen").first.click()
-    assert "Opgeslagen: 24 wijzigingen bij 12 scholen." in page.locator(".alert").first.inner_text()
+    # The preview has notices of its own: wait for the saved page's, not the first at hand.
+    expect(page.locator(".alert", has_text="Opgeslagen")).to_contain_text(
+        "Opgeslagen: 24 wijzigingen bij 12 scholen."
+    )
     gedrag_now = schools_offering(seeded_app, "gedrag")
     assert gedrag_now == gedrag_before + 14
 
