@@ -308,17 +308,23 @@ def progress(rnd: UpdateRound) -> list[BoardProgress]:
         r.board_id: r.reachable
         for r in db.session.scalars(select(RoundBoard).filter_by(round_id=rnd.id))
     }
+    # The open schools of every board in one query, not one per board (the dashboard lists all).
+    schools_of: dict[int, list[int]] = {}
+    for school_id, board_id in db.session.execute(
+        select(School.id, School.board_id).where(School.is_open)
+    ):
+        schools_of.setdefault(board_id, []).append(school_id)
     rows = []
     for board in boards_with_schools():
-        schools = board_schools(board)
-        results = [done[s.id].outcome for s in schools if s.id in done]
+        schools = schools_of.get(board.id, [])
+        results = [done[s].outcome for s in schools if s in done]
         rows.append(
             BoardProgress(
                 board,
                 len(schools),
                 results.count(Outcome.CONFIRMED),
                 results.count(Outcome.CHANGED),
-                sum(len(gaps.get(s.id, ())) for s in schools),
+                sum(len(gaps.get(s, ())) for s in schools),
                 reachable.get(board.id, False),
             )
         )

@@ -318,14 +318,27 @@ def test_public_queries_never_break(client, page, parameters):
 ADMIN_VIEWS = [
     "school",
     "board",
+    "board_contact",
     "municipality",
     "network",
     "supportarea",
+    "parent_word",
+    "partnership",
     "correction",
     "change",
     "duo_import",
     "user",
 ]
+
+
+def test_every_model_view_of_the_admin_is_attacked(seeded_app):
+    from flask_admin.contrib.sqla import ModelView
+
+    admin = seeded_app.extensions["admin"][0]
+    views = {v.endpoint for v in admin._views if isinstance(v, ModelView)}
+    assert views == set(ADMIN_VIEWS)
+
+
 ADMIN_PAGES = ["/", "/details/", "/edit/", "/geschiedenis/", "/new/", "/ajax/lookup/"]
 ADMIN_NAMES = [
     "id",
