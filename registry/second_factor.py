@@ -155,6 +155,18 @@ class CodeForm(SafeForm):
     )
 
 
+class ReplaceForm(CodeForm):
+    """Setting up another app: first a code of the current one (or a recovery code)."""
+
+    current = StringField(
+        _l("Code uit uw huidige app, of een herstelcode"),
+        validators=[
+            DataRequired(_l("Vul de code van uw huidige app in.")),
+            Length(max=40, message=_l("Dit is geen code.")),
+        ],
+    )
+
+
 def _code_limit(user: User):
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
     return parse(current_app.config["CODE_ACCOUNT_LIMIT"]), (prefix, "code", str(user.id))
@@ -224,10 +236,18 @@ def enrol():
     secret = session.get(ENROLLING)
     if not (isinstance(secret, str) and len(secret) == 32):
         secret = session[ENROLLING] = pyotp.random_base32(32)
-    form = CodeForm()
+    replacing = user.totp_secret is not None
+    form = ReplaceForm() if replacing else CodeForm()
     if form.validate_on_submit():
         if _too_many_codes(user):
             flash(TOO_MANY)
+        elif replacing and not (
+            _accept_totp(user, form.current.data) or _accept_recovery_code(user, form.current.data)
+        ):
+            # A session alone (perhaps a stolen one) does not swap the factor: the old app's
+            # code, or a recovery code, says the owner is at the keyboard.
+            _wrong_code(user)
+            form.current.errors.append(_("Deze code van uw huidige app klopt niet."))
         elif (step := _matching_step(secret, form.code.data)) is not None:
             return _enrolled(user, secret, step, pending)
         else:
@@ -243,7 +263,7 @@ def enrol():
         qr=qr_code(uri),
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         required=user.role.value in current_app.config["MFA_ROLES"],
-        replacing=user.totp_secret is not None,
+        replacing=replacing,
     ), status
 
 

@@ -482,3 +482,28 @@ def test_the_roles_that_need_a_second_factor_are_a_setting(make_app, roles):
 def test_an_unknown_role_in_the_setting_is_refused_at_start(make_app):
     with pytest.raises(ValueError, match="onbekende rol"):
         make_app(MFA_ROLES="beheerder,baas")
+
+
+def test_another_app_is_set_up_only_with_a_code_of_the_current_one(seeded_app, login):
+    client = login("coordinator")
+    email = user_of_client(seeded_app).email
+    page = client.get("/tweede-factor/instellen").get_data(as_text=True)
+    secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page).group(1).replace(" ", "")
+    new_code = pyotp.TOTP(secret).now()
+    without = client.post(
+        "/tweede-factor/instellen", data={"csrf_token": csrf_from(page), "code": new_code}
+    )
+    assert without.status_code == 400 and user(seeded_app, email).totp_secret == TOTP_SECRET
+    wrong = client.post(
+        "/tweede-factor/instellen",
+        data={"csrf_token": csrf_from(page), "code": new_code, "current": "000000"},
+    )
+    assert "huidige app klopt niet" in wrong.get_data(as_text=True)
+    assert user(seeded_app, email).totp_secret == TOTP_SECRET
+    current = totp_code(seeded_app, email)
+    replaced = client.post(
+        "/tweede-factor/instellen",
+        data={"csrf_token": csrf_from(page), "code": new_code, "current": current},
+    )
+    assert replaced.status_code == 302
+    assert user(seeded_app, email).totp_secret == secret
