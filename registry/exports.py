@@ -11,9 +11,10 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import click
@@ -47,6 +48,24 @@ class Column:
     key: str  # the stable machine name (JSON field, plain CSV header)
     label: object  # the header people read (Dutch by default)
     width: int = 14
+    # A stored code -> the interface's word for it, in the files people read (CSV voor Excel,
+    # XLSX); JSON and the plain CSV keep the code ("building"), which programs rely on.
+    words: Mapping | None = None
+
+
+def for_people(column: Column, value):
+    """A value as a person reads it in a spreadsheet: a code as its word, yes/no as words."""
+    if isinstance(value, bool):
+        return _("ja") if value else _("nee")
+    if column.words and value in column.words:
+        return str(column.words[value])
+    return value
+
+
+def decimal_comma(value):
+    """A fraction as Dutch spreadsheets read a number in a ';'-separated file: 52,70274632.
+    With a point, Excel and LibreOffice in Dutch keep it as text, or read 0.31 as a date."""
+    return str(value).replace(".", ",") if isinstance(value, float | Decimal) else value
 
 
 class ExportError(ValueError):
@@ -95,7 +114,8 @@ def choose_columns(available: dict[str, Column], requested: list[str], default: 
 
 
 def csv_lines(columns: list[Column], records: Iterable[dict], excel: bool = False) -> Iterator[str]:
-    """RFC 4180 lines, one at a time; for Excel: a byte-order mark, ';' and readable headers."""
+    """RFC 4180 lines, one at a time; for Excel: a byte-order mark, ';', readable headers, the
+    interface's words for codes and decimal commas, as a Dutch spreadsheet reads them."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if excel else ",")
 
@@ -108,7 +128,10 @@ def csv_lines(columns: list[Column], records: Iterable[dict], excel: bool = Fals
     header = [str(c.label) if excel else c.key for c in columns]
     yield ("\ufeff" if excel else "") + line(header)
     for record in records:
-        yield line(record.get(c.key) for c in columns)
+        if excel:
+            yield line(decimal_comma(for_people(c, record.get(c.key))) for c in columns)
+        else:
+            yield line(record.get(c.key) for c in columns)
 
 
 @dataclass(frozen=True)
@@ -140,7 +163,7 @@ def xlsx_workbook(sheets: list[Sheet]) -> bytes:
         sheet.append([_header_cell(sheet, column.label) for column in columns])
         rows = 1
         for record in content.records:
-            sheet.append([_xlsx_value(sheet, record.get(column.key)) for column in columns])
+            sheet.append([_xlsx_value(sheet, for_people(c, record.get(c.key))) for c in columns])
             rows += 1
         if content.autofilter:
             sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{rows}"

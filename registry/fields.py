@@ -25,11 +25,19 @@ class SchoolField:
     source: str | None = None
     exported: bool = False  # in the download's default set of columns
     present: Callable | None = None  # stored value -> shown value; None: shown as stored
+    words: dict | None = None  # stored code -> its word, in the files people read
 
 
 def _nullable(kind: str, **schema) -> dict:
     return {"type": kind, "nullable": True, **schema}
 
+
+# The admin names them so too (admin/base.VALUE_LABELS): one msgid, one translation.
+PRECISION_WORDS = {
+    LocationPrecision.BUILDING.value: _l("gebouw (precies)"),
+    LocationPrecision.PC6.value: _l("postcode (bij benadering)"),
+    LocationPrecision.PC4.value: _l("postcodegebied (ruw)"),
+}
 
 TEXT = {"type": "string"}
 DATE = _nullable("string", format="date")
@@ -94,6 +102,7 @@ SCHOOL_FIELDS = (
         12,
         _nullable("string", enum=[p.value for p in LocationPrecision] + [None]),
         "location_precision",
+        words=PRECISION_WORDS,
     ),
     SchoolField("distance_km", _l("Afstand (km)"), 12, _nullable("number")),
     SchoolField(

@@ -35,7 +35,7 @@ from .search import (
 from .text import place_name, slugify
 
 # Every public field of a school, in the order of the JSON (registry/fields.py declares them).
-SCHOOL_COLUMNS = {f.key: Column(f.key, f.label, f.width) for f in SCHOOL_FIELDS}
+SCHOOL_COLUMNS = {f.key: Column(f.key, f.label, f.width, f.words) for f in SCHOOL_FIELDS}
 DEFAULT_EXPORT = [f.key for f in SCHOOL_FIELDS if f.exported]
 PRESENTERS = {f.key: f.present for f in SCHOOL_FIELDS if f.present}
 

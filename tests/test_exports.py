@@ -3,11 +3,14 @@
 import csv
 import io
 import re
+import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import IN_CI
 from sqlalchemy import select, update
 
 from registry.cache import bump
@@ -306,3 +309,67 @@ def test_the_cli_takes_the_directorys_query_and_writes_the_very_same_file(
         assert target.read_bytes() == download.data
     rows = len(cells(download.data)) - 1 if fmt == "xlsx" else download.text.count("\n") - 1
     assert f"{rows} scholen" in result.output and rows > 0
+
+
+def libreoffice_reads(csv_body: bytes, tmp_path) -> list[tuple]:
+    """The "CSV voor Excel" opened as a Dutch spreadsheet would: LibreOffice Calc headless with
+    ';', UTF-8 and the nl-NL locale (filter language 1043), saved as XLSX and read back typed."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        if IN_CI:
+            pytest.fail("CI=true but LibreOffice is missing (libreoffice-calc-nogui)")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    source = tmp_path / "scholen.csv"
+    source.write_bytes(csv_body)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--infilter=CSV:59,34,76,1,,1043",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    sheet = openpyxl.load_workbook(tmp_path / "scholen.xlsx").active
+    return list(sheet.iter_rows(values_only=True))
+
+
+def test_a_dutch_spreadsheet_reads_distance_and_coordinates_as_numbers(client, tmp_path):
+    """With decimal points, Dutch Excel and LibreOffice keep 52.70274632 as text (or a date)."""
+    kolom = "kolom=name&kolom=phone&kolom=latitude&kolom=longitude&kolom=distance_km"
+    body = client.get(f"/scholen.excel.csv?postcode=7941AA&sort=afstand&{kolom}").data
+    assert ";52,7" in body.decode("utf-8-sig")
+    header, *rows = libreoffice_reads(body, tmp_path)
+    assert header == ("Naam", "Telefoon", "Breedtegraad", "Lengtegraad", "Afstand (km)")
+    expected = client.get("/scholen.json?postcode=7941AA&sort=afstand").json
+    first = expected["schools"][0]
+    assert rows[0][2:] == pytest.approx(
+        (first["latitude"], first["longitude"], first["distance_km"])
+    )
+    for name, phone, latitude, longitude, distance in rows:
+        assert isinstance(latitude, float) and 52 < latitude < 53, (name, latitude)
+        assert isinstance(longitude, float) and 5.5 < longitude < 7, (name, longitude)
+        assert isinstance(distance, int | float), (name, distance)
+        assert phone is None or re.fullmatch(r"0[0-9 ]+", phone), (name, phone)  # still text
+    assert [r[4] for r in rows] == sorted(r[4] for r in rows)
+
+
+def test_dutch_files_say_the_interfaces_words_not_stored_codes(client):
+    """'building' and True are the database's words; JSON and the plain CSV keep them."""
+    query = "q=05SX00&kolom=name&kolom=location_precision"
+    excel = client.get(f"/scholen.excel.csv?{query}").data.decode("utf-8-sig").splitlines()
+    assert excel[1].split(";")[1] == "gebouw (precies)"
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/scholen.xlsx?{query}").data)).active
+    assert sheet["B2"].value == "gebouw (precies)"
+    assert client.get(f"/scholen.csv?{query}").text.splitlines()[1].endswith(",building")
+    assert client.get("/scholen/05SX00.json").json["location_precision"] == "building"
+    networks = client.get("/netwerken.excel.csv").data.decode("utf-8-sig")
+    confirmed = [line.split(";")[2] for line in networks.splitlines()[1:]]
+    assert confirmed and set(confirmed) <= {"ja", "nee"}
