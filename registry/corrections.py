@@ -210,13 +210,27 @@ def apply_value(school: School, attribute: str, value: str) -> str | None:
     return (after or _("(leeg)")) if after != before else None
 
 
+def same_text(stored: str | None, typed: str | None) -> bool:
+    """Whether a typed value says what the stored one says: DUO writes places in capitals
+    ('MEPPEL'), people write 'Meppel'; taking that over would record a change nobody made."""
+    return " ".join((stored or "").split()).casefold() == " ".join((typed or "").split()).casefold()
+
+
+def unchanged_parts(school: School, parts: dict[str, str]) -> dict[str, str]:
+    """The address parts as typed, with the school's own where a part says the same."""
+    return {
+        part: getattr(school, part) if same_text(getattr(school, part), value) else value
+        for part, value in parts.items()
+    }
+
+
 def apply_address(school: School, parts: dict[str, str]) -> str | None:
     """Set the four parts of the address; the new address, or None if nothing changed."""
     values = {part: parts.get(part, "").strip() for part in ADDRESS_PARTS}
     if not all(values.values()):
         raise Refused(_("Vul straat, huisnummer, postcode en plaats in."))
     before = {part: getattr(school, part) for part in ADDRESS_PARTS}
-    for part, value in values.items():
+    for part, value in unchanged_parts(school, values).items():
         setattr(school, part, _bounded(part, value))
     after = {part: getattr(school, part) for part in ADDRESS_PARTS}
     if after["postcode"] != before["postcode"] and geo.follows_postcode(school):

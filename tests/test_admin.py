@@ -239,7 +239,7 @@ def test_change_log_lists_and_exports_with_filters(seeded_app, login):
     with client.get("/admin/change/export.csv?search=Arendsvleugel") as export:
         assert export.mimetype == "text/csv"
         lines = export.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("changed_at,actor,record_type")
+    assert lines[0].lstrip("\ufeff").startswith("Tijdstip;Door;Soort record")
     assert any("https://nieuw.example.nl" in line for line in lines)
 
 

@@ -25,11 +25,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-from ..auth import ROLE_LABELS, Role
+from ..auth import CORRECTION_MAIL_LABELS, ROLE_LABELS, Role
 from ..corrections import STATUS_LABELS
 from ..db import db
 from ..duo.files import too_large
 from ..errors import error_response
+from ..filters import TYPE_LABELS
 from ..history import Change, day, readable_changes, readable_text, when
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
@@ -97,8 +98,10 @@ VALUE_LABELS = {
         LocationPrecision.PC6: _l("postcode (bij benadering)"),
         LocationPrecision.PC4: _l("postcodegebied (ruw)"),
     },
+    "school_type": TYPE_LABELS,
     "status": STATUS_LABELS,
     "role": ROLE_LABELS,
+    "correction_mail": CORRECTION_MAIL_LABELS,
     "record_type": {
         "school": _l("school"),
         "board": _l("bestuur"),
@@ -165,11 +168,13 @@ def changes_since(record, version: int, name: Callable[[str | None], str]) -> li
     ]
 
 
-# Dates and moments as people read them, in lists and details; yes/no in words, not icons.
+# Dates and moments as people read them, in lists and details; yes/no in words, not icons;
+# an enumeration by its label (Flask-Admin's own shows the member's name: "SO_VSO").
 TYPE_FORMATTERS = {
     datetime: lambda _view, value, _name: when(value),
     date: lambda _view, value, _name: day(value),
     bool: lambda _view, value, _name: _("ja") if value else _("nee"),
+    Enum: lambda _view, value, name: str(VALUE_LABELS.get(name, {}).get(value, value.value)),
 }
 
 
@@ -383,6 +388,15 @@ class RegistryModelView(RoleGuard, ModelView):
     list_template = "admin/registry_list.html"
     column_type_formatters = {**typefmt.BASE_FORMATTERS, **TYPE_FORMATTERS}
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, **TYPE_FORMATTERS}
+    # Bookkeeping no reader needs, and secrets no page may show (a hash, a token, a TOTP key).
+    column_details_exclude_list = [
+        "search_text",
+        "version",
+        "password_hash",
+        "session_token",
+        "totp_secret",
+        "totp_last_step",
+    ]
     # The menu group the view sits under (None: on the menu bar itself), so the bar fits a
     # 1280 px screen on one line.
     menu_category = None

@@ -24,6 +24,7 @@ from ..corrections import (
     proposed_address,
     suggested_value,
     support_areas,
+    unchanged_parts,
 )
 from ..db import db
 from ..history import SENDER_READERS, Change, noting
@@ -31,7 +32,16 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import CorrectionRequest, CorrectionStatus, School
 from ..validation import InvalidValue
-from .base import EDITORS, EVERYONE, SMALL_NUMBER_RE, RegistryModelView, choices, record_id
+from .base import (
+    EDITORS,
+    EVERYONE,
+    SMALL_NUMBER_RE,
+    RegistryModelView,
+    choices,
+    field_label,
+    record_id,
+    shown_value,
+)
 from .views import LABELS
 
 # Corrections that go through the school's own form: no field of their own to edit here.
@@ -294,7 +304,10 @@ class CarriesOutCorrections:
                 correction.field, correction.proposed_value
             )
         elif correction.field == "adres":
-            for part, value in proposed_address(correction, correction.school).items():
+            school = correction.school
+            for part, value in unchanged_parts(
+                school, proposed_address(correction, school)
+            ).items():
                 form[part].data = value
 
     def update_model(self, form, model) -> bool:
@@ -324,7 +337,11 @@ class CarriesOutCorrections:
                     "error",
                 )
                 return saved
-            applied = "; ".join(f"{c.field}: {c.new_value or '—'}" for c in changes)
+            # In the form's words: 'huisnummer: 3; plaats: Meppel', as the history shows it.
+            applied = "; ".join(
+                f"{field_label(c.field, LABELS)}: {shown_value(c.field, c.new_value) or '—'}"
+                for c in changes
+            )
             close(correction, CorrectionStatus.ACCEPTED, current_user.email, None, applied[:2000])
             db.session.commit()
         flash(_("Correctie #%(id)d is overgenomen.", id=correction.id))

@@ -16,6 +16,7 @@ LABELS = {
     "email": _l("E-mail"),
     "website": _l("Website"),
     "admission": _l("Toelating tot SBO en SO"),
+    "created_at": _l("Aangemaakt"),
     "updated_at": _l("Gewijzigd"),
 }
 

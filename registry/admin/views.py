@@ -8,9 +8,9 @@ from wtforms.validators import ValidationError
 
 from ..auth import Role
 from ..db import db
-from ..exports import csv_response
+from ..exports import Column, export_response
 from ..fields import SCHOOL_FIELDS
-from ..history import readable_changes, when
+from ..history import Change, readable_changes, when
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import CONTACT_FIELDS, Board, School
@@ -61,6 +61,11 @@ LABELS = {
     "active": _l("Actief"),
     "last_login_at": _l("Laatst ingelogd"),
     "second_factor_since": _l("Tweede stap sinds"),
+    "correction_mail": _l("Mail over correcties"),
+    "digest_sent_at": _l("Laatste samenvatting verstuurd"),
+    "language": _l("Taal"),
+    "special_education": _l("Speciaal onderwijs"),
+    "cluster": _l("Cluster"),
     "changed_at": _l("Tijdstip"),
     "actor": _l("Door"),
     "record_type": _l("Soort record"),
@@ -193,10 +198,8 @@ class ChangeView(RegistryModelView):
     column_labels = LABELS
     column_choices = choices("record_type")
     column_formatters = {
-        "changed_at": lambda _v, _c, m, _n: when(m.changed_at),
-        "field": lambda _v, _c, m, _n: field_label(m.field, LABELS),
-        "old_value": lambda _v, _c, m, _n: shown_value(m.field, m.old_value),
-        "new_value": lambda _v, _c, m, _n: shown_value(m.field, m.new_value),
+        key: lambda view, _c, m, name: view.shown(m)[name]
+        for key in ("changed_at", "field", "old_value", "new_value")
     }
     column_default_sort = ("changed_at", True)
     column_filters = ["record_type", "actor", "changed_at", "field", "action"]
@@ -212,8 +215,24 @@ class ChangeView(RegistryModelView):
     def get_count_query(self):
         return self._visible(super().get_count_query())
 
+    def shown(self, change: Change) -> dict:
+        """One change as the screen's columns show it: the file says what the screen says."""
+        return {
+            "changed_at": when(change.changed_at),
+            "actor": change.actor,
+            "record_type": shown_value("record_type", change.record_type),
+            "record_label": change.record_label,
+            "action": change.action,
+            "field": field_label(change.field, LABELS),
+            "old_value": shown_value(change.field, change.old_value),
+            "new_value": shown_value(change.field, change.new_value),
+            "note": change.note or "",
+        }
+
     @expose("/export.csv")
     def export_csv(self):
+        """The list under its search and filters, with the screen's headers and values, for
+        a Dutch spreadsheet (';', byte-order mark)."""
         view_args = self._get_list_extra_args()
         _count, query = self.get_list(
             0,
@@ -224,23 +243,12 @@ class ChangeView(RegistryModelView):
             execute=False,
             page_size=0,
         )
-        fields = [
-            "changed_at",
-            "actor",
-            "record_type",
-            "record_id",
-            "record_label",
-            "action",
-            "field",
-            "old_value",
-            "new_value",
-            "note",
-        ]
+        columns = [Column(key, LABELS[key]) for key in self.column_list]
         statement = query.statement
 
         def rows():
             # Run the query while the response streams, inside the streaming context.
             for change in db.session.scalars(statement):
-                yield {f: getattr(change, f) for f in fields}
+                yield self.shown(change)
 
-        return csv_response(fields, rows(), "wijzigingen")
+        return export_response("excel.csv", columns, rows(), "wijzigingen")
