@@ -15,6 +15,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form.widgets import Select2Widget
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
@@ -38,6 +39,7 @@ from ..models import LocationPrecision
 from ..redirects import local_path
 from ..security import SafeForm
 from ..validation import RULES, InvalidValue, check
+from .widgets import ChoiceRequired
 
 EDITORS = {Role.BEHEERDER, Role.COORDINATOR}
 EVERYONE = set(Role)
@@ -298,7 +300,12 @@ class RegistryConverter(AdminModelConverter):
         if name in RULES:
             field_args = dict(field_args or {})
             field_args["validators"] = [*field_args.get("validators", ()), rule(name)]
-        return super().convert(model, mapper, name, prop, field_args, hidden_pk)
+        field = super().convert(model, mapper, name, prop, field_args, hidden_pk)
+        widget = getattr(getattr(field, "field_class", None), "widget", None)
+        if isinstance(widget, Select2Widget):
+            # A required select opens with an empty choice, as HTML wants.
+            field.kwargs["widget"] = ChoiceRequired(multiple=widget.multiple)
+        return field
 
     @converts("sqlalchemy.sql.sqltypes.Enum")
     def convert_enum(self, column, field_args, **extra):
