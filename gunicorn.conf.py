@@ -27,9 +27,16 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):
-    """Rate limits (logins, codes, reset mails) count per worker when kept in memory, so with
-    several workers an attacker gets that many times the tries: say so at every start."""
+    """Build the search index before the worker takes requests, so that its first search is
+    answered by it (not by SQL while it is built). Rate limits (logins, codes, reset mails)
+    count per worker when kept in memory, so with several workers an attacker gets that many
+    times the tries: say so at every start."""
     app = getattr(worker, "wsgi", None)
+    if hasattr(app, "extensions") and "search_index" in app.extensions:
+        from registry import search
+
+        seconds = search.prepare(app)
+        worker.log.info("search index built in %.2f s, before taking requests", seconds)
     config = getattr(app, "config", {})
     storage = str(config.get("RATELIMIT_STORAGE_URI", "memory://"))
     if worker.cfg.workers > 1 and storage.startswith("memory"):

@@ -7,6 +7,7 @@ filter, AND across filters); `run()` answers one page with the filter counts, an
 
 import functools
 import math
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -33,9 +34,11 @@ from .models import (
     PupilCount,
     School,
     SchoolSupport,
+    SchoolType,
     SupportArea,
     SupportLevel,
 )
+from .special import CLUSTERS
 from .text import fold
 from .validation import BRIN_RE, VESTIGINGSCODE_RE
 
@@ -495,17 +498,21 @@ def count(search: SchoolSearch, skip: str | None = None) -> int:
 
 
 class _AskSql:
-    """A search answered by the database (while no index is ready, or to check the index)."""
+    """A search answered by the database (while no index is ready, or to check the index);
+    `among`: only these schools may be on the page (the candidates of _AskOverlay)."""
 
-    def __init__(self, search: SchoolSearch) -> None:
-        self.search = search
+    def __init__(self, search: SchoolSearch, among: list[int] | None = None) -> None:
+        self.search, self.among = search, among
 
     def count(self, skip: str | None = None) -> int:
         return count(self.search, skip)
 
     def page(self) -> list[tuple[dict, int | None, date | None]]:
         found = self.search
-        query = ordered_query(found).limit(PER_PAGE).offset((found.page - 1) * PER_PAGE)
+        query = ordered_query(found)
+        if self.among is not None:
+            query = query.where(School.id.in_(self.among))
+        query = query.limit(PER_PAGE).offset((found.page - 1) * PER_PAGE)
         rows = []
         for stored in as_dicts(query):
             rows.append((stored, stored.pop("pupils"), stored.pop("reference")))
@@ -517,21 +524,29 @@ class _AskSql:
             rows = declared.counts(where, self.search.support_level)
         else:
             rows = declared.counts(where)
-        if limit is None or len(rows) <= limit:
-            return rows, 0
-        selected = set(self.search.filters.get(facet, ()))
-        # The same choice as SchoolIndex.counts: the selected, then the largest, then by name.
-        kept = sorted(rows, key=lambda r: (r[0] not in selected, -r[2], fold(str(r[1])), r[0]))
-        shown = kept[: max(limit, len(selected & {r[0] for r in rows}))]
-        return shown, len(rows) - len(shown)
+        return _limited(rows, self.search.filters.get(facet, ()), limit)
+
+
+def _limited(rows: list, selected, limit: int | None) -> tuple[list, int]:
+    """At most `limit` of a filter's (value, label, count) rows, and how many more: the same
+    choice as SchoolIndex.counts, the selected, then the largest, then by name."""
+    if limit is None or len(rows) <= limit:
+        return rows, 0
+    selected = set(selected)
+    kept = sorted(rows, key=lambda r: (r[0] not in selected, -r[2], fold(str(r[1])), r[0]))
+    shown = kept[: max(limit, len(selected & {r[0] for r in rows}))]
+    return shown, len(rows) - len(shown)
 
 
 class _AskIndex:
-    """The same answers from the worker's in-memory index (search_index.py)."""
+    """The same answers from the worker's in-memory index (search_index.py), from the rows
+    in `live` only when given (the others' schools have changed since it was built)."""
 
-    def __init__(self, search: SchoolSearch, index: search_index.SchoolIndex) -> None:
+    def __init__(
+        self, search: SchoolSearch, index: search_index.SchoolIndex, live: np.ndarray | None = None
+    ) -> None:
         self.search, self.index = search, index
-        everything = np.ones(index.size, dtype=bool)
+        everything = np.ones(index.size, dtype=bool) if live is None else live
         self.text = everything.copy()
         for term in search.reading.terms:
             self.text &= index.term(term)
@@ -557,20 +572,24 @@ class _AskIndex:
     def count(self, skip: str | None = None) -> int:
         return int(self.matching(skip).sum())
 
-    def page(self) -> list[tuple[dict, int | None, date | None]]:
+    def first(self, needed: int) -> np.ndarray:
+        """The rows of the first `needed` matches, in the search's order."""
         found, index = self.search, self.index
         relevance = None
         if found.q and not found.sort and found.effective_sort == "naam":
             relevance = index.relevance(found.q, _relevance_text(found))
-        rows = index.order(
+        return index.order(
             np.flatnonzero(self.matching()),
             found.effective_sort,
             found.reference,
             found.origin,
             relevance,
-            needed=found.page * PER_PAGE,
+            needed=needed,
         )
-        shown = rows[(found.page - 1) * PER_PAGE :]
+
+    def page(self) -> list[tuple[dict, int | None, date | None]]:
+        found, index = self.search, self.index
+        shown = self.first(found.page * PER_PAGE)[(found.page - 1) * PER_PAGE :]
         ids = index.ids[shown].tolist()
         schools = {stored["id"]: stored for stored in _stored(ids)}
         pupils, reference = index.pupils_on(found.reference)
@@ -586,6 +605,76 @@ class _AskIndex:
         return self.index.counts(
             facet, self.matching(facet), limit, selected, self.search.support_level
         )
+
+
+# Filters whose values are listed in an order of their own (SQL's), not by label. The support
+# areas are too, but every part lists all of them in that order already.
+ORDERED_VALUES = {
+    "type": [school_type.value for school_type in SchoolType],
+    search_index.CLUSTER_FACET: list(CLUSTERS),
+}
+# A page's candidates beyond which the overlay leaves the page to SQL: deep pages are rare.
+MAX_CANDIDATES = 2000
+
+
+class _AskOverlay:
+    """The index without the schools changed since its build, plus a small index of those
+    schools as they are now (search_changes.py): counts add up, and a page on which a changed
+    school may stand is ordered by SQL among the few candidates, by the database's collation."""
+
+    def __init__(self, search: SchoolSearch, view: search_index.View) -> None:
+        self.search = search
+        self.kept = _AskIndex(search, view.index, view.live)
+        self.changed = _AskIndex(search, view.changed)
+
+    def count(self, skip: str | None = None) -> int:
+        return self.kept.count(skip) + self.changed.count(skip)
+
+    def page(self) -> list[tuple[dict, int | None, date | None]]:
+        found = self.search
+        changed = self.changed.index.ids[self.changed.matching()].tolist()
+        if not changed:
+            return self.kept.page()
+        needed = found.page * PER_PAGE
+        if needed > MAX_CANDIDATES:
+            return _AskSql(found).page()
+        kept = self.kept.index.ids[self.kept.first(needed)].tolist()
+        return _AskSql(found, among=kept + changed).page()
+
+    def facet_counts(self, facet: str, limit: int | None) -> tuple[list, int]:
+        merged: dict[str, tuple[str, int]] = {}
+        for part in (self.kept, self.changed):
+            for value, label, n in part.facet_counts(facet, None)[0]:
+                # The changed schools' label is the current one (a renamed board's schools
+                # are all among them).
+                merged[value] = (label, n + merged.get(value, ("", 0))[1])
+        rows = [(value, label, n) for value, (label, n) in merged.items()]
+        if facet in ORDERED_VALUES:  # listed in their own order, as SQL lists them
+            order = ORDERED_VALUES[facet]
+            rows.sort(key=lambda row: order.index(row[0]))
+        return _limited(rows, self.search.filters.get(facet, ()), limit)
+
+
+def _asking(search: SchoolSearch, view: search_index.View | None):
+    """Who answers: SQL while no index can, else the index, with the changes when there are."""
+    if view is None:
+        return _AskSql(search)
+    if view.changed is None:
+        return _AskIndex(search, view.index, view.live)
+    return _AskOverlay(search, view)
+
+
+def prepare(app) -> float:
+    """Before a worker takes requests (gunicorn's post_worker_init): its search index, and the
+    words and filter spellings a search reads, so that its first search costs what any
+    other does. Returns the seconds it took."""
+    seconds = search_index.prepare(app)
+    started = time.perf_counter()
+    with app.test_request_context():
+        vocabulary()
+        for facet in FACETS:
+            known_values(facet)
+    return seconds + time.perf_counter() - started
 
 
 def _from_schools(query: Select) -> Select:
@@ -634,8 +723,7 @@ def run(
     """One page of results, the total and the counts beside every filter: from the worker's
     index when it is ready, else from SQL (the two agree: tests/test_search_index.py).
     `facet_limit` lists at most that many values per filter (0: no filter lists at all)."""
-    index = search_index.current() if use_index else None
-    ask = _AskSql(search) if index is None else _AskIndex(search, index)
+    ask = _asking(search, search_index.current() if use_index else None)
     total = ask.count()
     rows = list(_rows(search, ask.page()))
     support = support_of([row.stored["id"] for row in rows]) if rows else {}

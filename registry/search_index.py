@@ -8,13 +8,18 @@ with the rows holding them, so a word prefix is a slice of the sorted words; coo
 a vectorised distance; and the orders the database itself sorts by (its collation decides),
 as ranks. A search then touches only arrays, and loads just the 25 schools it shows.
 
-It is rebuilt when the data version changes (or the day does: a school closes on a date). A
-worker keeps answering from SQL while a new index is built in a thread, never from a stale one.
+A change of the data costs no rebuild: when the data version changes (or the day does: a
+school closes on a date), the worker finds the schools changed since its build in one scan
+(search_changes.py) and answers from the index without them plus a small index of just them,
+never from a stale row. A full build follows in a thread when many changed, or when the data
+has been quiet for a while; gunicorn builds the first before a worker takes requests.
 """
 
 import bisect
+import functools
 import gc
 import threading
+import time
 from array import array
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +29,7 @@ from flask import current_app
 from flask_babel import get_locale
 from sqlalchemy import func, select
 
+from . import search_changes
 from .cache import data_version
 from .db import db
 from .filters import DEFAULT_LEVEL, LEVELS, SUPPORT_FACET, TYPE_LABELS
@@ -97,6 +103,7 @@ def _lowest_rank(level: str) -> int:
 @dataclass
 class SchoolIndex:
     ids: np.ndarray  # school ids, in the database's name order: position = name rank
+    versions: np.ndarray  # School.version per row as read: a row at another now has changed
     texts: list[str]  # search_text per row
     by_name: dict[str, np.ndarray]  # lower(name), as the database lowers it -> rows
     after_code: "Sorted"  # each search_text after its " <code> ": the name, street, ...
@@ -118,10 +125,13 @@ class SchoolIndex:
     latest: date | None
 
     @classmethod
-    def build(cls) -> "SchoolIndex":
-        # Core rows from the session's connection: the ORM's row machinery would double the
-        # time (and it is seconds at ten times the national data).
-        connection = db.session.connection()
+    def build(cls, connection=None, only: list[int] | None = None) -> "SchoolIndex":
+        """The open schools (of `only`: just those ids, for the schools changed since a
+        build), read on `connection` (one snapshot: see snapshot()) or the session's."""
+        # Core rows, not the ORM's: its row machinery would double the time (and it is seconds
+        # at ten times the national data).
+        connection = connection or db.session.connection()
+        chosen = _only(School.id, only)
         name_order = (func.lower(School.name), School.vestigingscode)
         # Streamed, each row taken apart as it comes: holding all the rows at once (16 values
         # each) was most of a build's peak memory at ten times the national data.
@@ -143,11 +153,12 @@ class SchoolIndex:
                 Network.name,
                 School.latitude,
                 School.longitude,
+                School.version,
             )
             .join(School.municipality)
             .join(School.board)
             .outerjoin(School.network)
-            .where(School.is_open)
+            .where(School.is_open, *chosen)
             .order_by(*name_order)
         )
         values = {facet: Codes() for facet in FACET_COLUMNS}
@@ -155,7 +166,7 @@ class SchoolIndex:
             values["type"].code(school_type.value, school_type)
         # C ints and doubles (array), not lists of Python numbers, until they become numpy's.
         columns = {facet: array("i") for facet in FACET_COLUMNS}
-        ids, latitude, longitude = array("q"), array("d"), array("d")
+        ids, versions, latitude, longitude = array("q"), array("q"), array("d"), array("d")
         texts: list[str] = []
         names: list[str] = []
         after_code: list[str] = []
@@ -165,8 +176,9 @@ class SchoolIndex:
         place_labels: dict[str, str] = {}
         for i, r in enumerate(rows):
             (school_id, text, lower_name, lower_place, place, code, m_slug, m_name) = r[:8]
-            (school_type, denomination, b_number, b_label, n_slug, n_name, lat, lon) = r[8:]
+            (school_type, denomination, b_number, b_label, n_slug, n_name, lat, lon) = r[8:16]
             ids.append(school_id)
+            versions.append(r[16])
             texts.append(text)
             names.append(lower_name)
             after_code.append(text[len(f" {code.lower()} ") :])  # the name, street, ...
@@ -206,25 +218,36 @@ class SchoolIndex:
         area_column = {area_id: j for j, (area_id, *_rest) in enumerate(areas)}
         support = np.zeros((n, len(areas)), dtype=np.int8)
         for school_id, area_id, level in connection.execute(
-            select(SchoolSupport.school_id, SchoolSupport.support_area_id, SchoolSupport.level)
+            select(
+                SchoolSupport.school_id, SchoolSupport.support_area_id, SchoolSupport.level
+            ).where(*_only(SchoolSupport.school_id, only))
         ):
             if school_id in position:
                 support[position[school_id], area_column[area_id]] = SUPPORT_RANK[level]
         clusters = np.zeros((n, len(CLUSTERS)), dtype=bool)
         for school_id, cluster in connection.execute(
-            select(School.id, School.cluster).where(School.is_open, School.cluster.is_not(None))
+            select(School.id, School.cluster).where(
+                School.is_open, School.cluster.is_not(None), *chosen
+            )
         ):
+            if school_id not in position:
+                continue  # opened after the main rows were read (only without a snapshot)
             for j, code in enumerate(CLUSTERS):
                 clusters[position[school_id], j] = code in cluster
         place_rank = np.empty(n, dtype=np.int64)
         by_place = connection.scalars(
-            select(School.id).where(School.is_open).order_by(func.lower(School.place), *name_order)
+            select(School.id)
+            .where(School.is_open, *chosen)
+            .order_by(func.lower(School.place), *name_order)
         )
         for rank, school_id in enumerate(by_place):
-            place_rank[position[school_id]] = rank
+            if school_id in position:
+                place_rank[position[school_id]] = rank
         pupils: dict[date, np.ndarray] = {}
         for school_id, reference, count in connection.execute(
-            select(PupilCount.school_id, PupilCount.reference_date, PupilCount.pupils)
+            select(PupilCount.school_id, PupilCount.reference_date, PupilCount.pupils).where(
+                *_only(PupilCount.school_id, only)
+            )
         ):
             if school_id in position:
                 if reference not in pupils:
@@ -232,6 +255,7 @@ class SchoolIndex:
                 pupils[reference][position[school_id]] = count
         return cls(
             ids=np.array(ids, dtype=np.int64),
+            versions=np.array(versions, dtype=np.int64),
             texts=texts,
             by_name=_rows_by(names),
             after_code=Sorted(after_code),
@@ -254,6 +278,11 @@ class SchoolIndex:
     @property
     def size(self) -> int:
         return len(self.ids)
+
+    @functools.cached_property
+    def id_order(self) -> np.ndarray:
+        """The rows in the order of their school ids (to find a school's row by its id)."""
+        return np.argsort(self.ids, kind="stable")
 
     # Text: the same words LIKE '% word%' finds, from the sorted words.
 
@@ -406,6 +435,10 @@ def _first(rows: np.ndarray, keys: np.ndarray, needed: int) -> np.ndarray:
     return rows[np.lexsort((rows, keys))][:needed]
 
 
+def _only(column, ids: list[int] | None) -> list:
+    return [] if ids is None else [column.in_(ids)]
+
+
 def _rows_by(keys) -> dict[str, np.ndarray]:
     rows: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
@@ -413,19 +446,32 @@ def _rows_by(keys) -> dict[str, np.ndarray]:
     return {key: np.array(found, dtype=np.int64) for key, found in rows.items()}
 
 
+@dataclass(frozen=True)
+class View:
+    """What answers a search now: the index, without the rows of schools changed since its
+    build (live; None: none changed), and those schools as they are now (changed)."""
+
+    index: SchoolIndex
+    live: np.ndarray | None = None
+    changed: SchoolIndex | None = None
+
+
 class Holder:
-    """A worker's index and the key it was built at; a newer one is built in a thread."""
+    """A worker's index, its view of the data as it stands, and whether a new one is built."""
 
     def __init__(self) -> None:
         self.index: SchoolIndex | None = None
-        self.key = None
-        self.building = None
+        self.view: View | None = None
+        self.key = None  # the data version and day the view is for
+        self.changed_at = 0.0  # when the view last took a change in (time.monotonic)
+        self.building = False
         self.lock = threading.Lock()
 
 
-def current() -> SchoolIndex | None:
-    """The index for the data as it stands, or None while it is being built (the caller then
-    asks SQL). A worker's first search starts its first build."""
+def current() -> View | None:
+    """The index and what changed since it was built, or None while no index can answer (the
+    caller then asks SQL): before the first build, and while a new build is due because much
+    changed. A worker's first search starts its first build unless it was built at start."""
     app = current_app._get_current_object()
     if not app.config["SEARCH_INDEX"]:
         return None
@@ -434,47 +480,109 @@ def current() -> SchoolIndex | None:
         return None
     holder: Holder = app.extensions["search_index"]
     key = (version, date.today())  # noqa: DTZ011 (School.is_open compares with the local date)
-    if holder.key == key:
-        return holder.index
-    if not app.config["SEARCH_INDEX_IN_BACKGROUND"]:
-        with holder.lock:
-            holder.index, holder.key = SchoolIndex.build(), key
-        return holder.index
     with holder.lock:
-        if holder.building != key:
-            holder.building = key
-            threading.Thread(
-                target=_build_in_background, args=(app, holder, key), daemon=True
-            ).start()
-    return None
+        if holder.key == key and _quiet_for(app, holder):
+            _rebuild(app, holder)  # no change for a while: a convenient moment
+        if holder.key != key:
+            _take_changes_in(app, holder, key)
+        return holder.view
 
 
-def _build_in_background(app, holder: Holder, key) -> None:
+def _take_changes_in(app, holder: Holder, key) -> None:
+    """The view for the data as it stands: the index and the schools changed since its build,
+    found in one scan (milliseconds). Many changes start a new build, which the view answers
+    meanwhile; too many for a small index of the changes (or none built yet) leave SQL to
+    answer until it is ready."""
+    delta = None
+    if holder.index is not None:
+        with db.engine.connect() as connection:
+            delta = search_changes.changes_since(
+                holder.index, connection, app.config["SEARCH_INDEX_DELTA_LIMIT"]
+            )
+    if delta is None or delta.size + delta.stale > app.config["SEARCH_INDEX_REBUILD_AT"]:
+        if app.config["SEARCH_INDEX_IN_BACKGROUND"]:
+            _rebuild(app, holder)
+        else:
+            holder.index, delta = build_now(), search_changes.Delta(None, None)
+    holder.key, holder.changed_at = key, time.monotonic()
+    holder.view = None if delta is None else View(holder.index, delta.live, delta.changed)
+
+
+def _quiet_for(app, holder: Holder) -> bool:
+    view = holder.view
+    return (
+        view is not None
+        and (view.live is not None or view.changed is not None)
+        and time.monotonic() - holder.changed_at > app.config["SEARCH_INDEX_REBUILD_QUIET"]
+    )
+
+
+def _rebuild(app, holder: Holder) -> None:
+    if not app.config["SEARCH_INDEX_IN_BACKGROUND"]:
+        holder.index, holder.view = build_now(), None
+        holder.key = None  # taken in at once by current()
+        return
+    if not holder.building:
+        holder.building = True
+        threading.Thread(target=_build_in_background, args=(app, holder), daemon=True).start()
+
+
+def build_now() -> SchoolIndex:
+    """A full build on a connection of its own (not the request's transaction)."""
+    with db.engine.connect() as connection:
+        return SchoolIndex.build(connection)
+
+
+def _build_in_background(app, holder: Holder) -> None:
     index = None
     with app.app_context():
         try:
-            index = SchoolIndex.build()
+            index = build_now()
         except Exception:
             app.logger.exception("the search index could not be built; SQL answers meanwhile")
-        finally:
-            db.session.remove()
     with holder.lock:
-        if holder.building == key:
-            holder.building = None  # a failed build is tried again by the next search
-            if index is not None:
-                holder.index, holder.key = index, key
+        holder.building = False  # a failed build is tried again when due again
+        if index is not None:
+            # The next search finds what changed while it was built (its rows' versions).
+            holder.index, holder.view, holder.key = index, None, None
     if index is not None:
-        # An index is hundreds of thousands of long-lived objects: left to the collector, each
-        # full collection would walk them all, a pause of a tenth of a second on some random
-        # request. Frozen, they are skipped; the previous index's are thawed and collected.
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
+        settle()
+
+
+def settle() -> None:
+    """An index is hundreds of thousands of long-lived objects: left to the collector, each
+    full collection would walk them all, a pause of a tenth of a second on some random
+    request. Frozen, they are skipped; the previous index's are thawed and collected."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
+def prepare(app) -> float:
+    """Build the worker's index before it takes requests (gunicorn's post_worker_init), so
+    that its first search is answered by it; returns the seconds it took."""
+    started = time.perf_counter()
+    with app.app_context():
+        holder: Holder = app.extensions["search_index"]
+        if app.config["SEARCH_INDEX"]:
+            index = build_now()
+            with holder.lock:
+                holder.index, holder.view, holder.key = index, None, None
+            settle()
+    return time.perf_counter() - started
 
 
 def init_app(app) -> None:
     app.config.setdefault("SEARCH_INDEX", True)
-    # Off: a change of the data is indexed in the request that next searches (tests use this,
+    # Off: a build the data needs is made in the request that next searches (tests use this,
     # so that no thread outlives them).
     app.config.setdefault("SEARCH_INDEX_IN_BACKGROUND", True)
+    # More schools changed since the build than this, and a new one is built in a thread
+    # while the index and a small index of the changed schools answer...
+    app.config.setdefault("SEARCH_INDEX_REBUILD_AT", 500)
+    # ... and more than this, SQL answers until it is ready (each change of the data reads
+    # the changed schools into their small index: a few milliseconds per hundred).
+    app.config.setdefault("SEARCH_INDEX_DELTA_LIMIT", 5000)
+    # Seconds without a change after which the changed schools are built into the index.
+    app.config.setdefault("SEARCH_INDEX_REBUILD_QUIET", 300)
     app.extensions["search_index"] = Holder()
