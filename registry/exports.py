@@ -12,7 +12,7 @@ import io
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string
 
 from .cache import LANGUAGE_PARAMETER, PAGE_PARAMETERS
 from .errors import MESSAGES
@@ -143,6 +144,8 @@ class Sheet:
     records: Iterable[dict]
     frozen: str = "A2"  # the header row; "B2" also keeps the name column in view
     autofilter: bool = True
+    # Rows above the header that say what the file is (title first, in bold), then a blank row.
+    head: list[list] = field(default_factory=list)
 
 
 def xlsx_bytes(columns: list[Column], records: Iterable[dict], title: str) -> bytes:
@@ -159,14 +162,22 @@ def xlsx_workbook(sheets: list[Sheet]) -> bytes:
         columns = content.columns
         for index, column in enumerate(columns, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = column.width
-        sheet.freeze_panes = content.frozen
+        above = len(content.head) + 1 if content.head else 0
+        letter, row = coordinate_from_string(content.frozen)
+        sheet.freeze_panes = f"{letter}{row + above}"
+        for index, values in enumerate(content.head):
+            cells = [_xlsx_value(sheet, value) for value in values]
+            sheet.append([_header_cell(sheet, cells[0]), *cells[1:]] if index == 0 else cells)
+        if content.head:
+            sheet.append([])
         sheet.append([_header_cell(sheet, column.label) for column in columns])
-        rows = 1
+        rows = above + 1
         for record in content.records:
             sheet.append([_xlsx_value(sheet, for_people(c, record.get(c.key))) for c in columns])
             rows += 1
         if content.autofilter:
-            sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{rows}"
+            last = get_column_letter(max(len(columns), 1))
+            sheet.auto_filter.ref = f"A{above + 1}:{last}{rows}"
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()

@@ -1,7 +1,7 @@
 import io
 import re
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 import openpyxl
 import pdfplumber
@@ -63,28 +63,77 @@ def test_a_chosen_reference_date_and_a_wrong_one(client):
     assert client.get("/overzichten/netwerk?peildatum=gisteren").status_code == 400
 
 
-def sheet_rows(client, url: str, sheet: int = 0) -> list[tuple]:
+def header_at(sheet) -> int:
+    """Where a sheet's table starts: after the lines that say what the file is, and a blank."""
+    rows = list(sheet.iter_rows(values_only=True))
+    return next(i for i, row in enumerate(rows) if not any(v is not None for v in row)) + 1
+
+
+def table_of(sheet) -> list[tuple]:
+    """A sheet's table, its header first."""
+    return list(sheet.iter_rows(values_only=True))[header_at(sheet) :]
+
+
+def sheet_rows(client, url: str, sheet: int | str = 0) -> list[tuple]:
     response = client.get(url)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
-    return list(workbook.worksheets[sheet].iter_rows(values_only=True))
+    return table_of(workbook[sheet] if isinstance(sheet, str) else workbook.worksheets[sheet])
 
 
 def test_xlsx_overview_matches_the_page(seeded_app, client):
     response = client.get("/overzichten/bestuur.xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     # No school has recorded its support yet: no table of 'niet vastgelegd' (the page says so).
-    assert workbook.sheetnames == ["Per bestuur", "Richting"]
+    assert workbook.sheetnames == ["Per bestuur", "Leerlingen per soort school", "Richting"]
     add_support(seeded_app, ("05SX00", "gedrag", SupportLevel.EXTRA))
     response = client.get("/overzichten/bestuur.xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["Per bestuur", "Richting", "Ondersteuning per bestuur"]
-    rows = list(workbook["Per bestuur"].iter_rows(values_only=True))
+    assert workbook.sheetnames == [
+        "Per bestuur",
+        "Leerlingen per soort school",
+        "Richting",
+        "Ondersteuning per bestuur",
+    ]
+    rows = table_of(workbook["Per bestuur"])
     assert rows[0][5:7] == ("Scholen totaal", "Leerlingen 1 okt 2021")
     wies = next(r for r in rows if r[0] == "Stichting WIES")
     assert wies[1:6] == (14, 0, 0, 0, 14) and wies[-1] == 2274
     total = rows[-1]
     assert total[0] == "Totaal" and total[5] == 117 and total[-1] == 16240
+
+
+def test_every_sheet_says_what_the_file_is_and_holds_the_pages_pupils_per_type(client):
+    """The Meppel file started with 'Naam': only its file name said Meppel."""
+    response = client.get("/overzichten/bestuur.xlsx?gemeente=meppel&peildatum=2024-10-01")
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data))
+    for sheet in workbook.worksheets:
+        head = [row[:2] for row in sheet.iter_rows(max_row=header_at(sheet), values_only=True)]
+        assert head[0] == ("Overzicht per bestuur: Meppel", None), sheet.title
+        assert sheet["A1"].font.bold
+        assert head[1] == ("Teldatum", datetime(2024, 10, 1))
+        assert head[2] == ("Selectie", "Gemeente: Meppel")
+        assert head[3][0] == "Bron" and head[3][1].startswith("DUO Open Onderwijsdata")
+        assert head[4][0] == "Gemaakt op" and isinstance(head[4][1], datetime)
+        assert head[5] == (None, None)
+        assert sheet.freeze_panes == f"B{len(head) + 2}"  # the header stays in view
+    rows = table_of(workbook["Leerlingen per soort school"])
+    assert rows[0] == (
+        "Naam",
+        "Leerlingen BAO",
+        "Leerlingen SBO",
+        "Leerlingen SO",
+        "Leerlingen SO+VSO",
+        "Leerlingen totaal",
+        "Aandeel SBO en SO (%)",
+    )
+    promes = next(row for row in rows if row[0] == "Stichting Promes")
+    html = client.get("/overzichten/bestuur?gemeente=meppel&peildatum=2024-10-01").text
+    cells = re.search(r'<th scope="row" class="name">Stichting Promes</th>(.*?)</tr>', html)[1]
+    shown_on_page = re.findall(r'<td class="num">([^<]*)</td>', cells)
+    assert [f"{n:,}".replace(",", ".") for n in promes[1:5]] == shown_on_page[:4]
+    assert f"{promes[6]:.1f}%".replace(".", ",") == shown_on_page[4]
+    assert promes[5] == sum(promes[1:5]) and rows[-1][0] == "Totaal"
 
 
 def test_boards_without_a_name_or_with_the_same_name_keep_their_own_rows(seeded_app, client):
@@ -121,19 +170,23 @@ def test_coverage_says_niet_vastgelegd_where_nothing_is_recorded_never_0(seeded_
         ("05SX00", "gedrag", SupportLevel.EXTRA),
         ("06PS00", "gedrag", SupportLevel.BASIS),
     )
-    rows = sheet_rows(client, "/overzichten/netwerk.xlsx", sheet=2)
-    assert rows[0][:4] == (
+    # In the workbook as numbers a spreadsheet adds up; nothing recorded is empty there.
+    rows = sheet_rows(client, "/overzichten/netwerk.xlsx", sheet="Ondersteuning per netwerk")
+    assert rows[0][:7] == (
         "Naam",
+        "Scholen",
         "Scholen die het vastlegden",
-        "Ondersteuning Leren",
-        "Ondersteuning Gedrag",
+        "Leren extra",
+        "Leren basis",
+        "Gedrag extra",
+        "Gedrag basis",
     )
     hoogeveen, meppel = (next(r for r in rows if r[0] == name) for name in ("Hoogeveen", "Meppel"))
-    assert hoogeveen[1:4] == ("2 van 49", "0 extra, 0 basis", "1 extra, 1 basis")
-    assert meppel[1] == "0 van 37"
-    assert set(meppel[2:]) == {"niet vastgelegd"}
-    assert rows[-1][:4] == ("Totaal", "2 van 117", "0 extra, 0 basis", "1 extra, 1 basis")
+    assert hoogeveen[1:7] == (49, 2, 0, 0, 1, 1)
+    assert meppel[1:3] == (37, 0) and set(meppel[3:]) == {None}
+    assert rows[-1][:7] == ("Totaal", 117, 2, 0, 0, 1, 1)
     html = client.get("/overzichten/netwerk").get_data(as_text=True)
+    assert "2 van 49" in html and "1 extra, 1 basis" in html and "niet vastgelegd" in html
     assert "Extra ondersteuning per ondersteuningsgebied" in html
     assert 'aria-label="50%"' in html  # Hoogeveen: 1 of the 2 schools that recorded it
 
@@ -290,12 +343,14 @@ def test_every_overview_pdf_fits_a4_and_holds_every_name_and_total(
         captions = [line for line in lines if re.fullmatch(TABLE_CAPTION, line)]
         assert len([line for line in lines if line.startswith("Totaal")]) == len(captions)
     for sheet in workbook.worksheets:
-        *rows, total = list(sheet.iter_rows(values_only=True))[1:]
+        *rows, total = table_of(sheet)[1:]
         for row in rows:
             # Whole on one page: a row never splits over two.
             name = " ".join(row[0].split())
             assert any(name in column for column in columns), (sheet.title, row[0])
         assert total[0] == "Totaal"
+        if sheet.title == "Leerlingen per soort school":
+            continue  # the page's table under its bar chart: on paper without a total
         wanted = Counter(word for value in total for word in shown(value))
         assert not wanted - totals, (sheet.title, wanted - totals)
 
@@ -366,7 +421,11 @@ def test_the_pdf_is_a_document_with_its_dates_source_and_partnership(client):
     assert "Samenwerkingsverband Passend Onderwijs PO 22.03" in first
     assert "Teldatum 1 okt 2024" in first
     assert "Selectie Gemeente: Meppel" in first
-    assert "DUO Open Onderwijsdata" in first and "niet vastgelegd (startgegevens)" in first
+    # The seed's files have no recorded date: none is printed, and no word of how it started.
+    assert (
+        "Bron DUO Open Onderwijsdata (CC BY 4.0), leerlingen geteld van 1 okt 2021 tot en " in first
+    )
+    assert "startgegevens" not in first and "DUO-bestand" not in first
     assert re.search(r"Gemaakt op \d{1,2} \w{3} 20\d\d", first)
 
 
@@ -391,14 +450,14 @@ def test_overviews_from_the_command_line(seeded_app, tmp_path):
         args=["export", "overview", "netwerk", "--peildatum", "2021-10-01", "-o", str(target)]
     )
     assert result.exit_code == 0, result.output
-    rows = list(openpyxl.load_workbook(target)["Per netwerk"].iter_rows(values_only=True))
+    rows = table_of(openpyxl.load_workbook(target)["Per netwerk"])
     assert rows[0][-1] == "Leerlingen 1 okt 2021"
     narrowed = tmp_path / "meppel.xlsx"
     result = runner.invoke(
         args=["export", "overview", "bestuur", "gemeente=meppel", "-o", str(narrowed)]
     )
     assert result.exit_code == 0, result.output
-    rows = list(openpyxl.load_workbook(narrowed).worksheets[0].iter_rows(values_only=True))
+    rows = table_of(openpyxl.load_workbook(narrowed).worksheets[0])
     assert (rows[-1][5], rows[-1][-1]) == (17, 3221)
     pdf = tmp_path / "besturen.pdf"
     assert (
@@ -426,10 +485,11 @@ def test_control_characters_in_names_do_not_break_the_overview_files(seeded_app,
         bump(db.session.connection())
         db.session.commit()
     workbook = openpyxl.load_workbook(io.BytesIO(client.get("/overzichten/bestuur.xlsx").data))
-    names = [row[0] for row in workbook["Per bestuur"].iter_rows(values_only=True)]
+    names = [row[0] for row in table_of(workbook["Per bestuur"])]
     assert "Stichting WIES" in names
     # Text, never a formula: the one XLSX writer types such a cell as a string.
-    header = {cell.value: cell for cell in next(workbook["Richting"].iter_rows())}
+    richting = workbook["Richting"]
+    header = {cell.value: cell for cell in list(richting.iter_rows())[header_at(richting)]}
     assert header["Scholen per richting =Richting"].data_type == "s"
     pdf = client.get("/overzichten/bestuur.pdf")
     assert pdf.status_code == 200

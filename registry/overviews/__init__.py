@@ -27,9 +27,9 @@ from ..groupings import GROUPINGS, group_totals
 from ..i18n import gettext as _
 from ..security import limiter
 from .build import Overview, build_overview
-from .document import PARTNERSHIP, pdf_document
+from .document import PARTNERSHIP, document_facts, made_on, pdf_document
 from .markup import table_rows
-from .paper import Table, short_date, shown
+from .paper import short_date, shown
 
 bp = Blueprint("overviews", __name__, url_prefix="/overzichten")
 KINDS = ", ".join(GROUPINGS)
@@ -40,10 +40,12 @@ file_limit = limiter.shared_limit(
 )
 
 
-def tables_xlsx(tables: list[Table]) -> bytes:
-    """The tables as sheets of one workbook, the name column kept in view."""
+def tables_xlsx(ov: Overview) -> bytes:
+    """The overview's tables as sheets of one workbook, each headed by what the file is (title,
+    counting date, selection, source, day made) and keeping the name column in view."""
+    head = [[ov.title], *[[label, value] for label, value in document_facts(ov, made_on())]]
     sheets = []
-    for table in tables:
+    for table in ov.sheets:
         keys = [str(index) for index in range(len(table.columns))]
         columns = [
             Column(key, label, 40 if key == "0" else 14)
@@ -51,7 +53,9 @@ def tables_xlsx(tables: list[Table]) -> bytes:
         ]
         rows = table.rows + ([table.total] if table.total else [])
         records = [dict(zip(keys, row, strict=True)) for row in rows]
-        sheets.append(Sheet(table.title, columns, records, frozen="B2", autofilter=False))
+        sheets.append(
+            Sheet(table.title, columns, records, frozen="B2", autofilter=False, head=head)
+        )
     return xlsx_workbook(sheets)
 
 
@@ -112,7 +116,7 @@ def download_name(ov: Overview, extension: str) -> str:
 def overview_xlsx(group: str):
     ov = build_overview(group)
     return Response(
-        tables_xlsx(ov.tables),
+        tables_xlsx(ov),
         mimetype=XLSX_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{download_name(ov, "xlsx")}"'},
     )

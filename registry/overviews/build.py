@@ -1,7 +1,7 @@
 """What an overview holds: its schools narrowed by the directory's filters, and the tables of
 schools and pupils, denominations and support per municipality, board or network."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort, request, url_for
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from .. import charts
+from ..charts import SPECIAL
 from ..db import db
 from ..filters import FACET_TITLES, FACETS
 from ..groupings import (
@@ -41,6 +42,7 @@ class Overview:
     selection: list[tuple[str, list[str]]]
     tables: list[Table]
     charts: list
+    sheets: list[Table] = field(default_factory=list)  # the workbook's: tables as numbers
 
     @property
     def grouping(self) -> Grouping:
@@ -183,13 +185,66 @@ def coverage(ov: Overview, groups: list, schools: dict) -> tuple[Table, dict]:
         ("", _("Scholen die het vastlegden")),
         *[(_("Ondersteuning"), name) for _a, name in areas],
     ]
+    title = _("Ondersteuning per %(group)s", group=str(ov.grouping.label).lower())
     table = Table(
-        _("Ondersteuning per %(group)s", group=str(ov.grouping.label).lower()),
+        title,
         columns,
         [row(g.label, [g.id]) for g in groups],
         row(_("Totaal"), [g.id for g in groups]),
     )
+
+    def figures(label: str, ids: list[int]) -> list:
+        """The same row as numbers a spreadsheet can add up; nothing recorded is empty, not 0."""
+        known = sum(recorded.get(g, 0) for g in ids)
+        levels = [
+            level(a, ids, wanted) if known else None
+            for a, _name in areas
+            for wanted in (SupportLevel.EXTRA, SupportLevel.BASIS)
+        ]
+        return [label, sum(schools.get(g, 0) for g in ids), known, *levels]
+
+    table.sheet = Table(
+        title,
+        [
+            ("", _("Naam")),
+            ("", _("Scholen")),
+            ("", _("Scholen die het vastlegden")),
+            *[(name, word) for _a, name in areas for word in (_("extra"), _("basis"))],
+        ],
+        [figures(g.label, [g.id]) for g in groups],
+        figures(_("Totaal"), [g.id for g in groups]),
+    )
     return table, {"offers": offers, "recorded": recorded, "areas": areas}
+
+
+def pupils_per_type(ov: Overview, groups: list, per_type: dict) -> Table:
+    """The page's table under its bar chart, for the workbook: pupils per type of school on
+    the chosen date and the share in special education, as numbers (a percentage)."""
+    types = list(SchoolType)
+
+    def row(label: str, ids: list[int]) -> list:
+        tallies = [[per_type.get((g, t), NOTHING) for g in ids] for t in types]
+        # No school of a type: no pupils; schools without a count: unknown, empty.
+        pupils = [
+            _sum(v.pupils if v.counted or not v.schools else None for v in of_type)
+            for of_type in tallies
+        ]
+        total = _sum(pupils)
+        special = sum(n or 0 for t, n in zip(types, pupils, strict=True) if t in SPECIAL)
+        share = round(100 * special / total, 1) if total else None
+        return [label, *pupils, total, share]
+
+    return Table(
+        _("Leerlingen per soort school"),
+        [
+            ("", _("Naam")),
+            *[(_("Leerlingen"), t.value) for t in types],
+            (_("Leerlingen"), _("totaal")),
+            ("", _("Aandeel SBO en SO (%)")),
+        ],
+        [row(g.label, [g.id]) for g in groups],
+        row(_("Totaal"), [g.id for g in groups]),
+    )
 
 
 def build_overview(kind: str, files: bool = True) -> Overview:
@@ -210,11 +265,13 @@ def build_overview(kind: str, files: bool = True) -> Overview:
     schools = {g.id: row[total_column] for g, row in zip(groups, first.rows, strict=True)}
     support, support_data = coverage(ov, groups, schools)
     ov.tables = [first, denominations(ov, groups)]
+    ov.sheets = [first, pupils_per_type(ov, groups, per_type), *ov.tables[1:]]
     # Until some school in the selection records its support, every row of that table would
     # read '0 van N' and 'niet vastgelegd': the heat map says so in one sentence instead (the
     # whole country's boards were 18 of a PDF's 53 pages, and a third of its render time).
     if any(support_data["recorded"].values()):
         ov.tables.append(support)
+        ov.sheets.append(support.sheet)
     ov.charts = charts.overview_charts(
         groups, trend, over_time, per_type, support_data, schools, short_date
     )

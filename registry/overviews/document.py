@@ -3,7 +3,7 @@
 import gc
 import mimetypes
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -36,17 +36,36 @@ def source_line(ov: Overview) -> str:
         if ov.available
         else _("geen leerlingtellingen")
     )
-    file_date = (
-        _("DUO-bestanden ingelezen op %(date)s", date=short_date(newest.date()))
-        if newest
-        else _("datum van het DUO-bestand niet vastgelegd (startgegevens)")
-    )
+    if newest is None:
+        # The registry started from seed data, whose files' dates it never recorded: no date
+        # is better than an invented one, and a reader need not know how it started.
+        return _(
+            "DUO Open Onderwijsdata (CC BY 4.0), %(counted)s; aangevuld door het "
+            "samenwerkingsverband",
+            counted=counted,
+        )
     return _(
-        "DUO Open Onderwijsdata (CC BY 4.0), %(counted)s; %(file)s; aangevuld door het "
-        "samenwerkingsverband",
+        "DUO Open Onderwijsdata (CC BY 4.0), %(counted)s; DUO-bestanden ingelezen op "
+        "%(date)s; aangevuld door het samenwerkingsverband",
         counted=counted,
-        file=file_date,
+        date=short_date(newest.date()),
     )
+
+
+def made_on() -> date:
+    return datetime.now(TIME_ZONE).date()
+
+
+def document_facts(ov: Overview, made: date) -> list[tuple[str, object]]:
+    """What a file says of itself before its figures, in the PDF's head and the workbook's
+    first rows alike: its counting date, selection, source and the day it was made."""
+    selection = "; ".join(f"{facet}: {', '.join(names)}" for facet, names in ov.selection)
+    return [
+        (_("Teldatum"), ov.reference),
+        (_("Selectie"), selection or _("alle open scholen van het samenwerkingsverband")),
+        (_("Bron"), source_line(ov)),
+        (_("Gemaakt op"), made),
+    ]
 
 
 def css_string(text: str) -> str:
@@ -67,11 +86,16 @@ def pdf_document(ov: Overview, context: dict) -> bytes:
                 "ontbreekt. Download het overzicht als Excel of print de pagina."
             ),
         )
+    made = made_on()
     page_number = css_string(_("Pagina %(page)s van %(pages)s", page="\0", pages="\1"))
     html = render_template(
         "overviews/document.html",
         paper_tables=[part for table in ov.tables for part in for_paper(table)],
-        made_on=datetime.now(TIME_ZONE).date(),
+        made=made,
+        facts=[
+            (label, short_date(value) if isinstance(value, date) else value or "—")
+            for label, value in document_facts(ov, made)
+        ],
         source=source_line(ov),
         page_number=page_number.replace("\0", '" counter(page) "').replace(
             "\1", '" counter(pages) "'

@@ -52,6 +52,7 @@ class Table:
     # too wide for a landscape page, such a table becomes a list (see `listed`).
     counts: bool = False
     wrapping: frozenset[int] = frozenset()  # columns whose cells wrap at spaces on paper
+    sheet: "Table | None" = None  # in a workbook, when its cells hold words around figures
 
     def __post_init__(self) -> None:
         # Names from the data end up in a page, a PDF and a workbook, and none can hold a control
