@@ -56,7 +56,8 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 # Not part of `make test`: the registry, Datasette and a minimal Flask route under load (wrk),
-# on DUO's national data; the table goes to docs/benchmarks.md too.
+# on DUO's national data and ten times it, then the search through admin changes and restarts
+# (benchmarks/changes.py); the tables go to docs/benchmarks-latest.md too.
 bench: install-bench translations
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } \
 		|| { echo "wrk is missing: apt-get install wrk"; exit 1; }

@@ -14,6 +14,7 @@ distinct searches drawn from the national data (search_mix.py), each with Datase
 equivalent. Then it copies every location ten times and runs the mix again, and builds the
 search index at both sizes, printing how cost grows. The table gives requests/s, p50/p95/p99
 latency, the peak memory (VmHWM) of each worker, and ratios to Datasette and to the ceiling.
+Last, changes.py: the search through changes and restarts, now and with the design before.
 """
 
 import argparse
@@ -243,11 +244,14 @@ GUNICORN = [str(BIN / "gunicorn"), "-c", str(PROJECT / "gunicorn.conf.py"), "-w"
 
 
 def main() -> None:
+    import changes  # it uses this module's servers and wrk: imported once this one is whole
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--searches", type=int, default=4000, help="distinct searches in the mix")
     parser.add_argument("--markdown", type=Path, help="Also write the table to this file.")
+    changes.add_options(parser)
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk (Debian's package)")
@@ -339,8 +343,12 @@ def main() -> None:
         finally:
             stop(tenfold.values())
         indexes = [index_figures(url, folder) for url in (database_url, tenfold_url)]
+        through_changes = changes.measure(
+            {"national": database_url, "×10": tenfold_url}, mix["page"], options
+        )
     report = table(rows, ceiling, memory, options, indexes[0]["locations"])
     report += tenfold_table(rows, tenfold_rows, ceiling, indexes, options)
+    report += through_changes
     print(report)
     if options.markdown:
         options.markdown.parent.mkdir(parents=True, exist_ok=True)
