@@ -20,7 +20,9 @@ from . import geo
 from .config import PROJECT_ROOT
 from .db import db
 from .duo.files import DuoFileError, Location, read_duo_file
+from .groupings import GROUPINGS, group_totals, totals
 from .history import acting_as
+from .i18n import gettext as _
 from .models import (
     Board,
     LocationPrecision,
@@ -33,6 +35,7 @@ from .models import (
     SchoolType,
     SupportArea,
 )
+from .search import BadParameter, SchoolSearch, parse_reference_date, reference_dates
 from .text import slugify
 from .validation import InvalidValue
 
@@ -295,33 +298,38 @@ def load_seed(seed_dir: Path = SEED_DIR) -> dict[str, int]:
     return created
 
 
-def summary() -> dict[str, list[tuple[str, int]]]:
-    """School counts per municipality, board, type and network, plus the record totals."""
-
-    def per(label_column, *joins):
-        query = select(label_column, func.count(School.id)).select_from(School)
-        for join in joins:
-            query = query.outerjoin(join)
-        rows = db.session.execute(query.group_by(label_column).order_by(label_column)).all()
-        return [(str(label) if label is not None else "—", count) for label, count in rows]
-
-    totals = [
-        (label, db.session.scalar(select(func.count()).select_from(model)))
+def summary(reference: date | None = None) -> dict[str, list[tuple[str, int, int | None]]]:
+    """Open schools and their pupils on `reference` (default the newest date) per municipality,
+    board, type and network, from the totals the site's lists show, plus the record counts."""
+    groups = {
+        str(grouping.per_label): [
+            (record.label, schools, pupils)
+            for record, schools, pupils in group_totals(grouping, reference)
+        ]
+        for grouping in GROUPINGS.values()
+    }
+    found = SchoolSearch(reference=reference)
+    per_type = [(str(kind), schools, pupils) for kind, schools, pupils in totals(found)]
+    open_schools = sum(schools for _, schools, _ in per_type)
+    records = [
+        (label, db.session.scalar(select(func.count()).select_from(model)), None)
         for label, model in (
-            ("gemeenten", Municipality),
-            ("netwerken", Network),
-            ("besturen", Board),
-            ("scholen", School),
-            ("leerlingtellingen", PupilCount),
-            ("ondersteuningsgebieden", SupportArea),
+            (_("gemeenten"), Municipality),
+            (_("netwerken"), Network),
+            (_("besturen"), Board),
+            (_("leerlingtellingen"), PupilCount),
+            (_("ondersteuningsgebieden"), SupportArea),
         )
     ]
+    all_schools = db.session.scalar(select(func.count(School.id)))
     return {
-        "totaal": totals,
-        "per gemeente": per(Municipality.name, School.municipality),
-        "per bestuur": per(Board.label, School.board),
-        "per type": per(School.school_type),
-        "per netwerk": per(Network.name, School.network),
+        _("Totaal"): [
+            (_("scholen"), open_schools, sum(pupils for *_, pupils in per_type)),
+            (_("opgeheven scholen"), all_schools - open_schools, None),
+            *records,
+        ],
+        **groups,
+        _("Per type"): per_type,
     }
 
 
@@ -357,11 +365,25 @@ def seed_command(if_empty: bool, seed_dir: Path) -> None:
 
 
 @click.command("summary")
+@click.option(
+    "--peildatum",
+    metavar="JJJJ-MM-DD",
+    help="Leerlingen zoals geteld op deze datum; standaard de nieuwste telling.",
+)
 @with_appcontext
-def summary_command() -> None:
-    """Print the number of schools per municipality, board, type and network."""
-    for section, rows in summary().items():
+def summary_command(peildatum: str | None) -> None:
+    """Open scholen en hun leerlingen per gemeente, bestuur, netwerk en type, zoals de site ze
+    telt, en het aantal records."""
+    try:
+        reference = parse_reference_date(peildatum)
+    except BadParameter as error:
+        raise click.BadParameter(str(error.message), param_hint="--peildatum") from None
+    shown = reference or (reference_dates() or [None])[-1]
+    if shown:
+        click.echo(_("Open scholen en hun leerlingen op %(date)s", date=f"{shown:%d-%m-%Y}"))
+    for section, rows in summary(reference).items():
         click.echo(f"\n{section}")
-        width = max(len(label) for label, _ in rows) if rows else 0
-        for label, count in rows:
-            click.echo(f"  {label:<{width}}  {count:>5}")
+        width = max(len(label) for label, *_ in rows) if rows else 0
+        for label, schools, pupils in rows:
+            pupils = f"  {pupils:>6}" if pupils is not None else ""
+            click.echo(f"  {label:<{width}}  {schools:>5}{pupils}")

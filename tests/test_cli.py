@@ -61,22 +61,3 @@ def test_seed_command_reports_a_broken_file_and_fails(app, tmp_path):
     assert "vestigingscode" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(School.id))) == 0
-
-
-def test_summary_prints_counts_per_municipality_board_type_and_network(seeded_app):
-    result = seeded_app.test_cli_runner().invoke(args=["summary"])
-    assert result.exit_code == 0
-    lines = [" ".join(line.split()) for line in result.output.splitlines()]
-    for expected in (
-        "scholen 117",
-        "besturen 19",
-        "gemeenten 7",
-        "netwerken 3",
-        "Hoogeveen 35",
-        "Staphorst 7",
-        "Stichting WIES 14",
-        "BAO 110",
-        "SO+VSO 2",
-        "Steenwijk 31",
-    ):
-        assert expected in lines, expected
