@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from registry import PROJECT_ROOT
 
@@ -110,7 +111,8 @@ def test_a_postcode_lists_the_nearest_schools_with_distances_and_a_map(page):
     assert " km" in first.locator(".distance").inner_text()
     map_section = page.locator("[data-map]")
     assert map_section.is_visible()
-    assert page.locator(".leaflet-interactive").count() == 25
+    # Leaflet is fetched once the map is near the screen: wait for its drawing.
+    expect(page.locator(".leaflet-interactive")).to_have_count(25)
 
 
 def test_the_language_switch_keeps_the_search(page):

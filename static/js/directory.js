@@ -29,14 +29,75 @@
     }
   } catch (e) { /* no storage: focus starts at the top, as without this script */ }
 
-  // On a phone the filter panel starts folded unless filters are active.
-  if (window.matchMedia("(max-width: 50rem)").matches) {
-    document.querySelectorAll("details[data-collapse-on-phone=true]").forEach(function (details) {
-      details.open = false;
+  // Beside the results site.css shows the filter panel open whatever its state: say so to
+  // assistive technology too, and keep a click on its heading from folding it out of sync.
+  var wide = window.matchMedia("(min-width: 50rem)");
+  document.querySelectorAll("details.filter-panel").forEach(function (details) {
+    if (wide.matches) { details.open = true; }
+    details.querySelector("summary").addEventListener("click", function (event) {
+      if (wide.matches) { event.preventDefault(); }
     });
+  });
+
+  // The link near the result count leads to the download panel: open it on arrival.
+  function openTarget(id) {
+    var target = document.getElementById(id);
+    if (target && target.tagName === "DETAILS") { target.open = true; }
+  }
+  document.querySelectorAll("a[data-opens]").forEach(function (link) {
+    link.addEventListener("click", function () { openTarget(link.dataset.opens); });
+  });
+  if (location.hash) { openTarget(location.hash.slice(1)); }
+
+  // "Alle scholen" on a school page goes back to the parent's last search, not an empty one.
+  var SEARCH_KEY = "registry.last-search";
+  try {
+    if (location.pathname === "/scholen") {
+      sessionStorage.setItem(SEARCH_KEY, location.pathname + location.search);
+    }
+    var lastSearch = sessionStorage.getItem(SEARCH_KEY);
+    if (lastSearch) {
+      document.querySelectorAll("a[data-last-search]").forEach(function (link) {
+        link.href = lastSearch;
+      });
+    }
+  } catch (e) { /* no storage: the link goes to the full list, as without this script */ }
+
+  // Leaflet is fetched only when a map comes near the screen (its room is kept by site.css).
+  var maps = document.querySelectorAll("[data-map]");
+  var script = document.currentScript;
+  if (!maps.length || !script) { return; }
+  var requested = false;
+  function loadLeaflet() {
+    if (requested) { return; }
+    requested = true;
+    var pending = 2;
+    function ready() {
+      pending -= 1;
+      if (pending === 0) { drawMaps(); }
+    }
+    var css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = script.dataset.leafletCss;
+    css.onload = ready;
+    document.head.appendChild(css);
+    var js = document.createElement("script");
+    js.src = script.dataset.leafletJs;
+    js.onload = ready;
+    document.head.appendChild(js);
+  }
+  if ("IntersectionObserver" in window) {
+    var watcher = new IntersectionObserver(function (entries) {
+      if (entries.some(function (entry) { return entry.isIntersecting; })) {
+        watcher.disconnect();
+        loadLeaflet();
+      }
+    }, { rootMargin: "400px 0px" });
+    maps.forEach(function (section) { watcher.observe(section); });
+  } else {
+    loadLeaflet();
   }
 
-  if (typeof L === "undefined") { return; }
   // The searched postcode's point (templates/directory/_map_origin.html): a red diamond with
   // its name beside it, unlike the schools' blue circles, and the same words as the text.
   var origin = document.querySelector("[data-map-origin]");
@@ -62,10 +123,13 @@
     });
   }
 
-  document.querySelectorAll("[data-map]").forEach(function (section) {
+  function drawMaps() {
+    maps.forEach(drawMap);
+  }
+
+  function drawMap(section) {
     var points = JSON.parse(section.dataset.points);
     var approxLabel = section.dataset.approxLabel;
-    section.hidden = false;
     var map = L.map(section.querySelector(".map"), { scrollWheelZoom: false });
     L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
       maxZoom: 18,
@@ -97,5 +161,5 @@
     if (bounds.length === 1) { map.setView(bounds[0], 14); } else { map.fitBounds(bounds, { padding: [20, 20] }); }
     // After the view is set: a marker's element exists only once the map has one.
     if (origin) { markOrigin(map); }
-  });
+  }
 })();
