@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench install install-test install-bench translations extract-messages lint serve
+.PHONY: run test test-fast bench bench-smoke install install-test install-bench translations extract-messages lint
 
 # The development server speaks plain http, so the session cookie cannot be Secure here.
 run: install translations
@@ -21,6 +21,7 @@ run: install translations
 # The two runs share no database and spend much of their time waiting on I/O and on each
 # other's servers, so side by side they take little more than the longer one alone; the
 # PostgreSQL run's output follows the SQLite run's.
+# PYTEST_ARGS go to both runs: make test PYTEST_ARGS='-x -k search'.
 test: install-test translations lint
 	@url="$${TEST_DATABASE_URL:-}"; \
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then \
@@ -29,15 +30,20 @@ test: install-test translations lint
 		echo "CI=true but no PostgreSQL: set TEST_DATABASE_URL"; exit 1; fi; \
 	pg_log=$$(mktemp); pg_status=0; \
 	if [ -n "$$url" ]; then \
-		TEST_DATABASE_URL="$$url" $(BIN)/pytest -p no:cacheprovider >"$$pg_log" 2>&1 & pg_pid=$$!; fi; \
+		TEST_DATABASE_URL="$$url" $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) >"$$pg_log" 2>&1 & pg_pid=$$!; fi; \
 	echo "== the suite on SQLite =="; \
-	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider; sqlite_status=$$?; \
+	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS); sqlite_status=$$?; \
 	if [ -n "$$url" ]; then \
 		wait $$pg_pid || pg_status=$$?; \
 		echo "== the same suite on PostgreSQL =="; cat "$$pg_log"; \
 	else echo "No PostgreSQL found: only SQLite was tested."; fi; \
 	rm -f "$$pg_log"; \
 	[ $$sqlite_status -eq 0 ] && [ $$pg_status -eq 0 ]
+
+# The daily loop: the suite without its slow kinds (browser, axe, hypothesis, gunicorn,
+# schemathesis, reliability: markers that tests/conftest.py gives by what a test uses), on SQLite.
+test-fast: install-test translations
+	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider -q -m "not slow" $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -62,6 +68,17 @@ bench: install-bench translations
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } \
 		|| { echo "wrk is missing: apt-get install wrk"; exit 1; }
 	$(BIN)/python benchmarks/serve.py --markdown docs/benchmarks-latest.md
+
+# Every benchmark once, as briefly as it allows: each still runs (the figures mean nothing).
+# serve.py also runs changes.py, both at national scale and ten times it; wrk as for `bench`.
+bench-smoke: install-bench translations
+	$(BIN)/python benchmarks/search_requests.py --requests 3
+	$(BIN)/python benchmarks/forgiving_search.py --searches 3
+	$(BIN)/python benchmarks/exports.py --repeat 1
+	$(BIN)/python benchmarks/overviews.py --repeat 1 --data regional
+	$(BIN)/python benchmarks/duo_import.py
+	$(BIN)/python benchmarks/serve.py --duration 1 --connections 1 --searches 20 \
+		--changes-duration 2 --every 1 --markdown /dev/null
 
 install-bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[postgres,pdf,serve,bench]'

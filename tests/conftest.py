@@ -43,10 +43,40 @@ def pytest_collection_finish(session) -> None:
     gc.freeze()
 
 
+def code_names(item) -> set[str]:
+    """The global names a test's function and its fixtures' functions use."""
+    functions = [getattr(item, "function", None)]
+    for definitions in getattr(item, "_fixtureinfo", None).name2fixturedefs.values():
+        functions.append(definitions[-1].func)
+    code = (getattr(function, "__code__", None) for function in functions)
+    return {name for each in code if each for name in each.co_names}
+
+
+# The slow kinds of test, each known by what it uses, so a new test is marked without asking;
+# `make test-fast` leaves out every test that has one (setup.cfg says what each means).
+SLOW_KINDS = {
+    "browser": lambda item, names: "browser" in item.fixturenames,
+    "axe": lambda item, names: "axe" in item.name,
+    "hypothesis": lambda item, names: getattr(item.obj, "is_hypothesis_test", False),
+    "gunicorn": lambda item, names: "gunicorn_serving" in names,
+    "schemathesis": lambda item, names: "schemathesis" in names,
+    "reliability": lambda item, names: item.path.stem == "test_reliability",
+}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark the slow tests by kind, and each of them `slow`."""
+    for item in items:
+        names = code_names(item)
+        kinds = [kind for kind, applies in SLOW_KINDS.items() if applies(item, names)]
+        for kind in kinds:
+            item.add_marker(kind)
+        if kinds:
+            item.add_marker("slow")
+
+
 # Each template: the template it is copied from (None: an empty database), then what runs on it.
 TEMPLATES = {"migrated": (None, upgrade), "seeded": ("migrated", load_seed)}
-# A test's database is a copy of the template of the first of these fixtures it uses, else empty.
-STARTING_POINTS = (("seeded_app", "seeded"), ("app", "migrated"))
 
 
 class Databases:
@@ -173,9 +203,12 @@ def databases(tmp_path_factory):
 
 @pytest.fixture
 def database(request, tmp_path, databases):
-    """This test's own database, as app configuration: a copy of the seeded template for tests
-    that use `seeded_app`, of the migrated one for tests that use `app`, otherwise empty."""
-    kind = next((kind for name, kind in STARTING_POINTS if name in request.fixturenames), None)
+    """This test's own database, as app configuration: a copy of the seeded template when the
+    test uses `seeded_database` (itself or through a fixture: seeded_app, client, login...), of
+    the migrated one when it uses `app`, otherwise empty. A test has one database: every app
+    and fixture of the test shares it."""
+    fixtures = request.fixturenames
+    kind = "seeded" if "seeded_database" in fixtures else "migrated" if "app" in fixtures else None
     location = databases.new(tmp_path, kind)
     yield databases.config(location)
     databases.drop(location)
@@ -241,14 +274,20 @@ def make_app(tmp_path, database):
 
 
 @pytest.fixture
+def seeded_database():
+    """Asks for the seed in this test's database (`database` copies the seeded template)."""
+
+
+@pytest.fixture
 def app(make_app):
-    """An app whose database is at the newest migration, with no data."""
+    """This test's app, its database at the newest migration: empty, unless the test uses
+    `seeded_database`."""
     return make_app()
 
 
 @pytest.fixture
-def seeded_app(app):
-    """The app with the seed loaded (its database is a copy of the seeded template)."""
+def seeded_app(seeded_database, app):
+    """This test's app with the seed loaded."""
     return app
 
 

@@ -64,8 +64,25 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path, clean_env
 
 
 def test_two_apps_in_one_process_are_independent(make_app):
+    """A second app neither shares nor doubles the first's extensions (a module-level Admin
+    reused by a second app registers every view twice: flask-admin issue #910)."""
+
+    def shape(app):
+        (admin,) = app.extensions["admin"]
+        rules = sorted(rule.rule for rule in app.url_map.iter_rules())
+        return [view.endpoint for view in admin._views], rules, sorted(app.blueprints)
+
     first = make_app("one")
-    second = make_app("two")
-    assert first.url_map is not second.url_map
-    assert first.test_client().get("/nope").status_code == 404
-    assert second.test_client().get("/nope").status_code == 404
+    before = shape(first)
+    second = make_app("two", SECRET_KEY="another-secret")
+    views, rules, _ = shape(second)
+    assert shape(first) == before
+    assert shape(second) == before
+    assert len(set(views)) == len(views)
+    assert "/admin/" in rules
+    # Extensions bound with init_app are shared objects by design; these hold one app's state.
+    for name in ("admin", "page_cache", "search_index"):
+        assert second.extensions[name] is not first.extensions[name], name
+    assert first.config["SECRET_KEY"] != second.config["SECRET_KEY"]
+    assert first.test_client().get("/admin/").status_code == 302
+    assert second.test_client().get("/admin/").status_code == 302
