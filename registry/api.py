@@ -75,10 +75,8 @@ def _open_and_revalidated(response):
         response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
         response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
         return response
+    # Kept and revalidated with its ETag as every answer (cache.py), errors asked again too.
     response.cache_control.no_cache = True
-    if request.method in ("GET", "HEAD") and response.status_code == 200:
-        response.add_etag()  # strong, from the body; kept with the page in the page cache
-        response.make_conditional(request)
     return response
 
 

@@ -13,8 +13,14 @@ scheme would invalidate nearly everything anyway and add ways to go wrong.
 A page is keyed by everything it is rendered from: the version, the locale, the scheme and host
 (its absolute links carry them), the path and the query parameters its views read. Any other
 parameter is removed before the view runs, so ?cb=1 and ?cb=2 are one page, rendered once.
+
+Every answer to a GET or HEAD says how it may be kept (Cache-Control) and how to ask again (an
+ETag): kept, but asked about every time, so a current copy costs a 304 without a body and no
+copy is ever older than the data. What a logged-in person sees is never kept at all
+(security.py), and a static file is kept a year (static_files.py).
 """
 
+import hashlib
 from collections import OrderedDict
 from threading import Lock
 
@@ -26,6 +32,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from .db import db, listen_once
 from .filters import FACETS, LEVEL_PARAMETER
+from .i18n import LANG_PARAMETER
 from .models import (
     Board,
     Municipality,
@@ -38,6 +45,7 @@ from .models import (
     SchoolSupport,
     SupportArea,
 )
+from .security import for_a_logged_in_user
 
 PUBLIC_DATA = (
     School,
@@ -63,8 +71,9 @@ PAGE_PARAMETERS = {
     "overviews": frozenset({"peildatum", *FACETS}),
 }
 # ?lang= chooses the locale, which is in the key already; no page repeats it (i18n drops it from
-# its language links), so it is passed on to the locale selector but not keyed.
-LANGUAGE_PARAMETER = "lang"
+# its language links), so it is passed on to the locale selector but not keyed. An unknown one
+# is refused before the cache is asked (i18n.py).
+LANGUAGE_PARAMETER = LANG_PARAMETER
 # Read with request.args.get, which takes the first value: a second one is dropped too. Only
 # the filters (and the export columns) are lists.
 SINGLE_VALUED = (SEARCH_PARAMETERS - frozenset(FACETS)) | {LANGUAGE_PARAMETER}
@@ -178,19 +187,27 @@ def _cacheable_request() -> bool:
     )
 
 
-def _serve_from_cache():
-    if not _cacheable_request():
-        return None
+def page_key() -> tuple | None:
+    """What this page is rendered from (see above); None without a version row (a database
+    not made by the migrations), which is never cached."""
     version = data_version()
     if version is None:
-        return None  # no version row (a database not made by the migrations): no caching
+        return None
     parameters = tuple(
         (name, value)
         for name, value in request.args.items(multi=True)
         if name != LANGUAGE_PARAMETER
     )
     # The scheme and host too: the page's absolute links (the API's "url") are built from them.
-    key = (version, str(get_locale()), request.root_url, request.path, parameters)
+    return (version, str(get_locale()), request.root_url, request.path, parameters)
+
+
+def _serve_from_cache():
+    if not _cacheable_request():
+        return None
+    key = page_key()
+    if key is None:
+        return None
     request.environ["registry.cache_key"] = key
     entry = current_app.extensions["page_cache"].get(key)
     if entry is None:
@@ -217,6 +234,48 @@ def _store(response: Response) -> Response:
     return response
 
 
+def _revalidated(response: Response) -> Response:
+    """Kept, but asked about every time (see above): shared caches may keep a page only when
+    the visitor brought no session and got none, as the page cache does."""
+    if (
+        request.method not in ("GET", "HEAD")
+        or response.status_code != 200
+        or request.endpoint == "static"  # static_files.py
+        or for_a_logged_in_user()  # never kept (security.py): a validator would go unused
+    ):
+        return response
+    if current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") in g:
+        # A form's CSRF token is signed with the moment it was made: the page is never the
+        # same twice, so neither a copy nor a validator would serve anyone.
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    if "Cache-Control" not in response.headers:
+        response.cache_control.no_cache = True
+        if has_session() or session.modified or "Set-Cookie" in response.headers:
+            response.cache_control.private = True
+        else:
+            response.cache_control.public = True
+    if response.get_etag()[0] is None:
+        if not response.is_streamed:
+            # Strong, from the plain body: Flask-Compress marks it per encoding and answers the
+            # revalidation of a compressed copy itself (compression.py).
+            response.add_etag()
+        elif request.blueprint in PAGE_PARAMETERS and (key := page_key()) is not None:
+            # A download streamed row by row has no body to hash yet; it is made from its key,
+            # so the key names it. Weak: the same for every encoding of it.
+            digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+            response.set_etag(digest, weak=True)
+    return response.make_conditional(request)
+
+
+def _one_date(response: Response) -> Response:
+    """The server writes the Date of every answer (gunicorn, Werkzeug's server): Werkzeug's
+    make_conditional adds one of its own, which made two, and a cached page's was as old as
+    the page."""
+    del response.headers["Date"]
+    return response
+
+
 def init_app(app: Flask) -> None:
     listen_once(Session, "after_flush", _bump_on_public_changes)
     app.config.setdefault("PAGE_CACHE", True)
@@ -225,3 +284,9 @@ def init_app(app: Flask) -> None:
     app.before_request(_drop_unknown_parameters)
     app.before_request(_serve_from_cache)
     app.after_request(_store)
+    # Registered after _store, so it runs before it (after_request runs in reverse): the cache
+    # keeps the validators with the page.
+    app.after_request(_revalidated)
+    # First in the list, so it runs after every other hook, Flask-Compress's make_conditional
+    # included.
+    app.after_request_funcs.setdefault(None, []).insert(0, _one_date)

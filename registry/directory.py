@@ -13,14 +13,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import format_date, format_decimal
 from sqlalchemy import select
 
 from . import filters, listing, quality, rounds, search
-from .cache import has_session
 from .db import db
 from .errors import error_response, wants_json
 from .exports import Column, ExportError, choose_columns, export_response
@@ -81,22 +79,6 @@ def _bad_parameter(error: BadParameter):
     if wants_json() or request.path.endswith(".csv"):
         return error_response(400, message)  # the plain error page: there is no list to show
     return render_template("directory/search.html", result=None, error=message), 400
-
-
-@bp.after_request
-def _revalidate(response):
-    """Let browsers and proxies keep pages, but ask every time (cheap 304s, never stale)."""
-    if request.method == "GET" and response.status_code == 200 and not response.is_streamed:
-        response.cache_control.no_cache = True
-        # With a session (a login, a flashed message) a page may be this visitor's alone.
-        if has_session() or session.modified:
-            response.cache_control.private = True
-        else:
-            response.cache_control.public = True
-        response.vary.update(("Accept-Language", "Cookie"))
-        response.add_etag()
-        response.make_conditional(request)
-    return response
 
 
 @bp.get("/")

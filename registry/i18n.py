@@ -5,12 +5,13 @@ from urllib.parse import urlencode
 
 from babel.numbers import format_decimal as babel_format_decimal
 from babel.numbers import get_group_symbol
-from flask import Flask, current_app, g, has_request_context, request, url_for
+from flask import Flask, abort, current_app, g, has_request_context, request, url_for
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 
 LANG_COOKIE = "lang"
+LANG_PARAMETER = "lang"
 # Set on the request when its locale was chosen, so the answer says what it varies on.
 CHOSE_LOCALE = "registry.chose_locale"
 babel = Babel()
@@ -103,18 +104,35 @@ def select_locale() -> str:
     if not has_request_context():
         return languages[0]
     request.environ[CHOSE_LOCALE] = True
-    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+    for candidate in (request.args.get(LANG_PARAMETER), request.cookies.get(LANG_COOKIE)):
         if candidate in languages:
             return candidate
     # Dutch unless the browser prefers English over Dutch.
     return request.accept_languages.best_match(languages, default=languages[0])
 
 
+def _refuse_unknown_language():
+    """?lang= names a language of the site, or the answer says so (a 400) before anything
+    else reads it: the page cache keys the language chosen, so an unknown one would have been
+    answered as the default. A CORS preflight is answered whatever the URL (api.py)."""
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.getlist(LANG_PARAMETER)
+    if request.method != "OPTIONS" and any(value not in languages for value in asked):
+        message = gettext("Kies de taal %(languages)s.", languages=" of ".join(languages))
+        abort(400, gettext("Parameter %(name)s: %(message)s", name=LANG_PARAMETER, message=message))
+
+
 def _remember_choice(response):
-    choice = request.args.get("lang")
+    choice = request.args.get(LANG_PARAMETER)
     if choice in current_app.config["LANGUAGES"]:
         response.set_cookie(
-            LANG_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            LANG_COOKIE,
+            choice,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            # As the session's: Secure in production, not under `make run`'s plain http.
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
     if request.environ.get(CHOSE_LOCALE):
         # Any answer whose words follow the language (a page, the API's messages) differs by
@@ -126,9 +144,9 @@ def _remember_choice(response):
 def url_in_language(code: str) -> str:
     """This page, with the same parameters, in another language."""
     endpoint = request.endpoint if request.url_rule else "directory.index"
-    params = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    params = [(k, v) for k, v in request.args.items(multi=True) if k != LANG_PARAMETER]
     path = url_for(endpoint, **(request.view_args or {})) if request.url_rule else url_for(endpoint)
-    return path + "?" + urlencode([*params, ("lang", code)])
+    return path + "?" + urlencode([*params, (LANG_PARAMETER, code)])
 
 
 def init_app(app: Flask) -> None:
@@ -137,6 +155,7 @@ def init_app(app: Flask) -> None:
     # rather than those of Jinja's i18n extension (which Flask-Babel installs).
     app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
     app.jinja_env.globals["ngettext"] = template_ngettext
+    app.before_request(_refuse_unknown_language)  # before the page cache's (cache.py)
     app.after_request(_remember_choice)
     app.context_processor(
         lambda: {"current_locale": lambda: str(get_locale()), "url_in_language": url_in_language}

@@ -86,20 +86,40 @@ ADMIN_CSP = (
 )
 
 
+def for_a_logged_in_user() -> bool:
+    """Is this an answer for someone logged in? (Not a static file: it is the same for everyone
+    and reads no session, so it varies on no Cookie.)
+    Such a page may hold what others must not see: no browser or proxy keeps it, so the back
+    button after logging out shows nothing."""
+    return request.endpoint != "static" and bool(current_user) and current_user.is_authenticated
+
+
 def _security_headers(response):
     csp = ADMIN_CSP if request.path.startswith("/admin") else PUBLIC_CSP
     response.headers.setdefault("Content-Security-Policy", csp)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    # A static file is the same for everyone: the session is not read (no Vary: Cookie).
-    if request.endpoint != "static" and current_user and current_user.is_authenticated:
-        # A page for a logged-in user may hold what others must not see: no browser or proxy
-        # keeps it, so the back button after logging out shows nothing.
+    if for_a_logged_in_user():
         response.headers["Cache-Control"] = "no-store"
     max_age = current_app.config["HSTS_MAX_AGE"]
     if max_age:
         response.headers.setdefault("Strict-Transport-Security", f"max-age={int(max_age)}")
+    return response
+
+
+def _every_cookie_secure(response):
+    """In production (SESSION_COOKIE_SECURE, on unless `make run` turns it off) no cookie
+    travels over plain http: ours say so when set, and this holds for those a library sets on
+    its own (Flask-Login clears its remember-me cookie without the flag)."""
+    cookies = response.headers.getlist("Set-Cookie")
+    if current_app.config["SESSION_COOKIE_SECURE"] and any(
+        "; Secure" not in cookie for cookie in cookies
+    ):
+        del response.headers["Set-Cookie"]
+        for cookie in cookies:
+            secure = cookie if "; Secure" in cookie else f"{cookie}; Secure"
+            response.headers.add("Set-Cookie", secure)
     return response
 
 
@@ -119,3 +139,4 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.before_request(_refuse_nul_in_address)
     app.after_request(_security_headers)
+    app.after_request(_every_cookie_secure)
