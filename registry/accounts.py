@@ -215,12 +215,13 @@ def _made(email: str, role: str, board_number: str | None, name: str | None) -> 
 
 
 @users_cli.command("invite")
-@click.option("--email", required=True)
-@click.option("--role", type=ROLE_CHOICE, required=True)
+@click.option("--email", required=True, help="E-mailadres van de persoon.")
+@click.option("--role", type=ROLE_CHOICE, required=True, help="Rol van het account.")
 @click.option("--board", "board_number", help="DUO-bestuursnummer, bij rol bestuur.")
-@click.option("--name")
+@click.option("--name", help="Naam van de persoon.")
 def invite_command(email: str, role: str, board_number: str | None, name: str | None) -> None:
-    """Make an account and mail the person a link (7 days) to choose their password."""
+    """Maak een account en mail de persoon een link (7 dagen geldig) om een wachtwoord te
+    kiezen."""
     with acting_as("command line"):
         user = _made(email, role, board_number, name)
         send_link(user, invited_by=None)
@@ -230,15 +231,15 @@ def invite_command(email: str, role: str, board_number: str | None, name: str | 
 
 
 @users_cli.command("create")
-@click.option("--email", required=True)
-@click.option("--role", type=ROLE_CHOICE, required=True)
+@click.option("--email", required=True, help="E-mailadres van de persoon.")
+@click.option("--role", type=ROLE_CHOICE, required=True, help="Rol van het account.")
 @click.option("--board", "board_number", help="DUO-bestuursnummer, bij rol bestuur.")
-@click.option("--name")
+@click.option("--name", help="Naam van de persoon.")
 @click.option("--password-stdin", is_flag=True, help="Lees het wachtwoord van standaardinvoer.")
 def create_command(
     email: str, role: str, board_number: str | None, name: str | None, password_stdin: bool
 ) -> None:
-    """For scripts: an account with the password read from standard input (never printed)."""
+    """Voor scripts: een account met het wachtwoord van standaardinvoer (nooit getoond)."""
     if not password_stdin:
         raise click.UsageError(
             "Geef het wachtwoord via standaardinvoer (--password-stdin), of nodig de persoon"
@@ -257,10 +258,15 @@ def create_command(
 
 @users_cli.command("bootstrap")
 @click.option(
-    "--email", envvar="REGISTRY_ADMIN_EMAIL", default="beheerder@example.org", show_default=True
+    "--email",
+    envvar="REGISTRY_ADMIN_EMAIL",
+    default="beheerder@example.org",
+    show_default=True,
+    help="E-mailadres van de eerste beheerder (of REGISTRY_ADMIN_EMAIL).",
 )
 def bootstrap_command(email: str) -> None:
-    """On a database without accounts: a first beheerder, and a one-time link to set it up."""
+    """In een database zonder accounts: een eerste beheerder en een eenmalige link om het
+    account in te stellen."""
     if db.session.scalar(select(func.count(User.id))):
         return
     with acting_as("command line"):

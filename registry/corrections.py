@@ -165,8 +165,8 @@ def tell_handlers(correction: CorrectionRequest) -> None:
 @click.command("digest")
 @with_appcontext
 def digest_command() -> None:
-    """One mail per handler who chose a daily digest: the corrections reported since their
-    last digest (nothing is sent when there are none). For a daily timer."""
+    """Eén mail per behandelaar die een dagelijks overzicht koos: de correcties sinds het
+    vorige (niets als er geen zijn). Voor een dagelijkse timer."""
     now = utcnow()
     sent = 0
     for user in correction_handlers(CorrectionMail.DAILY):
@@ -371,7 +371,7 @@ def init_app(app: Flask) -> None:
 @click.command("corrections")
 @with_appcontext
 def list_command() -> None:
-    """List the open correction requests, oldest first."""
+    """De open correctieverzoeken, oudste eerst."""
     requests = db.session.scalars(
         select(CorrectionRequest)
         .where(CorrectionRequest.status == CorrectionStatus.OPEN)

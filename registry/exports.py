@@ -228,9 +228,11 @@ def csv_response(header: list[str], records: Iterable[dict], name: str) -> Respo
     return export_response("csv", [Column(key, key) for key in header], records, name)
 
 
-export_cli = click.Group("export", help="Write the site's lists and overviews to files.")
+export_cli = click.Group(
+    "export", help="Schrijf de lijsten en overzichten van de site naar bestanden."
+)
 STANDARD_OUTPUT = "-"  # -o -: the file itself goes to standard output
-OUTPUT_HELP = "The file to write; - writes it to standard output."
+OUTPUT_HELP = "Het bestand om te schrijven; - schrijft het naar standaarduitvoer."
 # Statuses that mean the query asked for something the site does not have (exit code 2).
 REFUSED_STATUSES = (400, 404)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")

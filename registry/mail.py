@@ -289,7 +289,7 @@ mail_cli = AppGroup("mail", help="De uitgaande mail.")
 
 @mail_cli.command("retry")
 def retry_command() -> None:
-    """Deliver every message that is due (for a timer, e.g. every 5 minutes)."""
+    """Bezorg elk bericht dat aan de beurt is (voor een timer, bijvoorbeeld elke 5 minuten)."""
     sent, failed = deliver()
     waiting = db.session.scalar(
         select(db.func.count(OutboxMail.id)).where(OutboxMail.status != MailStatus.SENT)

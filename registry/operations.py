@@ -105,7 +105,8 @@ def backup_sqlite(database: Path, target: Path) -> None:
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(target: Path) -> None:
-    """Write a consistent copy of the SQLite database to TARGET (PostgreSQL: use pg_dump)."""
+    """Schrijf een consistente kopie van de SQLite-database naar TARGET (PostgreSQL: gebruik
+    pg_dump)."""
     if not target.parent.is_dir():
         raise click.ClickException(f"De map {target.parent} bestaat niet.")
     url = db.engine.url

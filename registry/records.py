@@ -156,21 +156,31 @@ def school_detail(school: School) -> dict:
 
 @click.command("schools")
 @click.argument("query", default="")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="xlsx", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="xlsx",
+    show_default=True,
+    help="Bestandsvorm.",
+)
 @click.option("-o", "--output", type=click.Path(allow_dash=True), required=True, help=OUTPUT_HELP)
-@click.option("--q", default="", help="Search text, as in the search box.")
-@click.option("--gemeente", multiple=True, help="Municipality name or slug (repeatable).")
-@click.option("--type", "types", multiple=True, help="BAO, SBO, SO or SO+VSO (repeatable).")
-@click.option("--bestuur", multiple=True, help="DUO board number (repeatable).")
-@click.option("--netwerk", multiple=True, help="Network name or slug (repeatable).")
-@click.option("--kolom", multiple=True, help="Column key (repeatable); default: the usual set.")
+@click.option("--q", default="", help="Zoektekst, als in het zoekvak.")
+@click.option("--gemeente", multiple=True, help="Naam of code van een gemeente (herhaalbaar).")
+@click.option("--type", "types", multiple=True, help="BAO, SBO, SO of SO+VSO (herhaalbaar).")
+@click.option("--bestuur", multiple=True, help="DUO-bestuursnummer (herhaalbaar).")
+@click.option("--netwerk", multiple=True, help="Naam of code van een netwerk (herhaalbaar).")
+@click.option(
+    "--kolom", multiple=True, help="Kolomsleutel (herhaalbaar); standaard de gewone kolommen."
+)
 @with_appcontext
 def export_schools_command(query, fmt, output, q, gemeente, types, bestuur, netwerk, kolom):
-    """Write the schools a directory query finds, as /scholen.<format>?QUERY gives them.
+    """Schrijf de scholen die een zoekvraag vindt, zoals /scholen.<vorm>?QUERY ze geeft.
 
-    QUERY is the directory's own query string, e.g. 'gemeente=meppel&richting=Openbaar';
-    the options are older spellings of the same parameters and are added to it. Exit code 2:
-    the query names an unknown parameter or value; 1: the file could not be written.
+    QUERY is de zoekvraag van de scholengids, bijvoorbeeld 'gemeente=meppel&richting=Openbaar';
+    de opties zijn oudere schrijfwijzen van dezelfde parameters en komen erbij. Afsluitcode 2:
+    de zoekvraag noemt een onbekende parameter of waarde; 1: het bestand kon niet worden
+    geschreven.
     """
     args = parse_qsl(query.lstrip("?"), keep_blank_values=True)
     args += [("q", q)] if q else []

@@ -479,10 +479,10 @@ def _parse_day(_ctx, _param, value: str) -> date:
 
 
 @rounds_cli.command("start")
-@click.option("--deadline", required=True, callback=_parse_day, help="JJJJ-MM-DD")
+@click.option("--deadline", required=True, callback=_parse_day, help="Uiterste datum, JJJJ-MM-DD.")
 @click.option("--note", help="Een toelichting voor de besturen, in elke mail.")
 def start_command(deadline: date, note: str | None) -> None:
-    """Start a round: mail every board with a contact or a bestuur account."""
+    """Start een ronde: mail elk bestuur met een contactpersoon of een bestuursaccount."""
     with acting_as("command line"):
         try:
             started = start(deadline, note, "command line")
@@ -512,7 +512,7 @@ def _status_lines(rnd: UpdateRound) -> list[str]:
 
 @rounds_cli.command("status")
 def status_command() -> None:
-    """One line a board: schools confirmed, changed, not yet, and the gaps still open."""
+    """Eén regel per bestuur: scholen bevestigd, gewijzigd, nog niet, en de open gaten."""
     rnd = open_round() or latest_round()
     if rnd is None:
         raise click.ClickException("Er is nog geen updateronde geweest.")
@@ -526,7 +526,8 @@ def status_command() -> None:
 
 @rounds_cli.command("remind")
 def remind_command() -> None:
-    """Remind the boards that have not finished (for a daily timer; at most once a day)."""
+    """Herinner de besturen die nog niet klaar zijn (voor een dagelijkse timer; hooguit één
+    keer per dag)."""
     rnd = open_round()
     if rnd is None:
         click.echo("Er loopt geen updateronde.")
@@ -544,7 +545,7 @@ def remind_command() -> None:
 
 @rounds_cli.command("close")
 def close_command() -> None:
-    """End the open round; its record and figures stay."""
+    """Sluit de open ronde; het verslag en de cijfers blijven."""
     rnd = open_round()
     if rnd is None:
         raise click.ClickException("Er loopt geen updateronde.")

@@ -339,18 +339,18 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("seed")
-@click.option("--if-empty", is_flag=True, help="Only seed a database that holds no schools yet.")
+@click.option("--if-empty", is_flag=True, help="Alleen laden in een database zonder scholen.")
 @click.option(
     "--from",
     "seed_dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=SEED_DIR,
     show_default=True,
-    help="Folder with the seed CSV files.",
+    help="Map met de CSV-bestanden van de startgegevens.",
 )
 @with_appcontext
 def seed_command(if_empty: bool, seed_dir: Path) -> None:
-    """Load the regional seed data (running it again changes nothing)."""
+    """Laad de regionale startgegevens (nog eens draaien verandert niets)."""
     if if_empty and db.session.scalar(select(func.count(School.id))):
         click.echo("De database bevat al scholen; niets geladen.")
         return

@@ -18,8 +18,8 @@ from .files import DuoFileError, read_duo_file, shown
 
 duo_cli = click.Group(
     "duo",
-    help="Compare DUO's open-data files (addresses 02 and 09, pupils 06) with the registry"
-    " and apply them.",
+    help="Vergelijk de open bestanden van DUO (adressen 02 en 09, leerlingen 06) met het"
+    " register en neem ze over.",
 )
 
 FILES = click.argument(
@@ -28,7 +28,7 @@ FILES = click.argument(
 # One record chosen in the preview or with --kies: 'kind:vestigingscode'.
 CHOICE = re.compile(rf"(?:{'|'.join(KINDS)}):[0-9]{{2}}[A-Z]{{2}}[0-9]{{2}}")
 NATIONAL = click.option(
-    "--landelijk", "national", is_flag=True, help="Take every location in the country."
+    "--landelijk", "national", is_flag=True, help="Neem elke vestiging in het land mee."
 )
 
 
@@ -89,12 +89,12 @@ def echo_summary(comparison: Comparison) -> None:
     "--csv",
     "csv_path",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Also write every field difference to this CSV file.",
+    help="Schrijf ook elk verschil per veld naar dit CSV-bestand.",
 )
 @with_appcontext
 def diff_command(paths, national, csv_path) -> None:
-    """Show what the files (address files 02 and 09, pupil file 06) would change, without
-    changing it."""
+    """Toon wat de bestanden (adressen 02 en 09, leerlingen 06) zouden wijzigen, zonder iets
+    te wijzigen."""
     comparison = compare_files(paths, national)
     echo_summary(comparison)
     for difference in comparison.differences:
@@ -122,15 +122,18 @@ def diff_command(paths, national, csv_path) -> None:
     "kinds",
     multiple=True,
     type=click.Choice(list(KINDS)),
-    help="Apply every difference of this kind (repeatable).",
+    help="Neem elk verschil van deze soort over (herhaalbaar).",
 )
-@click.option("--alles", "everything", is_flag=True, help="Apply every kind of difference.")
+@click.option("--alles", "everything", is_flag=True, help="Neem elke soort verschil over.")
 @click.option(
-    "--kies", "keys", multiple=True, help="Apply one difference: kind:vestigingscode (repeatable)."
+    "--kies",
+    "keys",
+    multiple=True,
+    help="Neem één verschil over: soort:vestigingscode (herhaalbaar).",
 )
 @with_appcontext
 def apply_command(paths, national, kinds, everything, keys) -> None:
-    """Apply the chosen differences in one transaction, recorded as done by the DUO import."""
+    """Neem de gekozen verschillen over in één transactie, vastgelegd als DUO-import."""
     if not (kinds or everything or keys):
         raise click.UsageError("Kies wat u toepast: --alles, --soort of --kies.")
     comparison = compare_files(paths, national)
@@ -151,7 +154,7 @@ def apply_command(paths, national, kinds, everything, keys) -> None:
 @duo_cli.command("log")
 @with_appcontext
 def log_command() -> None:
-    """List the applied imports, newest first."""
+    """De toegepaste imports, nieuwste eerst."""
     for log in db.session.scalars(select(ImportLog).order_by(ImportLog.id.desc())):
         click.echo(
             f"#{log.id} {log.applied_at:%Y-%m-%d %H:%M} {log.actor} ({log.area}):"

@@ -142,20 +142,28 @@ def init_app(app) -> None:
 @click.argument("group", type=click.Choice(list(GROUPINGS)))
 @click.argument("query", default="")
 @click.option(
-    "--format", "fmt", type=click.Choice(["xlsx", "pdf"]), default="xlsx", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "pdf"]),
+    default="xlsx",
+    show_default=True,
+    help="Bestandsvorm.",
 )
 @click.option(
-    "--peildatum", help="Reference date of the pupil counts (YYYY-MM-DD); the newest by default."
+    "--peildatum",
+    metavar="JJJJ-MM-DD",
+    help="Leerlingen zoals geteld op deze datum; standaard de nieuwste telling.",
 )
 @click.option("-o", "--output", type=click.Path(allow_dash=True), required=True, help=OUTPUT_HELP)
 @with_appcontext
 def export_overview_command(
     group: str, query: str, fmt: str, peildatum: str | None, output: str
 ) -> None:
-    """Write an overview per gemeente, bestuur or netwerk, as the page offers it.
+    """Schrijf een overzicht per gemeente, bestuur of netwerk, zoals de pagina het biedt.
 
-    QUERY is the directory's own query string, e.g. 'gemeente=meppel&gemeente=de-wolden'.
-    Exit code 2: the query names an unknown parameter or value; 1: the file could not be written.
+    QUERY is de zoekvraag van de scholengids, bijvoorbeeld 'gemeente=meppel&gemeente=de-wolden'.
+    Afsluitcode 2: de zoekvraag noemt een onbekende parameter of waarde; 1: het bestand kon niet
+    worden geschreven.
     """
     # The very same view as the web page, so the file cannot differ from what staff see there.
     args = parse_qsl(query.lstrip("?"), keep_blank_values=True)
