@@ -4,6 +4,7 @@ Every value can be overridden from the environment (GUNICORN_CMD_ARGS, or the va
 """
 
 import os
+import threading
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # Two cores here; the usual rule is 2 x cores + 1 for I/O-bound apps, lower when memory is tight.
@@ -35,8 +36,17 @@ def post_worker_init(worker):
     if hasattr(app, "extensions") and "search_index" in app.extensions:
         from registry import search
 
-        seconds = search.prepare(app)
-        worker.log.info("search index built in %.2f s, before taking requests", seconds)
+        # Built in a thread while this one tells the arbiter the worker lives: a build longer
+        # than `timeout` (ten times the data on a busy machine) would have it killed and
+        # restarted, over and over.
+        built = []
+        thread = threading.Thread(target=lambda: built.append(search.prepare(app)), daemon=True)
+        thread.start()
+        while thread.is_alive():
+            worker.notify()
+            thread.join(1)
+        if built:
+            worker.log.info("search index built in %.2f s, before taking requests", built[0])
     config = getattr(app, "config", {})
     storage = str(config.get("RATELIMIT_STORAGE_URI", "memory://"))
     if worker.cfg.workers > 1 and storage.startswith("memory"):

@@ -262,7 +262,11 @@ def measure(sizes: dict[str, str], mix: Path, options) -> str:
         coordinator(url)
         for design, extra in DESIGNS.items():
             print(f"measuring: through changes, {size}, {design} ...", flush=True)
-            results[f"{size}, {design}"] = moments(url, mix, options, extra)
+            try:
+                results[f"{size}, {design}"] = moments(url, mix, options, extra)
+            except (SystemExit, OSError, subprocess.CalledProcessError) as error:
+                print(f"  not measured: {error}", flush=True)  # the other moments still are
+            print(table(results, options), flush=True)
     return table(results, options)
 
 
