@@ -1,3 +1,4 @@
+import html as markup
 import io
 import re
 from collections import Counter
@@ -188,7 +189,8 @@ def test_coverage_says_niet_vastgelegd_where_nothing_is_recorded_never_0(seeded_
     html = client.get("/overzichten/netwerk").get_data(as_text=True)
     assert "2 van 49" in html and "1 extra, 1 basis" in html and "niet vastgelegd" in html
     assert "Extra ondersteuning per ondersteuningsgebied" in html
-    assert 'aria-label="50%"' in html  # Hoogeveen: 1 of the 2 schools that recorded it
+    # Hoogeveen: 1 of the 2 schools that recorded it; said with its row and column.
+    assert 'aria-label="Hoogeveen, Gedrag: 50%"' in html
 
 
 def test_without_any_record_the_heat_map_says_so_instead_of_drawing_zeros(seeded_app, client):
@@ -606,3 +608,70 @@ def test_figures_are_grouped_as_babel_groups_them(app, locale):
         assert [format_integer(n) for n in numbers] == [format_decimal(n) for n in numbers]
     with app.app_context():  # the command line: the default language
         assert format_integer(16240) == "16.240"
+
+
+def structure(node, found: list) -> list:
+    """Every element of a PDF's structure tree (its tags), depth first."""
+    node = node.get_object()
+    if isinstance(node, dict):
+        if "/S" in node:
+            found.append(node)
+        kids = node.get("/K")
+        kids = kids.get_object() if kids is not None else []
+        for kid in kids if isinstance(kids, list) else [kids]:
+            structure(kid, found)
+    return found
+
+
+@pytest.mark.parametrize(("kind", "query"), [("gemeente", ""), ("bestuur", "gemeente=de-wolden")])
+def test_a_screen_reader_finds_every_chart_header_and_section_in_the_pdf(
+    seeded_app, client, kind, query
+):
+    """The PDFs claimed PDF/UA-1 with 0 of 18 charts described, no header scope, one heading."""
+    add_support(seeded_app, *SUPPORT)
+    data = pdf_of(client, f"/overzichten/{kind}.pdf?{query}")
+    tags = structure(PdfReader(io.BytesIO(data)).trailer["/Root"]["/StructTreeRoot"], [])
+    page = client.get(f"/overzichten/{kind}?{query}").text
+    labels = [markup.unescape(a) for a in re.findall(r'role="img" aria-label="([^"]*)"', page)]
+    figures = [str(t.get("/Alt", "")) for t in tags if t["/S"] == "/Figure"]
+    described = [alt for alt in figures if not alt.startswith("kleur van ")]  # legend swatches
+    assert len(figures) - len(described) == 4  # BAO, SBO, SO, SO+VSO beside their names
+    assert sorted(described) == sorted(labels) and all(labels)
+    # A cell of the heat map says its row and column, not only '50%'.
+    assert any(re.fullmatch(r"[^:]+, Gedrag: [0-9]+%", alt) for alt in described)
+    headers = [t for t in tags if t["/S"] == "/TH"]
+    assert headers
+    for header in headers:
+        row = header["/P"].get_object()
+        expected = "/Column" if row["/P"].get_object()["/S"] == "/THead" else "/Row"
+        assert header["/A"]["/Scope"] == expected
+    headings = [t["/S"] for t in tags if re.fullmatch(r"/H\d", t["/S"])]
+    sections = re.findall(r"<caption>", page)  # each table on the page, and the 3 pictures
+    assert headings.count("/H1") == 1
+    assert headings.count("/H2") >= len(sections) - 1 + 3  # minus the table under the bars
+
+
+@pytest.mark.parametrize(("kind", "query"), PDFS[:4])
+def test_no_page_is_mostly_empty_and_no_total_stands_alone(seeded_app, client, kind, query):
+    """A first page was 60-70% blank before a landscape table; one board row and its total
+    made a page of their own."""
+    add_support(seeded_app, *SUPPORT)
+    with pdfplumber.open(io.BytesIO(pdf_of(client, f"/overzichten/{kind}.pdf?{query}"))) as pdf:
+        pages = pdf.pages
+        for number, page in enumerate(pages[:-1], 1):
+            foot = page.height - 16 * 72 / 25.4
+            used = max(c["bottom"] for c in page.chars if c["bottom"] < foot)
+            assert used / foot > 0.6, f"page {number} of {len(pages)} filled {used / foot:.0%}"
+        for page in pages:
+            lines = page.extract_text().splitlines()
+            for index, line in enumerate(lines):
+                if not line.startswith("Totaal"):
+                    continue
+                above = list(enumerate(lines[:index]))
+                starts = [i for i, t in above if re.fullmatch(TABLE_CAPTION, t)]
+                ends = [i for i, t in above if t.startswith("Totaal")]
+                if starts and starts[-1] > max(ends, default=-1):
+                    continue  # the whole table is on this page
+                # Continued from the page before: the total follows at least two of its rows.
+                header = max(i for i, t in above if t.startswith("Naam"))
+                assert index - header > 2, (page.page_number, lines[header:index])

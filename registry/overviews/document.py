@@ -88,9 +88,13 @@ def pdf_document(ov: Overview, context: dict) -> bytes:
         )
     made = made_on()
     page_number = css_string(_("Pagina %(page)s van %(pages)s", page="\0", pages="\1"))
+    paper_tables = [part for table in ov.tables for part in for_paper(table)]
     html = render_template(
         "overviews/document.html",
-        paper_tables=[part for table in ov.tables for part in for_paper(table)],
+        paper_tables=paper_tables,
+        # One orientation for the whole document: a change of page size starts a new page,
+        # which left first pages 60-70% blank before a landscape table.
+        landscape=any(table.landscape for table in paper_tables),
         made=made,
         facts=[
             (label, short_date(value) if isinstance(value, date) else value or "—")
@@ -122,7 +126,21 @@ def pdf_document(ov: Overview, context: dict) -> bytes:
     with few_collections():
         return HTML(
             string=html, base_url=request.host_url, url_fetcher=StaticFilesOnly()
-        ).write_pdf(pdf_variant="pdf/ua-1")
+        ).write_pdf(pdf_variant="pdf/ua-1", finisher=header_scopes)
+
+
+def header_scopes(_document, pdf) -> None:
+    """PDF/UA wants each table header cell's scope, which WeasyPrint does not write: a header in
+    a table's head heads its column(s), one in its body its row, as every overview table has
+    them (scope="col"/"colgroup" in the head, scope="row" in the body)."""
+    elements = {o.reference: o for o in pdf.objects if isinstance(o, dict) and "S" in o}
+    for element in elements.values():
+        if element["S"] != "/TH":
+            continue
+        row = elements.get(element["P"])
+        group = elements.get(row["P"]) if row else None
+        in_head = group is not None and group["S"] == "/THead"
+        element["A"]["Scope"] = "/Column" if in_head else "/Row"  # WeasyPrint's /Table attributes
 
 
 @contextmanager
