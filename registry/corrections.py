@@ -12,9 +12,8 @@ from flask import Blueprint, Flask, flash, redirect, render_template, url_for
 from flask.cli import with_appcontext
 from flask_babel import get_locale
 from sqlalchemy import select
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from . import geo, mail, validation
 from .auth import CorrectionMail, Role, User
@@ -30,6 +29,7 @@ from .models import (
     SupportLevel,
     utcnow,
 )
+from .phones import grouped_phone
 from .records import school_or_404
 from .security import SafeForm, limiter
 from .text import place_name
@@ -79,7 +79,11 @@ def suggested_value(field: str, text: str) -> str:
         )
     else:
         return text
-    return match.group().rstrip(".,;:") if match else text
+    if not match:
+        return text
+    value = match.group().rstrip(".,;:")
+    # Offered in the form the registry stores and shows, so it reads like the current one.
+    return grouped_phone(value) if field == "telefoon" else value
 
 
 def address_text(street, house_number, postcode, place) -> str:
@@ -265,9 +269,15 @@ def apply_support(school: School, levels: dict[SupportArea, str]) -> str | None:
 
 
 class CorrectionForm(SafeForm):
-    field = SelectField(
+    # Asked first, with nothing chosen: the fields that follow depend on the answer.
+    field = RadioField(
         _l("Wat klopt er niet?"),
-        choices=[SelectChoice(value, label) for value, label in FIELDS.items()],
+        choices=list(FIELDS.items()),
+        validate_choice=False,  # the messages below, not WTForms' "Not a valid choice"
+        validators=[
+            InputRequired(message=_l("Kies wat er niet klopt.")),
+            AnyOf(FIELDS, message=_l("Kies wat er niet klopt.")),
+        ],
     )
     street = StringField(
         _l("Straat"),
@@ -297,7 +307,8 @@ class CorrectionForm(SafeForm):
         return {part: (self[part].data or "").strip() for part in ADDRESS_PARTS}
 
     def validate(self, extra_validators=None) -> bool:
-        """An address in its four parts; anything else in words."""
+        """An address in its four parts; anything else in words. The address fields are shown
+        only with the answer Adres (site.css), so with another answer they are not read."""
         valid = super().validate(extra_validators)
         address = self.address()
         if self.field.data == "adres":
@@ -317,17 +328,14 @@ class CorrectionForm(SafeForm):
                 except validation.InvalidValue as error:
                     self.postcode.errors.append(error.message)
                     valid = False
-        else:
-            if any(address.values()):
-                self.field.errors.append(
-                    _l("U vulde een adres in: kies hier Adres, of maak de adresvelden leeg.")
-                )
-                valid = False
+        elif self.field.data:
+            for part in ADDRESS_PARTS:
+                self[part].errors = []
             if not (self.proposed_value.data or "").strip():
                 self.proposed_value.errors.append(
                     _l("Schrijf op wat er niet klopt of wat het moet zijn.")
                 )
-                valid = False
+            valid = not any(field.errors for field in self)
         return valid
 
 

@@ -182,12 +182,45 @@ def test_a_parent_opens_the_landing_page_and_switches_to_english(page):
 def test_a_parent_reports_a_correction_from_the_school_page(page):
     page.goto("/scholen/05SX00")
     page.get_by_role("link", name="Klopt er iets niet? Geef een correctie door").click()
-    page.get_by_label("Wat klopt er niet?").select_option("website")
+    # The form asks what is wrong first, and shows nothing else until it is answered.
+    expect(page.get_by_role("group", name="Wat klopt er niet?")).to_be_visible()
+    expect(page.get_by_role("button", name="Versturen")).to_be_hidden()
+    page.get_by_role("radio", name="Website").check()
+    expect(page.get_by_label("Straat")).to_be_hidden()
     page.get_by_role("button", name="Versturen").click()
     # Nothing typed: the form says so next to the field and keeps the choice.
     assert "Schrijf op wat er niet klopt" in page.locator(".field-error").inner_text()
-    assert page.get_by_label("Wat klopt er niet?").input_value() == "website"
+    assert page.get_by_role("radio", name="Website").is_checked()
     page.get_by_label("Wat moet het zijn?").fill("https://www.dearendsvleugel.nl")
     page.get_by_role("button", name="Versturen").click()
     page.wait_for_url("**/scholen/05SX00")
     assert "Dank u wel" in page.locator(".notice.success").inner_text()
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_correction_form_shows_the_address_fields_only_for_an_address(
+    browser, live_server, javascript
+):
+    context = browser.new_context(
+        base_url=live_server, locale="nl-NL", java_script_enabled=javascript
+    )
+    page = context.new_page()
+    page.goto("/scholen/05SX00/correctie")
+    address = page.get_by_role("group", name="Het goede adres (alleen als het adres niet klopt)")
+    expect(address).to_be_hidden()
+    page.get_by_role("radio", name="Adres", exact=True).check()
+    expect(address).to_be_visible()
+    # For an address the text below is a remark, and it may stay empty.
+    expect(page.get_by_label("Toelichting (niet verplicht)")).to_be_visible()
+    page.get_by_label("Straat").fill("Dorpsstraat")
+    page.get_by_role("radio", name="Telefoonnummer").check()
+    expect(address).to_be_hidden()
+    expect(page.get_by_label("Wat moet het zijn?")).to_be_visible()
+    page.get_by_role("radio", name="Adres", exact=True).check()
+    page.get_by_label("Huisnummer").fill("12a")
+    page.get_by_label("Postcode", exact=True).fill("7961 AW")
+    page.get_by_label("Plaats").fill("Ruinerwold")
+    page.get_by_role("button", name="Versturen").click()
+    page.wait_for_url("**/scholen/05SX00")
+    assert "Dank u wel" in page.locator(".notice.success").inner_text()
+    context.close()

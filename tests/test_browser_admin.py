@@ -226,7 +226,7 @@ def test_a_coordinator_edits_a_public_correction_and_takes_it_over(
     context.set_default_timeout(10_000)
     parent = context.new_page()
     parent.goto("/scholen/05SX00/correctie")
-    parent.get_by_label("Wat klopt er niet?").select_option("website")
+    parent.get_by_role("radio", name="Website").check()
     parent.get_by_label("Wat moet het zijn?").fill(
         "Ze hebben een nieuwe site: dearendsvleugel.nl/home (staat op hun Facebook)"
     )
