@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 
 from .i18n import lazy_gettext as _l
+from .phones import grouped_phone
 
 BRIN_RE = re.compile(r"^[0-9]{2}[A-Z]{2}$")
 VESTIGINGSCODE_RE = re.compile(r"^[0-9]{2}[A-Z]{2}[0-9]{2}$")
@@ -137,16 +138,19 @@ def email(value: str | None, field: str = "email") -> str | None:
 
 
 def phone(value: str | None, field: str = "phone") -> str | None:
-    """Accept a Dutch or international number written with spaces, dashes or brackets."""
+    """Accept a Dutch or international number written with spaces, dashes or brackets; keep
+    it in the one grouped form every page shows ('0522 48 13 44'), so the same number typed
+    two ways is stored once and a re-typed number is no change."""
     cleaned = _clean(value)
     if not cleaned:
         return None
     digits = re.sub(r"[\s\-().]", "", cleaned)
     if not re.fullmatch(r"(\+[0-9]{10,14}|0[0-9]{9})", digits):
         raise InvalidValue(
-            field, _l("Vul een telefoonnummer van 10 cijfers in, bijvoorbeeld 0522 481344.")
+            field, _l("Vul een telefoonnummer van 10 cijfers in, bijvoorbeeld 0522 48 13 44.")
         )
-    return cleaned
+    grouped = grouped_phone(digits)
+    return grouped if grouped != digits else cleaned  # a foreign number: as it was typed
 
 
 def latitude(value: float | None, field: str = "latitude") -> float | None:

@@ -422,8 +422,8 @@ def test_a_school_changed_since_the_page_opened_is_not_overwritten(seeded_app, l
     )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Iemand anders heeft de school gewijzigd" in html and "0522 111111" in html
-    assert the_school(seeded_app).phone == "0522 111111"
+    assert "Iemand anders heeft de school gewijzigd" in html and "0522 11 11 11" in html
+    assert the_school(seeded_app).phone == "0522 11 11 11"
 
 
 @pytest.mark.parametrize(
@@ -519,7 +519,7 @@ def test_suggested_values():
         "www.school.nl/contact"
     )
     assert suggested_value("website", "mail a@school.nl") == "mail a@school.nl"
-    assert suggested_value("telefoon", "bel 0522 - 25 85 00 na 8 uur") == "0522 - 25 85 00"
+    assert suggested_value("telefoon", "bel 0522 - 258500 na 8 uur") == "0522 25 85 00"
     assert suggested_value("telefoon", "bel 112") == "bel 112"
     assert suggested_value("naam", "  De Nieuwe Naam \n") == "De Nieuwe Naam"
 

@@ -28,6 +28,7 @@ from registry.models import (
     School,
     SchoolType,
 )
+from registry.phones import grouped_phone
 
 DUO = Path(__file__).parent.parent / "seed_data" / "duo"
 REGIONAL = DUO / (
@@ -281,6 +282,7 @@ def test_the_regional_file_into_an_empty_registry_gives_the_seeds_110_bao_locati
             "school_type": s.school_type.value,
         }
         want = {key: row[key] or None for key in got}
+        want["phone"] = grouped_phone(want["phone"])  # stored in the form every page shows
         assert got == want, code
         pupils = {c.reference_date.year: c.pupils for c in s.pupil_counts}
         assert pupils == {year: int(row[f"pupils_{year}"]) for year in range(2021, 2026)}, code
@@ -318,7 +320,7 @@ def test_changes_are_shown_field_by_field_and_applied_with_history(seeded_app):
         changed = {d.vestigingscode: d for d in comparison.of_kind(CHANGED)}
         assert [(c.field, c.old, c.new) for c in changed["05SX00"].changes] == [
             ("name", "Protestants Christelijke Basisschool De Arendsvleugel", "De Arendsvleugel"),
-            ("phone", "0522481344", "0522 481345"),
+            ("phone", "0522 48 13 44", "0522 48 13 45"),
         ]
         [board] = comparison.of_kind(BOARD)
         assert (board.vestigingscode, board.changes[0].old, board.changes[0].new) == (
@@ -392,13 +394,13 @@ def test_what_the_partnership_maintains_is_never_overwritten(seeded_app):
         [difference] = comparison.of_kind(CHANGED)
         assert [(c.field, c.new) for c in difference.changes] == [("street", "Bleekhof-Zuid")]
         assert [(c.field, c.old, c.new) for c in difference.held_back] == [
-            ("phone", "0522 999999", "0522 481345")
+            ("phone", "0522 99 99 99", "0522 48 13 45")
         ]
         apply_comparison(comparison, kinds=KINDS)
         s = school("05SX00")
         assert (s.street, s.phone, s.email, s.network.slug) == (
             "Bleekhof-Zuid",
-            "0522 999999",
+            "0522 99 99 99",
             "info@arendsvleugel.nl",
             "hoogeveen",
         )
@@ -516,6 +518,8 @@ def test_national_files_compare_as_an_independent_comparison_finds(ctx, older, n
     for code in old.keys() & new.keys():
         for column, field in columns.items():
             a, b = old[code][column].strip() or None, new[code][column].strip() or None
+            if field == "phone":  # the registry keeps numbers grouped (validation.phone)
+                a, b = grouped_phone(a), grouped_phone(b)
             if a != b:
                 expected.add((code, field, a, b))
         if old[code]["GEMEENTENUMMER"] != new[code]["GEMEENTENUMMER"]:

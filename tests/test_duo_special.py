@@ -102,7 +102,7 @@ def test_file_09_reads_the_same_in_every_encoding_duo_uses(ctx, path, encode):
             "house_number": "4",
             "postcode": "7942 BH",
             "place": "MEPPEL",
-            "phone": "0522251982",
+            "phone": "0522 25 19 82",
             "website": "www.stichtingpromes.nl",
             "school_type": "SO+VSO",
             "special_education": "SO ZMLK + VSO ZMLK",

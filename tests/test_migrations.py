@@ -65,3 +65,29 @@ def test_the_search_text_migration_fills_existing_schools(seeded_app):
         fresh = db.session.scalar(select(School).filter_by(vestigingscode="05SX00"))
         fresh.refresh_search_text(fresh.board, fresh.municipality)
         assert texts["05SX00"] == fresh.search_text
+
+
+def test_phone_numbers_are_brought_into_one_grouped_form(seeded_app):
+    from sqlalchemy import text
+
+    from registry.models import Network, Partnership
+
+    with seeded_app.app_context():
+        db.session.remove()
+        downgrade(revision="0070e47c8f64")
+        with db.engine.begin() as connection:
+            # As DUO wrote them and as a coordinator once typed them (issue #27).
+            for code, phone in (("05SX00", "0522252124"), ("06PS00", "0522 252126")):
+                connection.execute(
+                    text("UPDATE school SET phone = :phone WHERE vestigingscode = :code"),
+                    {"phone": phone, "code": code},
+                )
+            connection.execute(text("UPDATE board SET phone = '+31 522 481 344'"))
+            connection.execute(text("UPDATE network SET contact_phone = '06-12345678'"))
+            connection.execute(text("UPDATE partnership SET phone = '+49 30 1234567'"))
+        upgrade()
+        phones = dict(db.session.execute(select(School.vestigingscode, School.phone)).all())
+        assert (phones["05SX00"], phones["06PS00"]) == ("0522 25 21 24", "0522 25 21 26")
+        assert set(db.session.scalars(select(Board.phone))) == {"+31 522 48 13 44"}
+        assert set(db.session.scalars(select(Network.contact_phone))) == {"06 12 34 56 78"}
+        assert db.session.scalar(select(Partnership.phone)) == "+49 30 1234567"  # foreign

@@ -84,10 +84,18 @@ def test_email_is_normalised_and_checked():
 
 
 @pytest.mark.parametrize(
-    "typed", ["0522481344", "0522 48 13 44", "(0522) 481344", "+31 522 481 344"]
+    ("typed", "stored"),
+    [
+        ("0522481344", "0522 48 13 44"),  # as DUO writes it
+        ("0522 48 13 44", "0522 48 13 44"),
+        ("(0522) 481344", "0522 48 13 44"),
+        ("0522-481344", "0522 48 13 44"),
+        ("+31 522 481 344", "+31 522 48 13 44"),
+        ("+49 30 1234567", "+49 30 1234567"),  # a foreign number: as typed
+    ],
 )
-def test_phone_numbers_as_people_write_them(typed):
-    assert validation.phone(typed) == typed
+def test_phone_numbers_as_people_write_them_are_stored_in_one_form(typed, stored):
+    assert validation.phone(typed) == stored
 
 
 @pytest.mark.parametrize("typed", ["12345", "0522-48134", "bel ons"])
