@@ -389,7 +389,7 @@ def test_nothing_was_written_by_the_readers(seeded_app, login):
         assert db.session.scalar(select(func.count(User.id))) == users + 1
 
 
-# Found by benchmarks/probe.py.
+# Found by tools/probe.py.
 
 
 def test_delete_selected_works_with_the_posted_ids_on_every_database(seeded_app, login):

@@ -29,7 +29,7 @@ def test_every_interface_string_has_an_english_translation():
     }
     strings = source_messages()
     assert len(strings) > 30
-    assert strings - translated == set(), "run `make translations` and translate the new strings"
+    assert strings - translated == set(), "run `make extract-messages`, then translate"
 
 
 def test_a_request_translates_in_its_own_language_and_in_a_forced_one(app):

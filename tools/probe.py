@@ -1,14 +1,15 @@
-"""The outside probe of the security issue: a running registry attacked over HTTP, per class.
+"""The outside security probe: a running registry attacked over HTTP, attack by attack.
 
-    .venv/bin/python benchmarks/probe.py [--database-url sqlite] \\
+    pip install -e '.[probe]'
+    .venv/bin/python tools/probe.py [--database-url sqlite] \\
         [--database-url postgresql://postgres@127.0.0.1:5432] \\
-        [--seed 2203] [--fuzz 750] [--log FILE]
+        [--attack NAME ...] [--seed 2203] [--fuzz 750] [--log FILE]
 
 A probe, not a test: for each database it builds a fresh one (SQLite: a temporary file;
 PostgreSQL: `CREATE DATABASE probe_<random>` on the given server, dropped afterwards), runs
 `flask --app wsgi db upgrade` and `seed`, creates one account per role (bestuur: board 41196)
 and serves the app with Werkzeug in a thread on 127.0.0.1. It then attacks as anonymous,
-medewerker, bestuur, coordinator and beheerder, and prints per class of attack how many
+medewerker, bestuur, coordinator and beheerder, and prints per attack (ATTACKS) how many
 requests were sent, how many answers were >= 500 (a connection broken mid-answer counts as
 599) and how many leaked, followed by every such answer with the server's traceback.
 
@@ -29,7 +30,7 @@ text in any answer. Staff addresses shown as the author of a change are noted, n
 
 The editors' deletes and actions name ids nobody has, so the probe's own accounts and data
 stay in place while the same parameters are judged. `--log FILE` writes every request (id,
-class, role, address, method, status, time, URL, data) for reproducing a finding. The app is
+attack, role, address, method, status, time, URL, data) for reproducing a finding. The app is
 imported from this checkout; run another copy with PYTHONPATH pointing at it.
 """
 
@@ -52,7 +53,6 @@ import unicodedata
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -86,22 +86,27 @@ from registry.models import (
 from registry.search import FACETS, SORTS
 
 PROJECT = Path(__file__).resolve().parent.parent
+# The tests' reading of a form, so the probe fills in forms exactly as the tests do.
+sys.path.insert(0, str(PROJECT / "tests"))
+import html_forms  # noqa: E402
+
 PASSWORD = "Kleurrijke-Ochtendwandeling-2026"  # noqa: S105 (the probe's own throw-away accounts)
 NEW_PASSWORD = "Zonnige-Middagfietstocht-2027"  # noqa: S105
 OWN_BOARD = "41196"
 UNUSED = 990_001  # a record id no table reaches
 ROLES = ("anonymous", "medewerker", "bestuur", "coordinator", "beheerder")
 EVIL = "probe-evil"
-CLASSES = {
-    0: "0. setup (logins, uploads, accounts)",
-    1: "1. parameter pollution, malformed ids, other boards' schools",
-    2: "2. replayed cookies",
-    3: "3. next= open redirect",
-    4: "4. Host / X-Forwarded-Host and the page cache",
-    5: "5. control characters and formulas into spreadsheets",
-    6: "6. fuzz: public routes and admin lists",
-    7: "7. reading what the role should not",
-    8: "8. expensive pages (overview PDF)",
+# Each attack is the Probe method of its name; setup only prepares (logins, uploads, accounts).
+ATTACKS = {
+    "setup": "setup (logins, uploads, accounts)",
+    "tampering": "parameter pollution, malformed ids, other boards' schools",
+    "replayed_cookies": "replayed cookies",
+    "open_redirects": "next= open redirect",
+    "foreign_hosts": "Host / X-Forwarded-Host and the page cache",
+    "control_characters": "control characters and formulas into spreadsheets",
+    "fuzz": "fuzz: public routes and admin lists",
+    "forbidden_reads": "reading what the role should not",
+    "expensive_pages": "expensive pages (overview PDF)",
 }
 # Flask-Admin's views and the model behind each; `duo` (compare and apply) has no model.
 VIEWS = {
@@ -269,7 +274,7 @@ CURRENT = threading.local()  # the probe id of the request a server thread is ha
 
 @dataclass
 class Finding:
-    klass: int
+    attack: str
     kind: str  # ">=500" or "leak"
     role: str
     method: str
@@ -357,10 +362,10 @@ class Client:
         self.session.mount("http://", FromAddress(self.address))
         self.email: str | None = None
 
-    def send(self, klass, method, path, *, params=None, data=None, files=None, headers=None):
+    def send(self, attack, method, path, *, params=None, data=None, files=None, headers=None):
         number = next(self.probe.numbers)
         headers = {"X-Probe-Id": str(number), **(headers or {})}
-        self.probe.tally.requests[klass] += 1
+        self.probe.tally.requests[attack] += 1
         request = requests.Request(method, self.base + path, params=params, data=data, files=files)
         begun = time.monotonic()
         try:
@@ -385,26 +390,26 @@ class Client:
             # The server failed after it had begun to answer (a streamed download).
             url = self.session.prepare_request(request).url
             answer = Answer(599, {}, str(error).encode(), url)
-        self.probe.tally.statuses[klass][answer.status] += 1
-        self.probe.tally.sent[str(number)] = f"[{klass}] {self.role} {method} {answer.status}"
+        self.probe.tally.statuses[attack][answer.status] += 1
+        self.probe.tally.sent[str(number)] = f"[{attack}] {self.role} {method} {answer.status}"
         self.probe.tally.log.append(
-            f"{number}\t{klass}\t{self.role}\t{self.address}\t{method}\t{answer.status}"
+            f"{number}\t{attack}\t{self.role}\t{self.address}\t{method}\t{answer.status}"
             f"\t{(time.monotonic() - begun) * 1000:.0f}ms"
             f"\t{answer.url}\t{'' if data is None else short(data, 400)}"
         )
         if answer.status >= 500:
-            self.probe.found(klass, ">=500", self, method, answer.url, data, answer.status, number)
+            self.probe.found(attack, ">=500", self, method, answer.url, data, answer.status, number)
         elif any(marker in answer.text[:200_000].lower() for marker in INTERNALS):
             self.probe.found(
-                klass, "leak", self, method, answer.url, data, answer.status, number,
+                attack, "leak", self, method, answer.url, data, answer.status, number,
                 "database or Python error text in the answer",
             )  # fmt: skip
         return answer
 
-    def login(self, klass: int, email: str, password: str = PASSWORD, next_=None) -> Answer:
-        token = csrf_from(self.send(klass, "GET", "/inloggen").text)
+    def login(self, attack: str, email: str, password: str = PASSWORD, next_=None) -> Answer:
+        token = csrf_from(self.send(attack, "GET", "/inloggen").text)
         answer = self.send(
-            klass,
+            attack,
             "POST",
             "/inloggen",
             params=None if next_ is None else [("next", next_)],
@@ -414,10 +419,10 @@ class Client:
             self.email = email
         return answer
 
-    def token(self, klass: int) -> str:
+    def token(self, attack: str) -> str:
         """A CSRF token of this session (from a page every logged-in role may open)."""
         path = "/wachtwoord" if self.email else "/inloggen"
-        return csrf_from(self.send(klass, "GET", path).text)
+        return csrf_from(self.send(attack, "GET", path).text)
 
     def cookie(self) -> str:
         return self.session.cookies.get("session", "")
@@ -428,50 +433,9 @@ def csrf_from(page: str) -> str:
     return match.group(1) if match else ""
 
 
-class Forms(HTMLParser):
-    """The name/value pairs a browser submits for each form of a page (no JavaScript)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[list[list[str]]] = []
-        self.select = self.textarea = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append([])
-        elif not self.forms:
-            return
-        elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
-            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
-                return
-            default = "y" if a.get("type") == "checkbox" else ""
-            self.forms[-1].append([a["name"], a.get("value") or default])
-        elif tag == "select" and a.get("name"):
-            self.select = [a["name"], None]
-        elif tag == "option" and self.select is not None:
-            if self.select[1] is None or "selected" in a:
-                self.select[1] = a.get("value", "")
-        elif tag == "textarea" and a.get("name"):
-            self.textarea = [a["name"], ""]
-
-    def handle_data(self, data):
-        if self.textarea is not None:
-            self.textarea[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "select" and self.select is not None:
-            self.forms[-1].append([self.select[0], self.select[1] or ""])
-            self.select = None
-        elif tag == "textarea" and self.textarea is not None:
-            self.forms[-1].append([self.textarea[0], self.textarea[1].lstrip("\n")])
-            self.textarea = None
-
-
-def form_fields(html: str, index: int = -1) -> list[tuple[str, str]]:
-    parser = Forms()
-    parser.feed(html)
-    return [tuple(pair) for pair in parser.forms[index]] if parser.forms else []
+def form_fields(page: str, index: int = -1) -> list[tuple[str, str]]:
+    """The tests' reading of a form (tests/html_forms.py); none where the page has no form."""
+    return html_forms.form_fields(page, index) if "<form" in page else []
 
 
 def with_values(fields, drop=(), **changes) -> list[tuple[str, str]]:
@@ -589,13 +553,13 @@ class Probe:
         n = next(self.addresses)
         return f"127.0.{1 + n // 250}.{1 + n % 250}"
 
-    def found(self, klass, kind, client, method, url, data, status, number=None, note=""):
+    def found(self, attack, kind, client, method, url, data, status, number=None, note=""):
         shown = "" if data is None else short(data, 300)
-        finding = Finding(klass, kind, client.role, method, url, shown, status, note, number)
+        finding = Finding(attack, kind, client.role, method, url, shown, status, note, number)
         self.tally.findings.append(finding)
 
-    def leak(self, klass, client, method, url, note, data=None, status=0):
-        self.found(klass, "leak", client, method, self.base + url, data, status, None, note)
+    def leak(self, attack, client, method, url, note, data=None, status=0):
+        self.found(attack, "leak", client, method, self.base + url, data, status, None, note)
 
     # -- setup
 
@@ -635,22 +599,22 @@ class Probe:
         self.clients["anonymous"] = Client(self, "anonymous")
         for role in ROLES[1:]:
             client = Client(self, role)
-            if client.login(0, self.emails[role]).status != 302:
+            if client.login("setup", self.emails[role]).status != 302:
                 raise SystemExit(f"could not log in as {role}")
             self.clients[role] = client
         public = Client(self, "anonymous")
-        # Two corrections from the public with the sender's contact: class 7 looks for these.
+        # Two corrections from the public with the sender's contact, for forbidden_reads.
         self.contacts = [f"ouder-{self.suffix}@thuis.example", f"06-{self.suffix}-4711"]
         for contact in self.contacts:
-            self.correction(0, public, self.codes[0], "telefoon", "0522 111111", contact)
+            self.correction("setup", public, self.codes[0], "telefoon", "0522 111111", contact)
         coordinator = self.clients["coordinator"]
         duo = PROJECT / "seed_data" / "duo"
         upload = next(duo.glob("duo_02-*SUBSET*.csv"))
         answer = coordinator.send(
-            0,
+            "setup",
             "POST",
             "/admin/duo/",
-            data={"csrf_token": coordinator.token(0), "gebied": "regio"},
+            data={"csrf_token": coordinator.token("setup"), "gebied": "regio"},
             files={"bestanden": (upload.name, upload.read_bytes(), "text/csv")},
         )
         match = re.search(r"bestand=([0-9a-f]{64})", answer.location or "")
@@ -663,16 +627,16 @@ class Probe:
             self.real["school"] = self.target
             self.correction_ids = list(db.session.scalars(select(CorrectionRequest.id)))
 
-    def check_sessions(self, klass: int) -> None:
+    def check_sessions(self, attack: str) -> None:
         """Each role's session should have lived through the class before; log in again if not."""
         for role in ROLES[1:]:
             client = self.clients[role]
-            if client.send(klass, "GET", "/admin/").status != 200:
-                self.tally.notes.append(f"{klass}: the {role} session had ended; logged in again")
-                client.login(klass, self.emails[role])
+            if client.send(attack, "GET", "/admin/").status != 200:
+                self.tally.notes.append(f"{attack}: the {role} session had ended; logged in again")
+                client.login(attack, self.emails[role])
 
-    def correction(self, klass, client, code, field_name, value, contact="") -> Answer:
-        page = client.send(klass, "GET", f"/scholen/{code}/correctie")
+    def correction(self, attack, client, code, field_name, value, contact="") -> Answer:
+        page = client.send(attack, "GET", f"/scholen/{code}/correctie")
         data = {
             "csrf_token": csrf_from(page.text),
             "field": field_name,
@@ -680,7 +644,7 @@ class Probe:
             "contact": contact,
             "homepage": "",
         }
-        return client.send(klass, "POST", f"/scholen/{code}/correctie", data=data)
+        return client.send(attack, "POST", f"/scholen/{code}/correctie", data=data)
 
     # -- snapshots
 
@@ -705,10 +669,10 @@ class Probe:
         state["own_school_ids"] = {k: {"own": True} for k in own}
         return state
 
-    def report_change(self, klass, client, before, after, method, url, data=None) -> None:
+    def report_change(self, attack, client, before, after, method, url, data=None) -> None:
         if before != after:
             note = "data changed that this role may not change: " + difference(before, after)
-            self.leak(klass, client, method, url, note, data)
+            self.leak(attack, client, method, url, note, data)
 
     # -- 1. parameter pollution and malformed ids
 
@@ -734,10 +698,10 @@ class Probe:
             ["9" * 400],
         ]
 
-    def class_1(self) -> None:
+    def tampering(self) -> None:
         for role in ROLES:
             client = self.clients[role]
-            token = client.token(1)
+            token = client.token("tampering")
             # The editors may delete and reset what they name; ids nobody has keep the probe's
             # own accounts and data in place while the same parameters are judged.
             editor = role in ("coordinator", "beheerder")
@@ -756,55 +720,63 @@ class Probe:
                         self.attack_duo(client, token, values)
                 if before is not None:
                     after = self.not_own() if role == "bestuur" else self.everything()
-                    self.report_change(1, client, before, after, "*", f"/admin/{view}/*")
+                    self.report_change("tampering", client, before, after, "*", f"/admin/{view}/*")
         self.take_over(self.clients["bestuur"])
 
     def attack_view(self, client: Client, token: str, view: str, values: list[str]) -> None:
         ids = [("id", v) for v in values]
         base = f"/admin/{view}/"
         for page in ("edit/", "details/", "geschiedenis/"):
-            client.send(1, "GET", base + page, params=ids)
-        client.send(1, "POST", base + "edit/", params=ids, data={"csrf_token": token, "name": "P"})
-        client.send(1, "POST", base + "delete/", data=[("csrf_token", token), *ids, ("url", base)])
+            client.send("tampering", "GET", base + page, params=ids)
+        client.send(
+            "tampering", "POST", base + "edit/", params=ids, data={"csrf_token": token, "name": "P"}
+        )
+        client.send(
+            "tampering", "POST", base + "delete/", data=[("csrf_token", token), *ids, ("url", base)]
+        )
         action = ACTIONS.get(view, "delete")
         rows = [("rowid", v) for v in values]
         client.send(
             1, "POST", base + "action/", data=[("csrf_token", token), ("action", action), *rows]
         )
         lookup = [("name", "board"), *[("query", v) for v in values], ("limit", values[-1])]
-        client.send(1, "GET", base + "ajax/lookup/", params=lookup)
+        client.send("tampering", "GET", base + "ajax/lookup/", params=lookup)
         update = [("csrf_token", token), *[("list_form_pk", v) for v in values], ("name", "P")]
-        client.send(1, "POST", base + "ajax/update/", data=update)
+        client.send("tampering", "POST", base + "ajax/update/", data=update)
         if view == "correction":
-            client.send(1, "GET", base + "behandelen/", params=ids)
+            client.send("tampering", "GET", base + "behandelen/", params=ids)
             data = [("csrf_token", token), *ids, ("decision", "reject"), ("reason", "probe")]
-            client.send(1, "POST", base + "behandelen/", data=data)
+            client.send("tampering", "POST", base + "behandelen/", data=data)
 
     def attack_schools(self, client: Client, token: str, values: list[str]) -> None:
         joined = ",".join(values)
-        client.send(1, "GET", "/admin/school/bulk/verified/", params={"ids": joined})
+        client.send("tampering", "GET", "/admin/school/bulk/verified/", params={"ids": joined})
         ids = [("ids", v) for v in values]
-        client.send(1, "POST", "/admin/school/bulk/verified/", data=[("csrf_token", token), *ids])
+        client.send(
+            "tampering", "POST", "/admin/school/bulk/verified/", data=[("csrf_token", token), *ids]
+        )
         data = [("csrf_token", token), ("ids", joined), *[("network_id", v) for v in values]]
-        client.send(1, "POST", "/admin/school/bulk/assign_network/", data=data)
+        client.send("tampering", "POST", "/admin/school/bulk/assign_network/", data=data)
         for fmt in ("csv", "xlsx"):
             params = [*[("id", v) for v in values], ("flt0_0", values[0])]
-            client.send(1, "GET", f"/admin/school/export.{fmt}", params=params)
+            client.send("tampering", "GET", f"/admin/school/export.{fmt}", params=params)
 
     def attack_duo(self, client: Client, token: str, values: list[str]) -> None:
         data = [("csrf_token", token), ("bestand", self.checksum), ("gekozen", "1")]
         data += [("kies", f"changed:{v}") for v in values] + [("kies", values[0])]
-        client.send(1, "POST", "/admin/duo/toepassen", data=data)
+        client.send("tampering", "POST", "/admin/duo/toepassen", data=data)
         data = [("csrf_token", token), *[("bestand", v) for v in values], ("soort", "new")]
-        client.send(1, "POST", "/admin/duo/toepassen", data=data)
+        client.send("tampering", "POST", "/admin/duo/toepassen", data=data)
 
     def take_over(self, client: Client) -> None:
         """A bestuur tries every route to edit a school of another board, or hand its own away."""
         target, own = str(self.target), str(self.own_school)
-        token = client.token(1)
-        fields = form_fields(client.send(1, "GET", f"/admin/school/edit/?id={own}").text)
+        token = client.token("tampering")
+        fields = form_fields(client.send("tampering", "GET", f"/admin/school/edit/?id={own}").text)
         if not fields:
-            self.tally.notes.append("1: the bestuur could not open its own school's edit form")
+            self.tally.notes.append(
+                "tampering: the bestuur could not open its own school's edit form"
+            )
         with self.app.app_context():
             foreign_pupil = db.session.scalar(
                 select(PupilCount.id).where(PupilCount.school_id == int(target))
@@ -878,9 +850,11 @@ class Probe:
         statuses = []
         for method, url, data in attempts:
             before = self.not_own()
-            statuses.append(client.send(1, method, url, data=data).status)
-            self.report_change(1, client, before, self.not_own(), method, url, data)
-        self.tally.notes.append(f"1: the bestuur's {len(attempts)} take-over routes: {statuses}")
+            statuses.append(client.send("tampering", method, url, data=data).status)
+            self.report_change("tampering", client, before, self.not_own(), method, url, data)
+        self.tally.notes.append(
+            f"tampering: the bestuur's {len(attempts)} take-over routes: {statuses}"
+        )
 
     # -- 2. replayed cookies
 
@@ -890,19 +864,29 @@ class Probe:
         copy.session.mount("http://", FromAddress(client.address))
         worked = False
         for path in ("/admin/", "/admin/school/export.csv"):
-            answer = copy.send(2, "GET", path, headers={"Cookie": f"session={cookie}"})
+            answer = copy.send(
+                "replayed_cookies", "GET", path, headers={"Cookie": f"session={cookie}"}
+            )
             worked = worked or answer.status == 200
             if expect_refused and answer.status == 200:
-                self.leak(2, client, "GET", path, f"a cookie copied before {event} still works")
+                self.leak(
+                    "replayed_cookies",
+                    client,
+                    "GET",
+                    path,
+                    f"a cookie copied before {event} still works",
+                )
         return worked
 
     def victim(self, name: str, role: str = "coordinator", board: str | None = None):
         email = self.account(role, board, name=name)
         client = Client(self, role)
-        client.login(2, email)
+        client.login("replayed_cookies", email)
         cookie = client.cookie()
         if not self.replay(client, cookie, False, "nothing"):
-            self.tally.notes.append(f"2: {name}: the copied cookie did not work even before")
+            self.tally.notes.append(
+                f"replayed_cookies: {name}: the copied cookie did not work even before"
+            )
         with self.app.app_context():
             user_id = db.session.scalar(select(User.id).filter_by(email=email))
         return client, cookie, user_id, email
@@ -910,30 +894,37 @@ class Probe:
     def edit_account(self, user_id: int, drop=(), **changes) -> None:
         beheerder = self.clients["beheerder"]
         url = f"/admin/user/edit/?id={user_id}"
-        fields = form_fields(beheerder.send(2, "GET", url).text)
-        answer = beheerder.send(2, "POST", url, data=with_values(fields, drop, **changes))
+        fields = form_fields(beheerder.send("replayed_cookies", "GET", url).text)
+        answer = beheerder.send(
+            "replayed_cookies", "POST", url, data=with_values(fields, drop, **changes)
+        )
         if answer.status != 302:
             self.tally.notes.append(
-                f"2: the beheerder's edit of account {user_id}: {answer.status}"
+                f"replayed_cookies: the beheerder's edit of account {user_id}: {answer.status}"
             )
 
-    def class_2(self) -> None:
+    def replayed_cookies(self) -> None:
         client, cookie, _id, _email = self.victim("uitlog")
-        client.send(2, "POST", "/uitloggen", data={"csrf_token": client.token(2)})
+        client.send(
+            "replayed_cookies",
+            "POST",
+            "/uitloggen",
+            data={"csrf_token": client.token("replayed_cookies")},
+        )
         self.replay(client, cookie, True, "logging out")
 
         client, cookie, _id, email = self.victim("wachtwoord")
         other = Client(self, "coordinator")
-        other.login(2, email)
+        other.login("replayed_cookies", email)
         other_cookie = other.cookie()
         data = {
-            "csrf_token": other.token(2),
+            "csrf_token": other.token("replayed_cookies"),
             "current": PASSWORD,
             "new": NEW_PASSWORD,
             "repeat": NEW_PASSWORD,
         }
-        if other.send(2, "POST", "/wachtwoord", data=data).status != 302:
-            self.tally.notes.append("2: the password change was refused")
+        if other.send("replayed_cookies", "POST", "/wachtwoord", data=data).status != 302:
+            self.tally.notes.append("replayed_cookies: the password change was refused")
         self.replay(client, cookie, True, "a password change in another session")
         self.replay(other, other_cookie, True, "a password change in that same session")
 
@@ -951,54 +942,74 @@ class Probe:
 
         client, cookie, user_id, _email = self.victim("reset")
         beheerder = self.clients["beheerder"]
-        data = {"csrf_token": beheerder.token(2), "action": "reset_password", "rowid": user_id}
-        beheerder.send(2, "POST", "/admin/user/action/", data=data)
+        data = {
+            "csrf_token": beheerder.token("replayed_cookies"),
+            "action": "reset_password",
+            "rowid": user_id,
+        }
+        beheerder.send("replayed_cookies", "POST", "/admin/user/action/", data=data)
         self.replay(client, cookie, True, "a new password made by a beheerder")
 
     # -- 3. next= after logging in
 
-    def class_3(self) -> None:
+    def open_redirects(self) -> None:
         email = self.account("coordinator", name="volgende")
         for target in REDIRECTS:
             client = Client(self, "coordinator")
-            answer = client.login(3, email, next_=target)
+            answer = client.login("open_redirects", email, next_=target)
             location = answer.location or ""
             if answer.status == 302 and leaves_site(location, self.base + "/inloggen"):
                 note = f"next={target!r} led to Location {location!r}, off the site"
-                self.leak(3, client, "POST", "/inloggen", note, {"next": target}, answer.status)
+                self.leak(
+                    "open_redirects",
+                    client,
+                    "POST",
+                    "/inloggen",
+                    note,
+                    {"next": target},
+                    answer.status,
+                )
             injected = [c for c in answer.cookies if c.lower().startswith("a=")]
             if injected or "\n" in location or "\r" in location:
                 note = f"next={target!r} put a header into the answer: {injected or location!r}"
-                self.leak(3, client, "POST", "/inloggen", note, {"next": target}, answer.status)
+                self.leak(
+                    "open_redirects",
+                    client,
+                    "POST",
+                    "/inloggen",
+                    note,
+                    {"next": target},
+                    answer.status,
+                )
             if answer.status != 302:
                 self.tally.notes.append(
-                    f"3: next={short(target, 40)} login answered {answer.status}"
+                    f"open_redirects: next={short(target, 40)} login answered {answer.status}"
                 )
 
     # -- 4. foreign hosts and the page cache
 
-    def class_4(self) -> None:
+    def foreign_hosts(self) -> None:
         variants = [(self.base, {"Host": h}) for h in HOSTS]
         variants += [(self.base, h) for h in HEADERS]
         variants += [(self.proxied_base, h) for h in PROXY_HEADERS]
         for base, headers in variants:
             for path in POISONED:
                 attacker, visitor = Client(self, "anonymous", base), Client(self, "anonymous", base)
-                foreign = attacker.send(4, "GET", path, headers=headers)
+                foreign = attacker.send("foreign_hosts", "GET", path, headers=headers)
                 links = offsite_links(foreign.text, base + path) if foreign.status == 200 else []
                 if links:
                     note = f"{headers} was answered 200 with links off the site: {links[:2]}"
-                    self.leak(4, attacker, "GET", path, note, status=200)
-                normal = visitor.send(4, "GET", path)
+                    self.leak("foreign_hosts", attacker, "GET", path, note, status=200)
+                normal = visitor.send("foreign_hosts", "GET", path)
                 if EVIL in normal.text:
                     proxy = " (PROXY_COUNT=1)" if base == self.proxied_base else ""
                     cache = normal.headers.get("X-Cache")
                     note = f"after {headers}{proxy}, a normal request got {EVIL} (X-Cache {cache})"
-                    self.leak(4, visitor, "GET", path, note, status=normal.status)
+                    self.leak("foreign_hosts", visitor, "GET", path, note, status=normal.status)
 
     # -- 5. control characters and formulas into spreadsheets
 
-    def class_5(self) -> None:
+    def control_characters(self) -> None:
         coordinator = self.clients["coordinator"]
         with self.app.app_context():
             school = db.session.scalars(select(School).order_by(School.id.desc())).first()
@@ -1006,22 +1017,30 @@ class Probe:
             board_id = school.board_id
         edit = f"/admin/school/edit/?id={school_id}"
         for value in CONTROL + FORMULAS + OTHER:
-            fields = form_fields(coordinator.send(5, "GET", edit).text)
+            fields = form_fields(coordinator.send("control_characters", "GET", edit).text)
             before = self.school_name(school_id)
-            answer = coordinator.send(5, "POST", edit, data=with_values(fields, name=value))
+            answer = coordinator.send(
+                "control_characters", "POST", edit, data=with_values(fields, name=value)
+            )
             self.check_stored(coordinator, edit, {"name": value}, school_id, answer.status, before)
         # A board's name ends up as a row (and maybe a sheet) of the overviews.
         board_edit = f"/admin/board/edit/?id={board_id}"
         for value in ["Bestuur [A/B]: *?\\", "=1+1", "'Bestuur'", "😀" * 40]:
-            fields = form_fields(coordinator.send(5, "GET", board_edit).text)
-            coordinator.send(5, "POST", board_edit, data=with_values(fields, name=value))
+            fields = form_fields(coordinator.send("control_characters", "GET", board_edit).text)
+            coordinator.send(
+                "control_characters", "POST", board_edit, data=with_values(fields, name=value)
+            )
         # Through the public form, then accepted by the coordinator.
         for value in CONTROL + FORMULAS:
             public = Client(self, "anonymous")  # 10 corrections an hour per address
-            self.correction(5, public, code, "naam", value, contact="ouder@thuis.example")
+            self.correction(
+                "control_characters", public, code, "naam", value, contact="ouder@thuis.example"
+            )
         for value in CONTROL[:3]:
             public = Client(self, "anonymous")
-            self.correction(5, public, code, "overig", "probe", contact=f"ouder{value}")
+            self.correction(
+                "control_characters", public, code, "overig", "probe", contact=f"ouder{value}"
+            )
         with self.app.app_context():
             open_ids = list(
                 db.session.scalars(
@@ -1043,10 +1062,10 @@ class Probe:
                     )  # fmt: skip
         for correction_id in open_ids:
             url = f"/admin/correction/behandelen/?id={correction_id}"
-            fields = form_fields(coordinator.send(5, "GET", url).text)
+            fields = form_fields(coordinator.send("control_characters", "GET", url).text)
             data = with_values(fields, decision="accept")
             before = self.school_name(school_id)
-            answer = coordinator.send(5, "POST", url, data=data)
+            answer = coordinator.send("control_characters", "POST", url, data=data)
             data = {"decision": "accept"}
             self.check_stored(coordinator, url, data, school_id, answer.status, before)
         self.downloads(coordinator)
@@ -1059,7 +1078,7 @@ class Probe:
         name = self.school_name(school_id)
         if name != before and has_control(name):
             note = f"a control character was stored in a school's name: {short(name, 60)}"
-            self.leak(5, client, "POST", url, note, data, status)
+            self.leak("control_characters", client, "POST", url, note, data, status)
 
     def downloads(self, coordinator: Client) -> None:
         anonymous = Client(self, "anonymous")
@@ -1083,13 +1102,13 @@ class Probe:
         files += [(anonymous, "/scholen.xlsx", {"q": q}) for q in SHEET_QUERIES]
         files += [(anonymous, "/scholen.xlsx", {"q": "school", "plaats": q}) for q in "\\/?:[]"]
         for client, path, params in files:
-            answer = client.send(5, "GET", path, params=params)
+            answer = client.send("control_characters", "GET", path, params=params)
             if answer.status == 200:
                 self.check_file(client, path, params, answer)
 
     def check_file(self, client, path, params, answer: Answer) -> None:
         def leak(note):
-            self.leak(5, client, "GET", path, note, params, answer.status)
+            self.leak("control_characters", client, "GET", path, note, params, answer.status)
 
         if path.endswith(".xlsx"):
             try:
@@ -1169,11 +1188,11 @@ class Probe:
     def fuzz_check(self, client, path, params, answer: Answer) -> None:
         html = answer.headers.get("Content-Type", "").startswith("text/html")
         if html and XSS in answer.text:
-            self.leak(6, client, "GET", path, "a value came back unescaped in HTML", params)
+            self.leak("fuzz", client, "GET", path, "a value came back unescaped in HTML", params)
         if any(name.lower() == "x-probe-injected" for name in answer.headers):
-            self.leak(6, client, "GET", path, "a header was injected", params)
+            self.leak("fuzz", client, "GET", path, "a header was injected", params)
 
-    def class_6(self, count: int) -> None:
+    def fuzz(self, count: int) -> None:
         public = Client(self, "anonymous")
         rules = self.public_routes()
         names = sorted({"q", "page", "postcode", "sort", "peildatum", "kolom", "lang", *FACETS})
@@ -1187,7 +1206,7 @@ class Probe:
             ]
             if path.startswith("/overzichten/") and path.endswith(".pdf"):
                 params = [p for p in params if p[0] == "peildatum"][:1]
-            self.fuzz_check(public, path, params, public.send(6, "GET", path, params=params))
+            self.fuzz_check(public, path, params, public.send("fuzz", "GET", path, params=params))
         coordinator = self.clients["coordinator"]
         pages = ["", "details/", "edit/", "geschiedenis/", "new/", "ajax/lookup/", "export/csv/"]
         extra = [
@@ -1213,32 +1232,40 @@ class Probe:
                 name = self.rng.choice(admin_names)
                 value = self.rng.choice(valid) if self.rng.random() < 0.4 else self.hostile()
                 params.append((name, value))
-            answer = coordinator.send(6, "GET", path, params=params)
+            answer = coordinator.send("fuzz", "GET", path, params=params)
             self.fuzz_check(coordinator, path, params, answer)
 
     # -- 7. reading what the role should not
 
-    def class_7(self) -> None:
+    def forbidden_reads(self) -> None:
         beheerder = self.clients["beheerder"]
         secret = f"geheim-{self.suffix}@probe.example"
-        fields = form_fields(beheerder.send(7, "GET", "/admin/user/new/").text)
+        fields = form_fields(beheerder.send("forbidden_reads", "GET", "/admin/user/new/").text)
         data = with_values(fields, email=secret, name="Geheim Account", role="medewerker")
-        beheerder.send(7, "POST", "/admin/user/new/", data=data)
+        beheerder.send("forbidden_reads", "POST", "/admin/user/new/", data=data)
         with self.app.app_context():
             secret_id = db.session.scalar(select(User.id).filter_by(email=secret))
             emails = set(db.session.scalars(select(User.email)))
         if secret_id:
             url = f"/admin/user/edit/?id={secret_id}"
-            fields = form_fields(beheerder.send(7, "GET", url).text)
-            beheerder.send(7, "POST", url, data=with_values(fields, role="coordinator"))
+            fields = form_fields(beheerder.send("forbidden_reads", "GET", url).text)
+            beheerder.send(
+                "forbidden_reads", "POST", url, data=with_values(fields, role="coordinator")
+            )
         else:
-            self.tally.notes.append("7: the beheerder could not create the secret account")
+            self.tally.notes.append(
+                "forbidden_reads: the beheerder could not create the secret account"
+            )
         # A sender's contact shows up in the history once a coordinator handles the correction.
         coordinator = self.clients["coordinator"]
         first = self.correction_ids[0]
         url = f"/admin/correction/behandelen/?id={first}"
-        data = with_values(form_fields(coordinator.send(7, "GET", url).text), decision="reject")
-        coordinator.send(7, "POST", url, data=with_values(data, reason="probe: afgewezen"))
+        data = with_values(
+            form_fields(coordinator.send("forbidden_reads", "GET", url).text), decision="reject"
+        )
+        coordinator.send(
+            "forbidden_reads", "POST", url, data=with_values(data, reason="probe: afgewezen")
+        )
         # Accounts that wrote public data are named as its author ("Door"); noted, not counted.
         actors = {self.emails[r] for r in ("coordinator", "beheerder", "bestuur")}
         with self.app.app_context():
@@ -1270,39 +1297,42 @@ class Probe:
                 urls += [f"/admin/user/{p}/?id={secret_id}" for p in ("details", "geschiedenis")]
             authors = defaultdict(list)
             for url in urls:
-                answer = client.send(7, "GET", url)
+                answer = client.send("forbidden_reads", "GET", url)
                 body = answer.text.lower() if answer.status == 200 else ""
                 for value in sorted(secrets):
                     if value.lower() in body:
                         what = "a sender's contact" if value in self.contacts else "an account"
                         note = f"{what} ({value}) shown to {role}"
-                        self.leak(7, client, "GET", url, note, status=answer.status)
+                        self.leak("forbidden_reads", client, "GET", url, note, status=answer.status)
                 for author in actors - {self.emails[role]}:
                     if author.lower() in body:
                         authors[author].append(url.split("?")[0])
             for author, where in sorted(authors.items()):
                 pages = ", ".join(dict.fromkeys(where))
                 self.tally.notes.append(
-                    f"7: {role} reads the e-mail address of {author} (who changed data) as the"
-                    f" author of a change or a correction's handler, on {len(where)} pages: {pages}"
+                    f"forbidden_reads: {role} reads the e-mail address of {author} (who changed"
+                    f" data) as the author of a change or a correction's handler, on {len(where)}"
+                    f" pages: {pages}"
                 )
 
     # -- 8. expensive pages
 
-    def class_8(self) -> None:
+    def expensive_pages(self) -> None:
         client = Client(self, "anonymous")
         renders = limited = 0
         for n in range(1, 31):
-            answer = client.send(8, "GET", "/overzichten/bestuur.pdf", params={"cb": n})
+            answer = client.send(
+                "expensive_pages", "GET", "/overzichten/bestuur.pdf", params={"cb": n}
+            )
             renders += answer.status == 200 and answer.headers.get("X-Cache") != "hit"
             limited += answer.status == 429
         self.tally.notes.append(
-            f"8: /overzichten/bestuur.pdf?cb=1..30 from one address: {renders} renders, "
-            f"{limited} answers 429"
+            f"expensive_pages: /overzichten/bestuur.pdf?cb=1..30 from one address:"
+            f" {renders} renders, {limited} answers 429"
         )
         if renders > 1:
             note = f"?cb=N reached the renderer {renders} times for one page"
-            self.leak(8, client, "GET", "/overzichten/bestuur.pdf?cb=N", note)
+            self.leak("expensive_pages", client, "GET", "/overzichten/bestuur.pdf?cb=N", note)
         # Every distinct overview file (3 groups, 2 formats, each counted day) is a render; one
         # address may make OVERVIEW_FILE_LIMIT (20) of them a minute. Workbooks first: they are
         # quick, so the limit is reached well within the minute.
@@ -1317,19 +1347,20 @@ class Probe:
         ]
         rendered, limited, start = [], 0, time.monotonic()
         for path, day in files:
-            answer = client.send(8, "GET", path, params={"peildatum": day})
+            answer = client.send("expensive_pages", "GET", path, params={"peildatum": day})
             if answer.status == 200 and answer.headers.get("X-Cache") != "hit":
                 rendered.append(time.monotonic() - start)
             limited += answer.status == 429
         within = sum(t < 60 for t in rendered)
         self.tally.notes.append(
-            f"8: {len(files)} distinct overview files from one address: {len(rendered)} renders"
-            f" ({within} in the first minute), {limited} answers 429,"
+            f"expensive_pages: {len(files)} distinct overview files from one address:"
+            f" {len(rendered)} renders ({within} in the first minute), {limited} answers 429,"
             f" in {time.monotonic() - start:.0f} s"
         )
         if within > 20:
             note = f"{within} overview renders in one minute from one address (limit 20)"
-            self.leak(8, client, "GET", "/overzichten/<group>.<fmt>?peildatum=D", note)
+            path = "/overzichten/<group>.<fmt>?peildatum=D"
+            self.leak("expensive_pages", client, "GET", path, note)
 
 
 # -- Running it ---------------------------------------------------------------------------------
@@ -1357,7 +1388,9 @@ def make_app(database_url: str, folder: Path, errors: ServerErrors, **extra):
     return app
 
 
-def run(url: str, seed: int, fuzz: int) -> tuple[str, Tally, ServerErrors, float]:
+def run(
+    url: str, seed: int, fuzz: int, attacks: list[str]
+) -> tuple[str, Tally, ServerErrors, float]:
     errors = ServerErrors()
     logging.getLogger().addHandler(errors)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -1372,15 +1405,15 @@ def run(url: str, seed: int, fuzz: int) -> tuple[str, Tally, ServerErrors, float
         probe = Probe(app, base, proxied_base, errors, seed)
         try:
             probe.setup()
-            for klass in range(1, 9):
-                print(f"  {CLASSES[klass]} ...", file=sys.stderr, flush=True)
+            for attack in attacks:
+                print(f"  {ATTACKS[attack]} ...", file=sys.stderr, flush=True)
                 begun = time.monotonic()
-                probe.check_sessions(klass)
-                if klass == 6:
-                    probe.class_6(fuzz)
+                probe.check_sessions(attack)
+                if attack == "fuzz":
+                    probe.fuzz(fuzz)
                 else:
-                    getattr(probe, f"class_{klass}")()
-                probe.tally.seconds[klass] = time.monotonic() - begun
+                    getattr(probe, attack)()
+                probe.tally.seconds[attack] = time.monotonic() - begun
         finally:
             for running, worker in ((server, thread), (proxy_server, proxy_thread)):
                 running.shutdown()
@@ -1396,25 +1429,25 @@ def run(url: str, seed: int, fuzz: int) -> tuple[str, Tally, ServerErrors, float
 
 def report(label: str, url: str, tally: Tally, errors: ServerErrors, seconds: float) -> None:
     print(f"\n## {label} ({url}), {seconds:.0f} s\n")
-    print("| class | requests | >=500 | leaks |")
+    print("| attack | requests | >=500 | leaks |")
     print("| --- | ---: | ---: | ---: |")
     totals = Counter()
-    for klass, name in CLASSES.items():
-        found = [f for f in tally.findings if f.klass == klass]
+    for attack, name in ATTACKS.items():
+        found = [f for f in tally.findings if f.attack == attack]
         row = Counter(
-            requests=tally.requests[klass],
+            requests=tally.requests[attack],
             errors=sum(f.kind == ">=500" for f in found),
             leaks=sum(f.kind == "leak" for f in found),
         )
         totals.update(row)
-        print(f"| {name} | {row['requests']} | {row['errors']} | {row['leaks']} |")
+        print(f"| {attack}: {name} | {row['requests']} | {row['errors']} | {row['leaks']} |")
     print(f"| **total** | {totals['requests']} | {totals['errors']} | {totals['leaks']} |")
-    print("\nSeconds per class: " + ", ".join(f"{k}: {v:.0f}" for k, v in tally.seconds.items()))
+    print("\nSeconds per attack: " + ", ".join(f"{k}: {v:.0f}" for k, v in tally.seconds.items()))
     print(
-        "\nAnswers per class: "
+        "\nAnswers per attack: "
         + "; ".join(
-            f"{klass}: " + ", ".join(f"{s}x{n}" for s, n in sorted(tally.statuses[klass].items()))
-            for klass in CLASSES
+            f"{attack}: " + ", ".join(f"{s}x{n}" for s, n in sorted(tally.statuses[attack].items()))
+            for attack in ATTACKS
         )
     )
     # The same failure from many fuzzed requests is one finding with a count.
@@ -1423,15 +1456,15 @@ def report(label: str, url: str, tally: Tally, errors: ServerErrors, seconds: fl
         trace = errors.by_number.get(str(finding.number), []) if finding.number else []
         last = trace[-1].strip().splitlines()[-1] if trace else finding.note
         path = urlsplit(finding.url).path
-        groups[(finding.klass, finding.kind, finding.role, finding.method, path, last)].append(
+        groups[(finding.attack, finding.kind, finding.role, finding.method, path, last)].append(
             (finding, trace)
         )
     if groups:
         print(f"\n### Every answer >= 500 and every leak ({label})")
-    for (klass, kind, role, method, path, _last), items in sorted(groups.items()):
+    for (attack, kind, role, method, path, _last), items in sorted(groups.items()):
         finding, trace = items[0]
         times = f" (x{len(items)})" if len(items) > 1 else ""
-        print(f"\n- [{klass}] {kind} {finding.status} {role} {method} {path}{times}")
+        print(f"\n- [{attack}] {kind} {finding.status} {role} {method} {path}{times}")
         print(f"  URL:  {finding.url[:600]}")
         if finding.data:
             print(f"  data: {finding.data}")
@@ -1467,14 +1500,21 @@ def main() -> None:
         help="'sqlite' (a temporary file) or a PostgreSQL server URL; may be repeated",
     )
     parser.add_argument("--seed", type=int, default=2203, help="for the fuzzer's choices")
-    parser.add_argument("--fuzz", type=int, default=750, help="requests per half of class 6")
+    parser.add_argument("--fuzz", type=int, default=750, help="requests per half of the fuzz")
+    parser.add_argument(
+        "--attack",
+        action="append",
+        choices=[name for name in ATTACKS if name != "setup"],
+        help="run only this attack; may be repeated (default: every attack)",
+    )
     parser.add_argument("--log", type=Path, help="write every request (tab-separated) here")
     options = parser.parse_args()
     if Path(registry.__file__).resolve().parent.parent != PROJECT:
         raise SystemExit(f"registry is imported from {registry.__file__}: set PYTHONPATH={PROJECT}")
     for url in options.database_url or ["sqlite"]:
         print(f"probing {url} ...", file=sys.stderr, flush=True)
-        label, tally, errors, seconds = run(url, options.seed, options.fuzz)
+        attacks = options.attack or [name for name in ATTACKS if name != "setup"]
+        label, tally, errors, seconds = run(url, options.seed, options.fuzz, attacks)
         report(label, url, tally, errors, seconds)
         if options.log:
             with options.log.open("a") as handle:
