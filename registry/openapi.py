@@ -14,6 +14,11 @@ PLAIN_TEXT = "^[^\\u0000-\\u001f\\ufffd]*$"
 POSTCODE = "^([1-9][0-9]{3} ?([A-Za-z]{2})?)?$"
 
 
+def _one_of(values) -> dict:
+    """A parameter's choices, and empty: not given (see POSTCODE)."""
+    return {"enum": ["", *values]}
+
+
 def _nullable(kind: str, **extra) -> dict:
     return {"type": kind, "nullable": True, **extra}
 
@@ -187,20 +192,18 @@ def _get(summary: str, response: dict, parameters=(), not_found: bool = False) -
     if not_found:
         responses["404"] = ERROR
     in_path = [p for p in parameters if p["in"] == "path"]
+    # A preflight is answered for any value in the path (api.py), so that the browser lets
+    # the client read the real answer, a 404 for a code that is not one.
+    any_value = [{**p, "schema": {"type": "string"}} for p in in_path]
     return {
-        # The path's own parameters (a code, a number) apply to both methods.
-        **({"parameters": in_path} if in_path else {}),
         "get": {
             "summary": summary,
-            "parameters": [
-                *(p for p in parameters if p["in"] != "path"),
-                _language(),
-                *HEADER_PARAMETERS,
-            ],
+            "parameters": [*parameters, _language(), *HEADER_PARAMETERS],
             "responses": responses,
         },
         "options": {
             "summary": "CORS preflight",
+            **({"parameters": any_value} if any_value else {}),
             "responses": {"204": {"$ref": "#/components/responses/Preflight"}},
         },
     }
@@ -224,8 +227,8 @@ def _reference_date() -> dict:
         "required": False,
         "description": "Pupils as DUO counted them on this date (the newest by default); the "
         "schools are those open today.",
-        # OpenAPI allows no empty enum: with nothing counted yet, any date is refused.
-        "schema": {"type": "string", "format": "date", **({"enum": counted} if counted else {})},
+        # Empty: the newest. With nothing counted yet, any date is refused.
+        "schema": {"type": "string", **_one_of(counted)},
     }
 
 
@@ -245,9 +248,8 @@ def openapi_document() -> dict:
         ),
     ]
     for declared in FILTERS:
-        # The values as the data stands (the API refuses any other); none known, no enum.
-        known = list(known_values(declared.name).labels)
-        choices = {"enum": known} if known else {}
+        # The values as the data stands (the API refuses any other).
+        choices = _one_of(known_values(declared.name).labels)
         description = (
             f"{declared.description} Repeatable: any of the values. Other spellings (any case, "
             "with or without accents, official codes) are taken too; an unknown value is a 400 "
@@ -261,14 +263,15 @@ def openapi_document() -> dict:
             "required": False,
             "description": "The support level an 'ondersteuning' filter asks for: 'extra' (the "
             "default; basic support is what every school gives) or 'basis' (basic or extra).",
-            "schema": {"type": "string", "enum": list(LEVELS)},
+            "schema": {"type": "string", **_one_of(LEVELS)},
         },
         {
             "name": "sort",
             "in": "query",
             "required": False,
-            "description": "Order; 'afstand' (distance) needs a postcode.",
-            "schema": {"type": "string", "enum": list(SORTS)},
+            "description": "Order; 'afstand' (distance) from the postcode: without a postcode "
+            "we can place, the list is by name (and distance_km is null).",
+            "schema": {"type": "string", **_one_of(SORTS)},
         },
         {
             "name": "page",

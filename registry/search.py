@@ -205,16 +205,6 @@ class SchoolSearch:
         sort = args.get("sort") or None
         if sort is not None and sort not in SORTS:
             raise BadParameter("sort", _l("Sorteer op %(sorts)s.", sorts=", ".join(SORTS)))
-        if sort == "afstand" and postcode is None:
-            raise BadParameter("sort", _l("Vul een postcode in om op afstand te sorteren."))
-        if sort == "afstand" and geo.locate_postcode(postcode) is None:
-            raise BadParameter(
-                "sort",
-                _l(
-                    "Waar postcode %(postcode)s ligt, weten we niet; sorteer op naam of plaats.",
-                    postcode=postcode,
-                ),
-            )
         level = args.get(LEVEL_PARAMETER) or DEFAULT_LEVEL
         if level not in LEVELS:
             raise BadParameter(
@@ -257,7 +247,10 @@ class SchoolSearch:
 
     @property
     def effective_sort(self) -> str:
-        if self.sort:
+        """The order asked, by distance only from a postcode we can place: without one the
+        list is by name, as when no order is asked (the page says why it shows no distances),
+        rather than no list at all for a request the API's document allows."""
+        if self.sort and self.sort != "afstand":
             return self.sort
         return "afstand" if self.origin else "naam"
 

@@ -149,7 +149,9 @@ def test_sorting(client):
     assert pupils == sorted(pupils, reverse=True)
     by_place = found(client, sort="plaats", gemeente="westerveld")["schools"]
     assert [s["place"].lower() for s in by_place] == sorted(s["place"].lower() for s in by_place)
-    assert client.get("/scholen.json?sort=afstand").status_code == 400
+    # Distance from nowhere: the list by name, as without an order.
+    by_name = client.get("/scholen.json?sort=afstand")
+    assert by_name.status_code == 200 and by_name.json["sort"] == "naam"
     assert client.get("/scholen.json?sort=random").status_code == 400
 
 
@@ -228,10 +230,15 @@ def test_a_page_of_results_costs_the_same_queries_as_one_result(seeded_app, clie
     assert found(client, gemeente="meppel", q="kindcentrum")["total"] < 25 <= found(client)["total"]
 
 
-def test_sorting_by_distance_from_a_postcode_we_cannot_place_is_a_message(client):
-    """Found by schemathesis once the API documented sort=afstand: it was a 500."""
+def test_sorting_by_distance_from_a_postcode_we_cannot_place_lists_by_name_and_says_why(client):
+    """Found by schemathesis once the API documented sort=afstand: it was a 500, then a 400 for
+    a request the document allows; the page without it was a list with a notice already."""
     response = client.get("/api/v1/schools?postcode=1000&sort=afstand")
-    assert response.status_code == 400
-    assert "1000" in response.json["error"]["message"]
-    assert client.get("/scholen?postcode=1000&sort=afstand").status_code == 400
+    assert response.status_code == 200
+    listed = response.json["items"]
+    assert listed == client.get("/api/v1/schools?postcode=1000").json["items"] != []
+    assert [s["name"] for s in listed] == sorted((s["name"] for s in listed), key=str.lower)
+    assert all(school["distance_km"] is None for school in listed)
+    page = client.get("/scholen?postcode=1000&sort=afstand").get_data(as_text=True)
+    assert "Postcode 1000 kennen we niet" in page
     assert client.get("/scholen?postcode=7941&sort=afstand").status_code == 200
