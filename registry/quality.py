@@ -13,6 +13,7 @@ from flask import url_for
 from sqlalchemy import ColumnElement, func, or_, select
 
 from .db import db
+from .history import day
 from .i18n import lazy_gettext as _l
 from .models import Board, LocationPrecision, School, SchoolSupport, SchoolType
 
@@ -22,18 +23,26 @@ VERIFIED_MAX_AGE = timedelta(days=365)
 # The admin list's filter parameter that narrows a worklist to one board (its DUO number).
 BOARD_PARAMETER = "bestuur"
 
+# The words a worklist row names a missing value by, per attribute.
+MISSING_WORDS = {
+    "street": _l("straat"),
+    "house_number": _l("huisnummer"),
+    "postcode": _l("postcode"),
+    "place": _l("plaats"),
+    "phone": _l("telefoonnummer"),
+    "email": _l("e-mailadres"),
+    "website": _l("website"),
+}
+ADDRESS = ("street", "house_number", "postcode", "place")
+SPECIAL_CONTACT = (*ADDRESS, "phone", "email", "website")
+
 
 def profile_outdated(adopted_on: date | None) -> bool:
     return adopted_on is not None and adopted_on < date.today() - PROFILE_MAX_AGE  # noqa: DTZ011
 
 
 def _address_incomplete() -> ColumnElement[bool]:
-    return or_(
-        School.street.is_(None),
-        School.house_number.is_(None),
-        School.postcode.is_(None),
-        School.place.is_(None),
-    )
+    return or_(*(getattr(School, name).is_(None) for name in ADDRESS))
 
 
 def _profile_missing() -> ColumnElement[bool]:
@@ -52,11 +61,28 @@ def _not_verified() -> ColumnElement[bool]:
 def _special_incomplete() -> ColumnElement[bool]:
     """Special schools are missing from DUO's address file: address and contact from people."""
     return (School.school_type != SchoolType.BAO) & or_(
-        _address_incomplete(),
-        School.phone.is_(None),
-        School.email.is_(None),
-        School.website.is_(None),
+        *(getattr(School, name).is_(None) for name in SPECIAL_CONTACT)
     )
+
+
+def absent(*attributes: str) -> Callable[[object], list]:
+    """A gap's reasons: the named attributes the record has no value for."""
+    return lambda record: [
+        MISSING_WORDS[name] for name in attributes if getattr(record, name) is None
+    ]
+
+
+def _profile_reason(school: School) -> list:
+    adopted = school.support_profile_adopted_on
+    if adopted is None:
+        return [_l("vastgesteld schoolondersteuningsprofiel")]
+    return [_l("nieuw profiel: dit is van %(day)s, ouder dan 4 jaar", day=day(adopted))]
+
+
+def _verified_reason(school: School) -> list:
+    if school.verified_on is None:
+        return [_l("controle: nooit gecontroleerd")]
+    return [_l("controle: laatst op %(day)s", day=day(school.verified_on))]
 
 
 @dataclass(frozen=True)
@@ -67,6 +93,8 @@ class Gap:
     label: str  # how the dashboard and /over count it
     filter_name: str  # its name among the admin list's filters
     condition: Callable[[], ColumnElement[bool]]  # built per query: some depend on today
+    # What one listed record misses, in words: the worklist says it on every row.
+    missing: Callable[[object], list]
 
     def where(self) -> ColumnElement[bool]:
         """The open schools this gap lists (closed schools are nobody's work)."""
@@ -79,60 +107,72 @@ SCHOOL_GAPS = [
         _l("Scholen zonder (volledig) bezoekadres"),
         _l("Zonder volledig adres"),
         _address_incomplete,
+        absent(*ADDRESS),
     ),
     Gap(
         "zonder_website",
         _l("Scholen zonder website"),
         _l("Zonder website"),
         lambda: School.website.is_(None),
+        absent("website"),
     ),
     Gap(
         "zonder_email",
         _l("Scholen zonder e-mailadres"),
         _l("Zonder e-mailadres"),
         lambda: School.email.is_(None),
+        absent("email"),
     ),
     Gap(
         "zonder_telefoon",
         _l("Scholen zonder telefoonnummer"),
         _l("Zonder telefoonnummer"),
         lambda: School.phone.is_(None),
+        absent("phone"),
     ),
     Gap(
         "zonder_locatie",
         _l("Scholen zonder locatie op de kaart"),
         _l("Zonder locatie op de kaart"),
         lambda: School.latitude.is_(None),
+        lambda _school: [_l("plek op de kaart")],
     ),
     Gap(
         "locatie_bij_benadering",
         _l("Scholen met een locatie bij benadering (postcodegebied)"),
         _l("Locatie bij benadering"),
         lambda: School.location_precision == LocationPrecision.PC4,
+        lambda _school: [_l("precieze plek: nu het midden van het postcodegebied")],
     ),
     Gap(
         "zonder_ondersteuning",
         _l("Scholen zonder vastgelegde ondersteuning"),
         _l("Zonder vastgelegde ondersteuning"),
         lambda: School.id.not_in(select(SchoolSupport.school_id)),
+        lambda _school: [_l("ondersteuning per gebied")],
     ),
     Gap(
         "zonder_profiel",
         _l("Scholen zonder (geldig) schoolondersteuningsprofiel"),
         _l("Zonder (geldig) ondersteuningsprofiel"),
         _profile_missing,
+        _profile_reason,
     ),
     Gap(
         "niet_gecontroleerd",
         _l("Scholen die langer dan een jaar niet zijn gecontroleerd"),
         _l("Langer dan een jaar niet gecontroleerd"),
         _not_verified,
+        _verified_reason,
     ),
     Gap(
         "speciaal_onvolledig",
-        _l("Speciale scholen (SBO, SO) zonder adres of contactgegevens"),
-        _l("Speciale school zonder adres of contactgegevens"),
+        # The name says every part it checks: a school with address, phone and website is
+        # still on it while its e-mail address is missing.
+        _l("Speciale scholen (SBO, SO) zonder volledig adres, telefoon, e-mail of website"),
+        _l("Speciale school zonder volledig adres, telefoon, e-mail of website"),
         _special_incomplete,
+        absent(*SPECIAL_CONTACT),
     ),
 ]
 GAPS_BY_KEY = {gap.key: gap for gap in SCHOOL_GAPS}
@@ -152,12 +192,14 @@ BOARD_GAPS = [
         _l("Besturen zonder adres"),
         _l("Zonder adres"),
         lambda: Board.street.is_(None),
+        absent("street"),
     ),
     BoardGap(
         "zonder_naam",
         _l("Besturen zonder naam (nieuw uit de import)"),
         _l("Zonder naam"),
         lambda: Board.name.is_(None),
+        lambda _board: [_l("naam")],
     ),
 ]
 

@@ -64,7 +64,7 @@ def test_every_dashboard_gap_links_to_exactly_the_schools_it_counts(login, varie
         assert varied not in ids or "website" not in label
     by_label = {label: number for label, _url, number in gaps}
     assert by_label["Scholen zonder website"] == 21  # 22 in the seed, one of them closed
-    assert by_label["Speciale scholen (SBO, SO) zonder adres of contactgegevens"] == 7
+    assert by_label["Speciale scholen (SBO, SO) zonder volledig adres, telefoon, e-mail of website"] == 7
     assert by_label["Scholen zonder e-mailadres"] == 115  # 117, one filled in, one closed
 
 
@@ -84,6 +84,38 @@ def test_each_worklist_holds_the_schools_that_miss_it(seeded_app, login, varied)
     assert set(listed_ids(client, "/admin/school/?flt0_zonder_website=ja")) == no_website
     both = set(listed_ids(client, "/admin/school/?flt0_zonder_website=ja&flt1_zonder_adres=ja"))
     assert both == set()  # since DUO's file 09, every school has its address
+
+
+def worklist_rows(client, url: str) -> dict[str, str]:
+    """Each row of a worklist's first page: the school's code and what its row says is missing."""
+    page = client.get(url).text
+    rows = re.findall(
+        r'<td class="col-vestigingscode">\s*([0-9A-Z]{6})\s*</td>.*?'
+        r'<td class="col-missing">\s*([^<]*?)\s*</td>',
+        page,
+        re.S,
+    )
+    return dict(rows)
+
+
+def test_each_worklist_row_says_what_is_missing(seeded_app, login, varied):
+    with seeded_app.app_context():
+        # A special school with address, phone and website: only its e-mail is missing.
+        school = db.session.scalar(select(School).filter_by(vestigingscode="19SK00"))
+        school.phone, school.website, school.email = "0522 25 19 82", "www.promes.nl", None
+        db.session.commit()
+    client = login("coordinator")
+    special = worklist_rows(client, "/admin/school/?flt0_speciaal_onvolledig=ja")
+    assert special["19SK00"] == "e-mailadres"
+    assert all(special.values()) and len(special) == 7
+    two = worklist_rows(client, "/admin/school/?flt0_zonder_website=ja&flt1_zonder_email=ja")
+    assert two and all(reasons == "website, e-mailadres" for reasons in two.values())
+    profiles = worklist_rows(client, "/admin/school/?flt0_zonder_profiel=ja")
+    assert set(profiles.values()) == {"vastgesteld schoolondersteuningsprofiel"}
+    boards = client.get("/admin/board/?flt0_zonder_adres=ja").text
+    assert re.search(r'<td class="col-missing">\s*straat\s*</td>', boards)
+    # Without a worklist, the list has no such column.
+    assert "col-missing" not in client.get("/admin/school/").text
 
 
 def test_the_about_page_links_each_school_gap_to_its_worklist(client, login, varied):
@@ -119,7 +151,7 @@ def test_a_bestuur_sees_its_own_boards_worklist_first(seeded_app, login):
         ids = listed_ids(client, url)
         assert len(ids) == number and set(ids) <= own_ids, label
     special = {label: n for label, _u, n in mine}
-    assert special["Speciale scholen (SBO, SO) zonder adres of contactgegevens"] == 4
+    assert special["Speciale scholen (SBO, SO) zonder volledig adres, telefoon, e-mail of website"] == 4
     assert "Werklijst van" not in login("coordinator").get("/admin/").text
 
 

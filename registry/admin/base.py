@@ -20,6 +20,7 @@ from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
 from flask_wtf.form import _Auto
+from jinja2 import pass_context
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -427,6 +428,28 @@ class RegistryModelView(RoleGuard, ModelView):
         for flt in filters or ():
             flt.validate = _tolerant(flt.validate)
         return filters
+
+    def worklists(self) -> list:
+        """The gaps whose worklist filters the list is under (quality.SCHOOL_GAPS, BOARD_GAPS)."""
+        return [
+            self._filters[index].gap
+            for index, *_rest in self._get_list_filter_args() or ()
+            if isinstance(self._filters[index], WorklistFilter)
+        ]
+
+    def render(self, template, **kwargs):
+        """A list under a worklist says on every row what is missing (column 'Ontbreekt')."""
+        if "list_columns" in kwargs and (gaps := self.worklists()):
+            g.worklists = gaps
+            kwargs["list_columns"] = [*kwargs["list_columns"], ("missing", _("Ontbreekt"))]
+        return super().render(template, **kwargs)
+
+    @pass_context
+    def get_list_value(self, context, model, name):
+        if name == "missing":
+            reasons = dict.fromkeys(str(r) for gap in g.worklists for r in gap.missing(model))
+            return ", ".join(reasons)
+        return super().get_list_value(context, model, name)
 
     def get_filter_arg(self, index, flt) -> str:
         """A filter with a parameter of its own (a worklist) is named by it; the others keep
