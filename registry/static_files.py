@@ -48,15 +48,15 @@ def is_fingerprinted() -> bool:
 
 
 def _cache_for_a_year(response: Response) -> Response:
+    if request.endpoint == "static" and not session.modified:
+        # Flask-Login looks at the session after every request, which would make Flask add
+        # "Vary: Cookie"; a static file is the same for everyone, under any address.
+        session.accessed = False
     if response.status_code in (200, 304) and is_fingerprinted():
         response.cache_control.no_cache = None
         response.cache_control.public = True
         response.cache_control.max_age = YEAR
         response.cache_control.immutable = True
-        # Flask-Login looks at the session after every request, which would make Flask add
-        # "Vary: Cookie"; a static file is the same for everyone.
-        if not session.modified:
-            session.accessed = False
     return response
 
 

@@ -126,6 +126,15 @@ def test_public_pages_lists_and_downloads_are_kept_and_revalidated(client):
     assert english.headers["ETag"] != csv.headers["ETag"]  # its header row is English
 
 
+def test_a_static_file_is_the_same_for_everyone_under_any_address(client, login):
+    """Under its fingerprint it is kept a year (test_static_files.py); under its bare address
+    (an old link, a bookmark) it is revalidated, and never varies by the visitor's cookie."""
+    for visitor in (client, login("coordinator")):
+        answer = ask(visitor, "GET", "/static/vendor/leaflet/leaflet.js")
+        assert answer.status_code == 200 and answer.headers["ETag"]
+        assert "Cookie" not in answer.headers["Vary"] and "Set-Cookie" not in answer.headers
+
+
 def test_a_change_to_the_data_gives_downloads_another_etag(seeded_app):
     visitor = seeded_app.test_client()
     before = visitor.get("/scholen.csv?gemeente=de-wolden").headers["ETag"]
