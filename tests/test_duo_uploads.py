@@ -141,3 +141,25 @@ def test_an_upload_deleted_while_it_is_read_is_expired_not_an_error(seeded_app, 
     response = client.get(location)
     assert response.status_code == 410
     assert EXPIRED in response.get_data(as_text=True)
+
+
+def test_the_preview_writes_dates_as_the_admin_does_elsewhere(seeded_app, login):
+    import re
+
+    from test_duo import REGIONAL_PUPILS
+
+    from registry.db import db
+    from registry.models import PupilCount
+
+    with seeded_app.app_context():
+        # One count differs from DUO's, so the pupils' counting day shows.
+        count = db.session.scalars(db.select(PupilCount).order_by(PupilCount.id.desc())).first()
+        count.pupils += 1
+        db.session.commit()
+    client = login("coordinator")
+    gone = edited({}, drop=(row_of("06MU00"),))
+    files = ((gone, "02.csv"), (REGIONAL_PUPILS.read_bytes(), "06.csv"))
+    page = client.get(upload(client, *files).headers["Location"]).get_data(as_text=True)
+    assert re.search(r"Gesloten op: <del>—</del> → <ins>\d{1,2} [a-z]{3} \d{4}</ins>", page)
+    assert re.search(r"Leerlingen 1 okt \d{4}: <del>\d+</del>", page)
+    assert not re.search(r"\d{4}-\d\d-\d\d|1-10-\d{4}", html.unescape(page))

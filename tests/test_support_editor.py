@@ -668,3 +668,47 @@ def test_hostile_requests_get_no_500_and_write_nothing(seeded_app, login, role):
         response = client.post(GRID, data={"csrf_token": token, **data})
         assert response.status_code < 500, data
     assert change_count(seeded_app) == before
+
+
+def test_the_spreadsheet_offers_the_two_levels_as_a_drop_down(seeded_app, login, tmp_path):
+    import shutil
+    import subprocess
+
+    workbook = download(login("coordinator"))
+    sheet = workbook.active
+    [choice] = sheet.data_validations.dataValidation
+    assert (choice.type, choice.formula1, choice.allow_blank) == ("list", '"basis,extra"', True)
+    assert choice.showErrorMessage and "basis of extra" in choice.error
+    with seeded_app.app_context():
+        areas = db.session.scalar(select(func.count(SupportArea.id)))
+    first = header_index(sheet, "Leren")
+    last = first + areas - 1
+    schools = sheet.max_row - 1
+    assert {str(r) for r in choice.sqref.ranges} == {
+        f"{sheet.cell(1, c).column_letter}2:{sheet.cell(1, c).column_letter}{schools + 1}"
+        for c in range(first, last + 1)
+    }
+    # LibreOffice, as a board opens the file, keeps the list (saved again, read back).
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    source = tmp_path / "rooster.xlsx"
+    source.write_bytes(as_bytes(workbook))
+    out = tmp_path / "out"
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    [kept] = load_workbook(out / "rooster.xlsx").active.data_validations.dataValidation
+    assert kept.type == "list" and kept.formula1 == '"basis,extra"'

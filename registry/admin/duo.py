@@ -21,6 +21,7 @@ from ..duo.compare import FIELD_LABELS, KINDS, REPORT_COLUMNS, Comparison, compa
 from ..duo.files import DuoFile, DuoFileError, read_duo_file, shown
 from ..duo.uploads import CHECKSUM_RE, discard, keep, kept, sweep
 from ..exports import export_response
+from ..history import readable_text
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
@@ -164,6 +165,7 @@ class DuoImportView(TakesUploads, RoleGuard, BaseView):
             area_name=area_name,
             checksums=[duo.checksum for duo in comparison.files],
             shown=SHOWN_PER_KIND,
+            readable=readable_text,  # a date as the admin writes it elsewhere: 1 aug 2025
         )
 
     @expose("/vergelijking.<fmt>")

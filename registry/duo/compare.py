@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..db import db
 from ..exports import Column
-from ..history import Change
+from ..history import Change, day
 from ..i18n import lazy_gettext as _l
 from ..models import Board, Municipality, PupilCount, School, SchoolType
 from .area import Area
@@ -87,7 +87,8 @@ class FieldChange:
     @property
     def label(self) -> str:
         if self.field.startswith("pupils:"):
-            return str(_l("Leerlingen 1-10-%(year)s", year=self.field[-10:-6]))
+            # The counting day as the admin writes dates elsewhere: "Leerlingen 1 okt 2025".
+            return str(_l("Leerlingen %(day)s", day=day(date.fromisoformat(self.field[-10:]))))
         return str(FIELD_LABELS.get(self.field, self.field))
 
 

@@ -5,16 +5,20 @@ Each row carries its version, "12-kbhdoapf": the school's version and the finger
 the row said (rows.Entry.fingerprint), so that an upload can tell a school someone else changed
 after the download from one that only the user changed (upload.py, view.py)."""
 
+import io
 import re
 from dataclasses import dataclass
 
 from flask import Response
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from ...exports import XLSX_TYPE, Column, Sheet, export_response, file_name, xlsx_workbook
 from ...i18n import gettext as _
 from ...models import School, SupportArea
 from ...text import place_name
-from .rows import FINGERPRINT_LENGTH, Scope, current_entry, support_areas
+from .rows import FINGERPRINT_LENGTH, LEVELS, Scope, current_entry, support_areas
 
 VERSION = "versie"
 VERSION_RE = re.compile(rf"([0-9]{{1,9}})-([a-p]{{{FINGERPRINT_LENGTH}}})", re.IGNORECASE)
@@ -104,4 +108,34 @@ def download(scope: Scope, fmt: str) -> Response:
         ]
     )
     disposition = f'attachment; filename="{file_name(name, "xlsx")}"'
+    body = with_level_choices(body, columns, areas, len(records))
     return Response(body, mimetype=XLSX_TYPE, headers={"Content-Disposition": disposition})
+
+
+def with_level_choices(body: bytes, columns: list[Column], areas, rows: int) -> bytes:
+    """The grid's level cells offer the allowed words as a drop-down and refuse others, so a
+    typo is caught while typing rather than at the upload. Added to the written file: the
+    exports' writer streams its rows (write-only), which leaves no cells to attach it to."""
+    workbook = load_workbook(io.BytesIO(body))
+    sheet = workbook.worksheets[0]
+    words = [level for level in LEVELS if level]
+    choice = DataValidation(
+        type="list",
+        formula1='"' + ",".join(words) + '"',
+        allow_blank=True,  # empty: geen
+        showErrorMessage=True,
+        errorTitle=_("Niveau"),
+        error=_("Vul %(words)s in, of laat de cel leeg (geen).", words=" of ".join(words)),
+        promptTitle=_("Niveau"),
+        prompt=_("Kies %(words)s; leeg betekent geen.", words=" of ".join(words)),
+        showInputMessage=True,
+    )
+    codes = {area.code for area in areas}
+    for index, column in enumerate(columns, start=1):
+        if column.key in codes:
+            letter = get_column_letter(index)
+            choice.add(f"{letter}2:{letter}{max(rows, 1) + 1}")
+    sheet.add_data_validation(choice)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
