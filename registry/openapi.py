@@ -1,11 +1,13 @@
 """The OpenAPI 3 document of /api/v1, kept beside the API and checked by schemathesis."""
 
 from flask import current_app, url_for
+from sqlalchemy import select
 
 from . import fields
+from .db import db
 from .filters import FILTERS, LEVEL_PARAMETER, LEVELS
 from .groupings import GROUPINGS
-from .models import CONTACT_FIELDS
+from .models import CONTACT_FIELDS, Board, School
 from .search import MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS, known_values, reference_dates
 
 # Text without control characters (the API refuses those with a 400).
@@ -209,12 +211,16 @@ def _get(summary: str, response: dict, parameters=(), not_found: bool = False) -
     }
 
 
-def _path_parameter(name: str, pattern: str) -> dict:
+def _path_parameter(name: str, pattern: str, column) -> dict:
+    """A record's key in the path, with a record's as the example (the first, if any), so that
+    a client generated from the document, or schemathesis, reaches a real one."""
+    example = db.session.scalar(select(column).order_by(column).limit(1))
     return {
         "name": name,
         "in": "path",
         "required": True,
         "schema": {"type": "string", "pattern": pattern},
+        **({"example": example} if example else {}),
     }
 
 
@@ -330,7 +336,7 @@ def openapi_document() -> dict:
             "/schools/{code}": _get(
                 "One school",
                 _json({"$ref": "#/components/schemas/SchoolDetail"}, "The school."),
-                [_path_parameter("code", "^[0-9]{2}[A-Z]{2}[0-9]{2}$")],
+                [_path_parameter("code", "^[0-9]{2}[A-Z]{2}[0-9]{2}$", School.vestigingscode)],
                 True,
             ),
             "/boards": _get(
@@ -341,7 +347,7 @@ def openapi_document() -> dict:
             "/boards/{number}": _get(
                 "One board",
                 _json({"$ref": "#/components/schemas/Board"}, "The board."),
-                [_path_parameter("number", "^[0-9]{5}$"), reference_date],
+                [_path_parameter("number", "^[0-9]{5}$", Board.board_number), reference_date],
                 True,
             ),
             "/municipalities": _get(
