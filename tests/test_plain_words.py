@@ -227,3 +227,53 @@ def test_a_correction_taken_over_in_the_form_names_what_changed_in_words(seeded_
             select(CorrectionRequest).filter_by(status=CorrectionStatus.ACCEPTED)
         )
         assert correction.applied_value == "huisnummer: 3"  # not "plaats: Ruinerwold"
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG's contrast ratio of two CSS rgb() colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_the_change_log_fits_its_column_and_the_grid_tells_levels_apart(
+    seeded_app, live_server, page, login
+):
+    with seeded_app.app_context():
+        school = db.session.scalar(select(School).filter_by(vestigingscode="05SX00"))
+        school.support_profile_url = (
+            "https://www.dearendsvleugel.nl/documenten/schoolondersteuningsprofiel-2025-2026.pdf"
+        )
+        db.session.commit()
+    cookie = login("beheerder").get_cookie("session")
+    page.context.add_cookies([{"name": "session", "value": cookie.value, "url": live_server}])
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/admin/change/")
+    table, column = page.evaluate(
+        "() => { const t = document.querySelector('table.model-list');"
+        " return [t.scrollWidth, t.parentElement.clientWidth]; }"
+    )
+    assert table <= column, "Toelichting needs sideways scrolling"
+    page.goto("/admin/ondersteuning/bestuur/41196/")
+    first = page.locator("table.support-grid tbody tr").first.locator("select")
+    first.nth(0).select_option("extra")
+    first.nth(1).select_option("basis")
+    looks = [
+        first.nth(i).evaluate(
+            "e => { const s = getComputedStyle(e); return [s.color, s.backgroundColor,"
+            " s.fontWeight, s.borderTopStyle, e.selectedOptions[0].text]; }"
+        )
+        for i in (0, 1, 2)
+    ]
+    assert [look[4] for look in looks] == ["extra", "basis", "geen"]
+    # Apart by weight and border as well as by colour, and each readable (WCAG AA).
+    assert len({look[1] for look in looks}) == 3
+    assert len({(look[2], look[3]) for look in looks}) == 3
+    for colour, background, *_rest in looks:
+        background = "rgb(255, 255, 255)" if "0, 0, 0, 0" in background else background
+        assert contrast(colour, background) >= 4.5, (colour, background)
