@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 from conftest import csrf_from, form_fields, with_values
 from test_corrections import add_correction
-from test_hostile import ADMIN_VIEWS
+from test_fuzz import ADMIN_VIEWS
 
 from registry.redirects import local_path
 
