@@ -246,7 +246,7 @@ def test_change_log_lists_and_exports_with_filters(seeded_app, login):
 def test_dashboard_shows_counts_corrections_and_gaps(login):
     html = login("medewerker").get("/admin/").get_data(as_text=True)
     assert "Hoogeveen" in html and "Stichting WIES" in html
-    assert "0 open correcties" in html
+    assert "Geen open correcties." in html
     assert "Scholen zonder website" in html
 
 

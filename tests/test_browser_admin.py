@@ -236,7 +236,8 @@ def test_a_coordinator_edits_a_public_correction_and_takes_it_over(
 
     page = context.new_page()
     log_in(page, email)
-    page.get_by_role("link", name="1 open correctie").click()
+    assert page.get_by_text("1 open correctie").is_visible()
+    page.get_by_role("link", name="Correcties behandelen").click()
     page.get_by_role("link", name="Behandelen").first.click()
     value = page.get_by_label("Website")
     assert value.input_value() == "dearendsvleugel.nl/home"  # without the words around it

@@ -5,6 +5,7 @@ import json
 import pytest
 from sqlalchemy import select
 from test_admin_html import admin_paths, admin_scene, html_pages
+from test_admin_menu import report
 from test_browser_admin import log_in
 
 from registry import PROJECT_ROOT
@@ -92,3 +93,17 @@ def test_a_long_form_saves_from_the_top(seeded_app, coordinator_page):
     assert "opgeslagen" in page.locator(".alert").first.inner_text()
     with seeded_app.app_context():
         assert db.session.get(School, ids["school"]).website == "https://bovenaan.example.nl"
+
+
+def test_open_corrections_are_on_the_first_screen(seeded_app, coordinator_page):
+    page, _ids = coordinator_page
+    report(seeded_app)
+    for width, height in ((1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/admin/")
+        button = page.get_by_role("link", name="Correcties behandelen")
+        assert page.get_by_text("1 open correctie").is_visible()
+        box = button.bounding_box()
+        assert box["y"] + box["height"] <= height, (width, box)
+        button.click()
+        assert "flt0_0=open" in page.url
