@@ -115,7 +115,7 @@ class SchoolView(OwnBoardOnly, CarriesOutCorrections, RegistryModelView):
         BoardNumberFilter(),
         ClosedSchoolsFilter(),
     ]
-    column_choices = choices("location_precision")
+    column_choices = choices("location_precision", "school_type")
     column_default_sort = "name"
     list_template = "admin/school_list.html"
     create_template = "admin/school_create.html"
