@@ -148,7 +148,11 @@ def admin_pages(seeded_app, login):
     empty = with_values(form_fields(client.get("/admin/school/new/").text), name="Naamloos")
     sent_back = client.post("/admin/school/new/", data=empty).text
     pages = html_pages(client, admin_paths(seeded_app, ids))
-    return {**pages, "/admin/school/new/ (fouten)": sent_back}
+    pages["/admin/school/new/ (fouten)"] = sent_back
+    # The first page of a board's staff (their worklist) and of a reader.
+    for role, board in (("bestuur", BOARD), ("medewerker", None)):
+        pages[f"/admin/ ({role})"] = login(role, board).get("/admin/").text
+    return pages
 
 
 def test_the_checker_finds_no_error_on_any_admin_page(admin_pages, tmp_path):
