@@ -13,6 +13,10 @@ threads = int(os.environ.get("THREADS", "1"))
 # Each worker builds its own app: no database connection can be shared across a fork.
 preload_app = False
 timeout = 30
+# The longest request line gunicorn takes (its default is 4094): a longer one got gunicorn's own
+# HTML 400, without the API's error shape or CORS header (found by schemathesis); up to this
+# the app answers in its own words. nginx's default buffer (8 kB) is the same.
+limit_request_line = 8190
 graceful_timeout = 20
 # A worker is replaced after this many requests, so a slow leak cannot grow without bound. Not
 # too often: a new worker starts with an empty page cache (measured: recycling every 5,000
