@@ -6,6 +6,7 @@ import re
 from html import unescape
 
 from sqlalchemy import select
+from test_duo import NATIONAL_AUGUST, upload
 
 from registry.db import db
 from registry.models import CorrectionRequest, CorrectionStatus, School
@@ -85,3 +86,11 @@ def test_the_dashboard_writes_its_figures_as_the_public_site_does(client, login)
     for name in ("Hoogeveen", "Meppel", "De Wolden"):
         assert dashboard[name] == public[name]
         assert re.fullmatch(r"\d\.\d{3}", dashboard[name][1])  # 4.506, not 4506
+
+
+def test_a_national_duo_file_counts_its_lines_as_the_site_writes_figures(login):
+    client = login("coordinator")
+    sent = upload(client, (NATIONAL_AUGUST.read_bytes(), "02.csv"))
+    comparison = client.get(sent.headers["Location"]).text
+    lines = re.search(r"— ([\d.]+) regels", comparison).group(1)
+    assert re.fullmatch(r"\d{1,2}\.\d{3}", lines)  # some 6.000 locations: 6.123, not 6123
