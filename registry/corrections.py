@@ -17,17 +17,19 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from . import geo, mail, validation
-from .auth import CorrectionMail, Role, User
 from .db import db
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .models import (
+    CorrectionMail,
     CorrectionRequest,
     CorrectionStatus,
+    Role,
     School,
     SchoolSupport,
     SupportArea,
     SupportLevel,
+    User,
     utcnow,
 )
 from .records import school_or_404

@@ -15,7 +15,6 @@ from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, Text, and_, insert, inspect, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .auth import Role, User
 from .db import db, listen_once
 from .models import (
     Board,
@@ -26,9 +25,11 @@ from .models import (
     ParentWord,
     Partnership,
     PupilCount,
+    Role,
     School,
     SchoolSupport,
     SupportArea,
+    User,
     utcnow,
 )
 

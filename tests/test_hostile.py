@@ -11,10 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 
-from registry.auth import User
 from registry.db import db
 from registry.history import Change
-from registry.models import Board, CorrectionRequest, CorrectionStatus, Network, School
+from registry.models import Board, CorrectionRequest, CorrectionStatus, Network, School, User
 
 OWN_BOARD = "41196"
 # The Dutch reasons a refused admin request gives.

@@ -25,7 +25,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-from ..auth import ROLE_LABELS, Role
 from ..corrections import STATUS_LABELS
 from ..db import db
 from ..duo.files import too_large
@@ -33,7 +32,7 @@ from ..errors import error_response
 from ..history import Change, day, readable_changes, readable_text, when
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..models import LocationPrecision
+from ..models import ROLE_LABELS, LocationPrecision, Role
 from ..redirects import local_path
 from ..security import SafeForm
 from ..validation import RULES, InvalidValue, check

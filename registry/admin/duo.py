@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
 
 from ..db import db
-from ..duo.apply import ImportLog, apply_comparison
+from ..duo.apply import apply_comparison
 from ..duo.area import Area
 from ..duo.cli import check_choice
 from ..duo.compare import FIELD_LABELS, KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
@@ -24,6 +24,7 @@ from ..exports import export_response
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
+from ..models import ImportLog
 from .base import EDITORS, RegistryModelView, RoleGuard, TakesUploads
 
 # The preview shows this many records per kind; the CSV download has them all.

@@ -6,14 +6,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
-from ..auth import Role
 from ..db import db
 from ..exports import csv_response
 from ..fields import SCHOOL_FIELDS
 from ..history import readable_changes, when
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..models import CONTACT_FIELDS, Board, School
+from ..models import CONTACT_FIELDS, Board, Role, School
 from ..quality import BOARD_GAPS
 from .base import (
     EVERYONE,

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from ..db import db
 from ..exports import csv_lines
 from ..i18n import gettext as _
-from .apply import ImportLog, apply_comparison
+from ..models import ImportLog
+from .apply import apply_comparison
 from .area import Area
 from .compare import KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
 from .files import DuoFileError, read_duo_file, shown

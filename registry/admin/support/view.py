@@ -10,12 +10,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ...auth import Role
 from ...db import db
 from ...duo.files import megabytes
 from ...exports import FORMATS
 from ...i18n import gettext as _
-from ...models import Board, School, SchoolSupport, SupportArea
+from ...models import Board, Role, School, SchoolSupport, SupportArea
 from ...validation import BOARD_NUMBER_RE
 from ..base import EDITORS, RoleGuard, TakesUploads
 from ..duo import kept_name
