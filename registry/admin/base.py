@@ -27,7 +27,6 @@ from wtforms.validators import ValidationError
 
 from ..corrections import STATUS_LABELS
 from ..db import db
-from ..duo.files import too_large
 from ..errors import error_response
 from ..history import Change, day, readable_changes, readable_text, when
 from ..i18n import gettext as _
@@ -35,6 +34,7 @@ from ..i18n import lazy_gettext as _l
 from ..models import ROLE_LABELS, LocationPrecision, Role
 from ..redirects import local_path
 from ..security import SafeForm
+from ..uploads import too_large
 from ..validation import RULES, InvalidValue, check
 
 EDITORS = {Role.BEHEERDER, Role.COORDINATOR}

@@ -15,7 +15,6 @@ import csv
 import difflib
 import hashlib
 import io
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +27,7 @@ from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
 from ..models import Municipality, School, SchoolType
 from ..text import place_name, slugify
+from ..uploads import CONTROL_CHARACTER, megabytes, shown
 from ..validation import InvalidValue
 
 # DUO counts pupils on 1 October; a count below 5 is published as "<5" for privacy.
@@ -121,14 +121,10 @@ SPECIAL_LENGTHS = {
         for column, attribute in SPECIAL_FIELDS.items()
     },
 }
-# Control characters never occur in DUO's files (tab, CR and LF aside); NUL is refused by
-# PostgreSQL and the others by the XLSX report, so a file with one is refused as a whole.
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Control characters (uploads.CONTROL_CHARACTER) never occur in DUO's files (tab, CR and LF
+# aside); NUL is refused by PostgreSQL and the others by the XLSX report, so a file with one is
+# refused as a whole.
 LINE_BREAK = re.compile(r"\r\n?|\n")
-# The size limits are binary megabytes, as the upload page and DUO_MAX_BYTES count them.
-MEGABYTE = 1024 * 1024
-# Values quoted back in a message are cut to this length.
-SHOWN_LENGTH = 40
 
 
 class DuoFileError(ValueError):
@@ -240,30 +236,6 @@ def read_duo_file(data: bytes, name: str, max_bytes: int | None = None) -> DuoFi
     if not duo.rows:
         raise DuoFileError(_("%(name)s bevat alleen een kopregel en geen scholen.", name=name))
     return duo
-
-
-def megabytes(size: int, limit: bool = False) -> str:
-    """A size in MB as users read it: a file's rounded up to one decimal, a limit rounded down,
-    so that a file over the limit never reads as within it."""
-    tenths = size * 10 / MEGABYTE
-    if limit:
-        return format_decimal(math.floor(tenths) / 10, format="#,##0.#")
-    return format_decimal(math.ceil(tenths) / 10, format="#,##0.0")
-
-
-def too_large(size: int, limit: int) -> str:
-    """The message for a file of `size` bytes, above `limit`."""
-    return _(
-        "Het bestand is te groot: %(size)s MB; het maximum is %(max)s MB.",
-        size=megabytes(size),
-        max=megabytes(limit, limit=True),
-    )
-
-
-def shown(value: str) -> str:
-    """A value quoted back to the user: control characters visible, cut to a readable length."""
-    value = CONTROL_CHARACTER.sub("\N{REPLACEMENT CHARACTER}", value)
-    return value if len(value) <= SHOWN_LENGTH else value[:SHOWN_LENGTH] + "…"
 
 
 def _decode(data: bytes, name: str) -> str:

@@ -12,10 +12,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from ...db import db
-from ...duo.files import shown, too_large
 from ...i18n import gettext as _
 from ...models import School, SupportArea
 from ...text import fold
+from ...uploads import shown, too_large
 from ...validation import CONTROL_MESSAGE, CONTROL_RE, InvalidValue
 from .rows import MAX_VALUE_LENGTH, Entry, Scope, clean_date, clean_url, too_long
 from .spreadsheet import VERSION, Shown, grid_columns

@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...db import db
-from ...duo.files import megabytes
 from ...exports import FORMATS
 from ...i18n import gettext as _
 from ...models import Board, Role, School, SchoolSupport, SupportArea
+from ...uploads import megabytes
 from ...validation import BOARD_NUMBER_RE
 from ..base import EDITORS, RoleGuard, TakesUploads
 from ..duo import kept_name
