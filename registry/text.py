@@ -5,6 +5,9 @@ import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# The control characters XML 1.0 cannot hold (tab, LF and CR it can): an SVG label, an XLSX
+# cell or a PDF's text would be refused with one of them.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # DUO writes place names in capitals, with a few abbreviations to tell namesakes apart.
 _PLACE_WORDS = {"GEM": "gem.", "DR": "Dr"}
 _JOINING_WORDS = {"EN", "AAN", "OP", "BIJ", "VAN", "IN", "ONDER", "OVER", "TER"}
@@ -48,3 +51,8 @@ def place_name(duo_place: str | None) -> str:
         lower = index and (w in _JOINING_WORDS or (w in _ARTICLES and previous in _JOINING_WORDS))
         named.append(w.lower() if lower else "-".join(word(p) for p in w.split("-")))
     return " ".join(named).replace("'S-", "'s-")
+
+
+def xml_text(value):
+    """Text without the control characters XML cannot hold; other values as they are."""
+    return _NOT_IN_XML.sub("", value) if isinstance(value, str) else value

@@ -9,7 +9,6 @@ from flask_babel import get_locale
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from .. import charts
 from ..db import db
 from ..filters import FACET_TITLES, FACETS
 from ..groupings import (
@@ -24,6 +23,7 @@ from ..groupings import (
 from ..i18n import gettext as _
 from ..models import School, SchoolType, SupportArea, SupportLevel
 from ..search import BadParameter, SchoolSearch, reference_dates
+from . import charts
 from .paper import GAP, Table, short_date
 
 TREND_YEARS = 5
