@@ -30,7 +30,6 @@ TYPE_LABELS = {
     SchoolType.SO: _l("Speciaal onderwijs"),
     SchoolType.SO_VSO: _l("Speciaal en voortgezet speciaal onderwijs"),
 }
-ORDER = list(SchoolType)
 
 
 # What each filter selects, given its (repeatable) values.

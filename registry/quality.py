@@ -135,7 +135,6 @@ SCHOOL_GAPS = [
         _special_incomplete,
     ),
 ]
-GAPS_BY_KEY = {gap.key: gap for gap in SCHOOL_GAPS}
 
 
 @dataclass(frozen=True)

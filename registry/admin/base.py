@@ -554,6 +554,3 @@ class OwnBoardOnly:
             and getattr(model.board, "id", None) != current_user.board_id
         ):
             raise ValidationError(str(self.foreign_board_message))
-
-
-HISTORY_LABEL = _l("Geschiedenis")
