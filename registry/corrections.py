@@ -34,7 +34,7 @@ from .models import (
 )
 from .records import school_or_404
 from .security import SafeForm, limiter
-from .text import place_name
+from .text import address_text
 
 bp = Blueprint("corrections", __name__)
 
@@ -82,13 +82,6 @@ def suggested_value(field: str, text: str) -> str:
     else:
         return text
     return match.group().rstrip(".,;:") if match else text
-
-
-def address_text(street, house_number, postcode, place) -> str:
-    """An address as people write it: 'Bleekhof 2, 7961 AW Ruinerwold'."""
-    first = " ".join(part for part in (street, house_number) if part)
-    second = " ".join(part for part in (postcode, place_name(place) if place else None) if part)
-    return ", ".join(part for part in (first, second) if part)
 
 
 def proposed_address(correction: CorrectionRequest, school: School) -> dict[str, str]:

@@ -56,3 +56,19 @@ def place_name(duo_place: str | None) -> str:
 def xml_text(value):
     """Text without the control characters XML cannot hold; other values as they are."""
     return _NOT_IN_XML.sub("", value) if isinstance(value, str) else value
+
+
+def street_line(street: str | None, house_number: str | None) -> str:
+    """Street and number as on a letter: 'Middenweg 2-4' (one text: '2-4' is no date)."""
+    return " ".join(part for part in (street, house_number) if part)
+
+
+def address_text(street, house_number, postcode, place) -> str:
+    """An address as people write it: 'Bleekhof 2, 7961 AW Ruinerwold'; missing parts left out."""
+    second = " ".join(part for part in (postcode, place_name(place)) if part)
+    return ", ".join(part for part in (street_line(street, house_number), second) if part)
+
+
+def address_of(record) -> str:
+    """The address of anything with the four address parts (a school, a board, the partnership)."""
+    return address_text(record.street, record.house_number, record.postcode, record.place)

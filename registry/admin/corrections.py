@@ -15,7 +15,6 @@ from ..corrections import (
     LEVEL_LABELS,
     STATUS_LABELS,
     Refused,
-    address_text,
     apply_address,
     apply_support,
     apply_value,
@@ -30,6 +29,7 @@ from ..history import SENDER_READERS, Change, noting
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import CorrectionRequest, CorrectionStatus, School
+from ..text import address_text
 from ..validation import InvalidValue
 from .base import EDITORS, EVERYONE, SMALL_NUMBER_RE, RegistryModelView, choices, record_id
 from .views import LABELS
