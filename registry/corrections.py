@@ -18,6 +18,7 @@ from wtforms.validators import Length, Optional
 
 from . import geo, mail, validation
 from .db import db
+from .filters import LEVEL_CHOICES
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .models import (
@@ -57,7 +58,6 @@ STATUS_LABELS = {
     CorrectionStatus.UNCHANGED: _l("Afgehandeld zonder wijziging"),
     CorrectionStatus.REJECTED: _l("Afgewezen"),
 }
-LEVEL_LABELS = {"": _l("geen"), "basis": _l("basis"), "extra": _l("extra")}
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
 _WEBSITE = re.compile(
@@ -228,7 +228,7 @@ def apply_support(school: School, levels: dict[SupportArea, str]) -> str | None:
     offers = {offer.support_area_id: offer for offer in school.support_offers}
     changed = []
     for area, level in levels.items():
-        if level not in LEVEL_LABELS:
+        if level not in LEVEL_CHOICES:
             raise Refused(_("Kies bij %(area)s geen, basis of extra.", area=area.name))
         offer = offers.get(area.id)
         if offer is not None and not level:
@@ -241,7 +241,7 @@ def apply_support(school: School, levels: dict[SupportArea, str]) -> str | None:
             offer.level = SupportLevel(level)
         else:
             continue
-        changed.append(f"{area.name}: {LEVEL_LABELS[level]}")
+        changed.append(f"{area.name}: {LEVEL_CHOICES[level]}")
     return "; ".join(changed) or None
 
 

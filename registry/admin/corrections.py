@@ -12,7 +12,6 @@ from ..corrections import (
     ADDRESS_PARTS,
     DIRECT_FIELDS,
     FIELDS,
-    LEVEL_LABELS,
     STATUS_LABELS,
     Refused,
     apply_address,
@@ -25,6 +24,7 @@ from ..corrections import (
     support_areas,
 )
 from ..db import db
+from ..filters import LEVEL_CHOICES
 from ..history import SENDER_READERS, Change, noting
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
@@ -223,7 +223,7 @@ class CorrectionView(RegistryModelView):
             current=current,
             values=values,
             areas=support_areas() if correction.field == "ondersteuning" else [],
-            levels=LEVEL_LABELS,
+            levels=LEVEL_CHOICES,
             fields=FIELDS,
             statuses=STATUS_LABELS,
             form_fields=FORM_FIELDS,

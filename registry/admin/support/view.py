@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ...db import db
 from ...exports import FORMATS
+from ...filters import LEVEL_CHOICES
 from ...i18n import gettext as _
 from ...models import Board, Role, School, SchoolSupport, SupportArea
 from ...uploads import megabytes
@@ -127,7 +128,7 @@ class SupportView(TakesUploads, RoleGuard, BaseView):
             areas=areas,
             rows=rows,
             conflicts=conflicts,
-            levels=[("", _("geen")), ("basis", _("basis")), ("extra", _("extra"))],
+            levels=list(LEVEL_CHOICES.items()),
         ), status
 
     def _grid(self, scope: Scope):
