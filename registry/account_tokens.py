@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import DateTime, ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .auth import User
 from .db import db
 from .i18n import lazy_gettext as _l
-from .models import portable_enum, utcnow
+from .models import User, portable_enum, utcnow
 
 
 class Purpose(enum.StrEnum):

@@ -17,20 +17,12 @@ from wtforms.validators import DataRequired, Length
 
 from . import account_tokens, mail, validation
 from .account_tokens import Purpose, TokenRefused
-from .auth import (
-    CORRECTION_MAIL_LABELS,
-    ROLE_LABELS,
-    CorrectionMail,
-    NewPasswordForm,
-    Role,
-    User,
-    begin_login,
-)
+from .auth import NewPasswordForm, begin_login
 from .db import db
 from .history import acting_as
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
-from .models import Board, utcnow
+from .models import CORRECTION_MAIL_LABELS, ROLE_LABELS, Board, CorrectionMail, Role, User, utcnow
 from .passwords import password_problem
 from .second_factor import remaining_recovery_codes
 from .security import SafeForm, limiter

@@ -14,10 +14,11 @@ from werkzeug.exceptions import NotFound
 from . import search
 from .db import db
 from .errors import error_response
+from .fields import GROUP_FIELDS
 from .groupings import GROUPINGS, chosen_reference, group_totals
 from .i18n import gettext as _
 from .models import SupportArea
-from .openapi import GROUP_FIELDS, openapi_document
+from .openapi import openapi_document
 from .records import iso, school_detail, school_or_404, school_records
 from .search import BadParameter, SchoolSearch
 
@@ -135,7 +136,7 @@ def _groups(facet: str) -> dict:
     reference = chosen_reference(request.args.get("peildatum"))
     items = [
         {
-            **{name: _field(row.record, name) for name in GROUP_FIELDS[facet]},
+            **{f.key: _field(row.record, f.source) for f in GROUP_FIELDS[facet]},
             "schools": row.schools,
             "pupils": row.pupils,
             "pupils_reference_date": iso(reference),

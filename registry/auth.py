@@ -1,11 +1,10 @@
-"""Accounts, roles and logging in: who may see and change what in the admin.
+"""Logging in and out of the admin: the login blueprint, its forms and its limits.
 
 Passwords are hashed with scrypt (Werkzeug). Each user carries a random session token that is
 the login session's identity: logging out, a new password, a new role or board, and
 deactivation each replace it, which ends every earlier session of that user at once.
 """
 
-import enum
 import functools
 import hashlib
 import secrets
@@ -27,143 +26,18 @@ from flask import (
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import parse
-from sqlalchemy import DateTime, ForeignKey, String, inspect, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
-from . import validation
-from .db import db, listen_once
+from .db import db
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
-from .models import Board, portable_enum, utcnow
+from .models import Role, User, new_token
 from .passwords import password_problem
 from .redirects import local_path
 from .security import SafeForm, limiter
-
-
-class Role(enum.StrEnum):
-    BEHEERDER = "beheerder"  # everything, including accounts
-    COORDINATOR = "coordinator"  # edits schools, boards, networks, municipalities, support
-    BESTUUR = "bestuur"  # board staff: edits their own board's schools only
-    MEDEWERKER = "medewerker"  # staff: reads and exports
-
-
-ROLE_LABELS = {
-    Role.BEHEERDER: _l("Beheerder"),
-    Role.COORDINATOR: _l("Coördinator"),
-    Role.BESTUUR: _l("Bestuursmedewerker"),
-    Role.MEDEWERKER: _l("Medewerker"),
-}
-
-
-class CorrectionMail(enum.StrEnum):
-    DIRECT = "direct"  # a mail for each new correction
-    DAILY = "daily"  # one digest a day (`flask mail digest`)
-    NEVER = "never"
-
-
-CORRECTION_MAIL_LABELS = {
-    CorrectionMail.DIRECT: _l("Meteen, per correctie"),
-    CorrectionMail.DAILY: _l("Eén keer per dag, samengevat"),
-    CorrectionMail.NEVER: _l("Nooit"),
-}
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-class User(db.Model):
-    __tablename__ = "user_account"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str | None] = mapped_column(String(200))
-    # The rights: changing any of them ends the account's sessions (see the listener below).
-    # active_history loads the old value before a change, so that assigning the same value
-    # again, as Flask-Admin does with every field on each save, counts as no change.
-    role: Mapped[Role] = mapped_column(portable_enum(Role, "user_role"), active_history=True)
-    board_id: Mapped[int | None] = mapped_column(ForeignKey("board.id"), active_history=True)
-    active: Mapped[bool] = mapped_column(default=True, active_history=True)
-    # Empty until the person chooses a password through their invitation link.
-    password_hash: Mapped[str] = mapped_column(String(255), default="")
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_login_at: Mapped[datetime | None]
-    # The second factor (second_factor.py): an authenticator app's secret, the last time step
-    # a code was accepted for (no code works twice), and since when it is set up (the
-    # history shows this one, never the secret).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_last_step: Mapped[int | None]
-    second_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Which mails about corrections the public reported this account wants (notifications.py).
-    correction_mail: Mapped[CorrectionMail] = mapped_column(
-        portable_enum(CorrectionMail, "correction_mail"), default=CorrectionMail.DIRECT
-    )
-    digest_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    language: Mapped[str] = mapped_column(String(5), default="nl")
-
-    board: Mapped[Board | None] = relationship(active_history=True)
-
-    @validates("email")
-    def _check_email(self, _key, value):
-        return validation.email(value).lower()
-
-    def set_password(self, password: str) -> None:
-        """Store a new password and end every session that used the old one."""
-        self.password_hash = generate_password_hash(
-            password, method=current_app.config["PASSWORD_HASH_METHOD"]
-        )
-        self.session_token = new_token()
-
-    def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
-
-    @property
-    def has_password(self) -> bool:
-        return bool(self.password_hash)
-
-    @property
-    def needs_second_factor(self) -> bool:
-        """Whether logging in takes a code too: set up, or required for the role."""
-        return self.totp_secret is not None or self.role.value in current_app.config["MFA_ROLES"]
-
-    # Flask-Login's user protocol.
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return self.session_token
-
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
-    def __str__(self) -> str:
-        return self.email
-
-
-RIGHTS = ("role", "board_id", "board", "active")
-
-
-def _end_sessions_on_new_rights(session: Session, _context, _instances) -> None:
-    """A new role or board, or (de)activation, ends the account's sessions wherever it is made."""
-    for obj in session.dirty:
-        if isinstance(obj, User) and any(
-            inspect(obj).attrs[key].history.has_changes() for key in RIGHTS
-        ):
-            obj.session_token = new_token()
-
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -424,7 +298,6 @@ def change_password():
 def init_app(app: Flask) -> None:
     app.config.setdefault("MFA_ROLES", [Role.BEHEERDER.value, Role.COORDINATOR.value])
     app.config["MFA_ROLES"] = roles_setting(app.config["MFA_ROLES"])
-    listen_once(Session, "before_flush", _end_sessions_on_new_rights)
     # Made now, not on the first unknown address, whose answer it would slow.
     _dummy_hash(app.config["PASSWORD_HASH_METHOD"])
     login_manager.init_app(app)

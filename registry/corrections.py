@@ -16,23 +16,26 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from . import geo, mail, validation
-from .auth import CorrectionMail, Role, User
 from .db import db
+from .filters import LEVEL_CHOICES
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .models import (
+    CorrectionMail,
     CorrectionRequest,
     CorrectionStatus,
+    Role,
     School,
     SchoolSupport,
     SupportArea,
     SupportLevel,
+    User,
     utcnow,
 )
 from .phones import grouped_phone
 from .records import school_or_404
 from .security import SafeForm, limiter
-from .text import place_name
+from .text import address_text
 
 bp = Blueprint("corrections", __name__)
 
@@ -55,7 +58,6 @@ STATUS_LABELS = {
     CorrectionStatus.UNCHANGED: _l("Afgehandeld zonder wijziging"),
     CorrectionStatus.REJECTED: _l("Afgewezen"),
 }
-LEVEL_LABELS = {"": _l("geen"), "basis": _l("basis"), "extra": _l("extra")}
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
 _WEBSITE = re.compile(
@@ -84,13 +86,6 @@ def suggested_value(field: str, text: str) -> str:
     value = match.group().rstrip(".,;:")
     # Offered in the form the registry stores and shows, so it reads like the current one.
     return grouped_phone(value) if field == "telefoon" else value
-
-
-def address_text(street, house_number, postcode, place) -> str:
-    """An address as people write it: 'Bleekhof 2, 7961 AW Ruinerwold'."""
-    first = " ".join(part for part in (street, house_number) if part)
-    second = " ".join(part for part in (postcode, place_name(place) if place else None) if part)
-    return ", ".join(part for part in (first, second) if part)
 
 
 def proposed_address(correction: CorrectionRequest, school: School) -> dict[str, str]:
@@ -251,7 +246,7 @@ def apply_support(school: School, levels: dict[SupportArea, str]) -> str | None:
     offers = {offer.support_area_id: offer for offer in school.support_offers}
     changed = []
     for area, level in levels.items():
-        if level not in LEVEL_LABELS:
+        if level not in LEVEL_CHOICES:
             raise Refused(_("Kies bij %(area)s geen, basis of extra.", area=area.name))
         offer = offers.get(area.id)
         if offer is not None and not level:
@@ -264,7 +259,7 @@ def apply_support(school: School, levels: dict[SupportArea, str]) -> str | None:
             offer.level = SupportLevel(level)
         else:
             continue
-        changed.append(f"{area.name}: {LEVEL_LABELS[level]}")
+        changed.append(f"{area.name}: {LEVEL_CHOICES[level]}")
     return "; ".join(changed) or None
 
 

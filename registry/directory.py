@@ -22,10 +22,9 @@ from . import filters, listing, quality, rounds, search
 from .db import db
 from .errors import error_response, wants_json
 from .exports import Column, ExportError, choose_columns, export_response
-from .fields import stored_values
+from .fields import GROUP_FIELDS, GROUP_TOTALS, stored_values
 from .groupings import BY_LISTING, GROUPINGS, chosen_reference, group_totals, totals
 from .i18n import gettext as _
-from .i18n import lazy_gettext as _l
 from .models import LocationPrecision
 from .records import (
     DEFAULT_EXPORT,
@@ -250,40 +249,21 @@ def _group_page(kind: str, key: str):
     )
 
 
-# The lists of groups as files: their own fields plus the school and pupil totals.
-GROUP_COLUMNS = {
-    "besturen": ["board_number", "name", "kvk_number", "dissolved_on"],
-    "gemeenten": ["cbs_code", "name", "province"],
-    "netwerken": ["slug", "name", "confirmed"],
-}
-GROUP_LABELS = {
-    "board_number": _l("Bestuursnummer"),
-    "name": _l("Naam"),
-    "kvk_number": _l("KvK-nummer"),
-    "dissolved_on": _l("Opgeheven op"),
-    "cbs_code": _l("CBS-code"),
-    "province": _l("Provincie"),
-    "slug": _l("Code"),
-    "confirmed": _l("Bevestigd"),
-    "schools": _l("Scholen"),
-    "pupils": _l("Leerlingen"),
-}
-
-
 @bp.get(f"/<any({', '.join(BY_LISTING)}):listing>.<any(csv, 'excel.csv', xlsx):fmt>")
 def groups_export(listing: str, fmt: str):
-    kind = listing
-    keys = [*GROUP_COLUMNS[kind], "schools", "pupils"]
-    columns = [Column(key, GROUP_LABELS[key], 40 if key == "name" else 14) for key in keys]
+    """A list of groups as a file: their own exported fields plus the school and pupil totals."""
+    grouping = BY_LISTING[listing]
+    own = [f for f in GROUP_FIELDS[grouping.facet] if f.exported]
+    columns = [Column(f.key, f.label, f.width) for f in (*own, *GROUP_TOTALS) if f.exported]
     records = (
         {
-            **{key: getattr(entity, key) for key in GROUP_COLUMNS[kind]},
+            **{f.key: getattr(entity, f.source) for f in own},
             "schools": schools,
             "pupils": pupils,
         }
-        for entity, schools, pupils in group_totals(BY_LISTING[kind], _reference()[0])
+        for entity, schools, pupils in group_totals(grouping, _reference()[0])
     )
-    return export_response(fmt, columns, records, kind)
+    return export_response(fmt, columns, records, listing)
 
 
 @bp.get("/besturen")

@@ -22,7 +22,6 @@ import flask_babel
 from flask import Response, current_app, stream_with_context
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
@@ -32,7 +31,7 @@ from .errors import MESSAGES
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .spelling import KnownValues
-from .text import slugify
+from .text import slugify, xml_text
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Sheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -78,11 +77,6 @@ def safe_cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
-
-
-def xlsx_text(value):
-    """Text without the control characters XML cannot hold (openpyxl raises on them)."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def csv_text(value):
@@ -193,7 +187,7 @@ def _header_cell(sheet, label) -> Cell:
 def _xlsx_value(sheet, value):
     """openpyxl stores text that starts with "=" as a formula: such text gets a cell typed as
     text. Everything else goes in as the plain value, which is several times faster."""
-    value = xlsx_text(value)  # first: "\x0b=..." is a formula once the \x0b is gone
+    value = xml_text(value)  # first: "\x0b=..." is a formula once the \x0b is gone
     if isinstance(value, str) and value.startswith("="):
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"

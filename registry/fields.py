@@ -1,5 +1,6 @@
-"""The public fields of a school, declared once: the JSON records, the CSV/XLSX columns, the
-OpenAPI schema and the column chooser's labels are all read from this table.
+"""The public fields of a school and of each grouping, declared once: the JSON records, the
+CSV/XLSX columns, the OpenAPI schemas, the column chooser's and the admin's labels are all read
+from these tables.
 
 Adding a field is one line here (plus its label's English translation); where its value
 comes from is `source`: a School attribute, or one of its board's, municipality's or
@@ -9,10 +10,18 @@ network's ("board.name"); computed fields (address, pupils, distance, url) have 
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .i18n import lazy_gettext as _l
-from .models import Board, LocationPrecision, Municipality, Network, School, SchoolType
+from .models import (
+    CONTACT_FIELDS,
+    Board,
+    LocationPrecision,
+    Municipality,
+    Network,
+    School,
+    SchoolType,
+)
 from .phones import grouped_phone
 
 
@@ -113,6 +122,49 @@ SCHOOL_FIELDS = (
         "board_confirmed_on",
     ),
     SchoolField("closed_on", _l("Gesloten op"), 12, DATE, "closed_on"),
+    SchoolField("url", _l("Adres op de site"), 40, TEXT),
+)
+
+_BY_KEY = {f.key: f for f in SCHOOL_FIELDS}
+# A board's address and contact: the API gives them, the list's download does not.
+_CONTACT = tuple(replace(_BY_KEY[key], exported=False) for key in CONTACT_FIELDS)
+_SLUG = SchoolField("slug", _l("Code in het webadres"), 16, TEXT, "slug")
+
+# Each grouping's own fields (groupings.GROUPINGS' facets), in order: the API's items and their
+# schema (named after the model), the lists' downloads (the exported ones) and the admin's labels.
+GROUP_FIELDS = {
+    "bestuur": (
+        SchoolField("board_number", _l("Bestuursnummer"), 14, TEXT, "board_number", True),
+        SchoolField("name", _l("Naam"), 40, _nullable("string"), "name", True),
+        SchoolField("kvk_number", _l("KvK-nummer"), 14, _nullable("string"), "kvk_number", True),
+        *_CONTACT,
+        SchoolField("dissolved_on", _l("Opgeheven op"), 14, DATE, "dissolved_on", True),
+    ),
+    "gemeente": (
+        SchoolField("cbs_code", _l("CBS-code"), 14, TEXT, "cbs_code", True),
+        SchoolField("name", _l("Naam"), 40, TEXT, "name", True),
+        _SLUG,
+        SchoolField("province", _l("Provincie"), 14, TEXT, "province", True),
+        SchoolField(
+            "postcode_areas",
+            _l("Postcodegebieden"),
+            30,
+            {"type": "array", "items": {"type": "string"}},
+            "postcode_areas",
+        ),
+    ),
+    "netwerk": (
+        SchoolField(_SLUG.key, _SLUG.label, _SLUG.width, TEXT, "slug", True),
+        SchoolField("name", _l("Naam"), 40, TEXT, "name", True),
+        SchoolField("description", _l("Beschrijving"), 40, _nullable("string"), "description"),
+        SchoolField("confirmed", _l("Bevestigd"), 11, {"type": "boolean"}, "confirmed", True),
+    ),
+}
+# What every group's item ends with: its open schools and their pupils on the reference date.
+GROUP_TOTALS = (
+    SchoolField("schools", _l("Scholen"), 10, {"type": "integer", "minimum": 0}, exported=True),
+    SchoolField("pupils", _l("Leerlingen"), 11, {"type": "integer", "minimum": 0}, exported=True),
+    SchoolField("pupils_reference_date", _l("Teldatum"), 12, DATE),
     SchoolField("url", _l("Adres op de site"), 40, TEXT),
 )
 

@@ -30,7 +30,6 @@ TYPE_LABELS = {
     SchoolType.SO: _l("Speciaal onderwijs"),
     SchoolType.SO_VSO: _l("Speciaal en voortgezet speciaal onderwijs"),
 }
-ORDER = list(SchoolType)
 
 
 # What each filter selects, given its (repeatable) values.
@@ -71,6 +70,8 @@ LEVELS = {
 DEFAULT_LEVEL = "extra"
 # A level as a cell or a list names it, and as a result row says it in a sentence.
 LEVEL_WORDS = {SupportLevel.BASIS: _l("basis"), SupportLevel.EXTRA: _l("extra")}
+# The choices of a form that sets a level, by value: none, then each level of the enum.
+LEVEL_CHOICES = {"": _l("geen"), **{level.value: LEVEL_WORDS[level] for level in SupportLevel}}
 LEVEL_PHRASES = {
     SupportLevel.BASIS: _l("basisondersteuning"),
     SupportLevel.EXTRA: _l("extra ondersteuning"),

@@ -16,7 +16,7 @@ from .db import db
 from .i18n import gettext as _
 from .models import Board, Municipality, Network, School, SchoolType
 from .phones import grouped_phone
-from .text import place_name
+from .text import place_name, street_line
 from .validation import link_href
 
 bp = Blueprint("findability", __name__)
@@ -162,7 +162,7 @@ def school_structured_data(school: School) -> dict:
     if school.street or school.postcode or school.place:
         address = {
             "@type": "PostalAddress",
-            "streetAddress": " ".join(p for p in (school.street, school.house_number) if p),
+            "streetAddress": street_line(school.street, school.house_number),
             "postalCode": school.postcode,
             "addressLocality": place_name(school.place) if school.place else None,
             "addressCountry": "NL",

@@ -15,7 +15,6 @@ from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, Text, and_, insert, inspect, or_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .auth import Role, User
 from .db import db, listen_once
 from .models import (
     Board,
@@ -26,9 +25,11 @@ from .models import (
     ParentWord,
     Partnership,
     PupilCount,
+    Role,
     School,
     SchoolSupport,
     SupportArea,
+    User,
     utcnow,
 )
 
@@ -275,33 +276,48 @@ def record(rows: list[dict]) -> None:
 
 def _record_changes(session: Session, _context) -> None:
     rows = []
-
-    def add(obj, action, field=None, old=None, new=None):
-        record_type, record_id, owner = _owner(obj)
-        version = getattr(owner, "version", None)
-        rows.append(change_row(record_type, record_id, owner, action, field, old, new, version))
-
     with session.no_autoflush:
-        for obj in session.new:
-            if isinstance(obj, SchoolSupport | PupilCount):
-                add(obj, UPDATED, _child_field(obj), None, _child_value(obj))
-            elif isinstance(obj, TRACKED):
-                add(obj, CREATED)
-        for obj in session.dirty:
-            if isinstance(obj, SchoolSupport | PupilCount):
-                for _field, old, new in _field_changes(session, obj):
-                    if _field in ("level", "pupils"):
-                        add(obj, UPDATED, _child_field(obj), old, new)
-            elif isinstance(obj, TRACKED):
-                for field, old, new in _field_changes(session, obj):
-                    add(obj, UPDATED, field, old, new)
-        for obj in session.deleted:
-            if isinstance(obj, SchoolSupport | PupilCount):
-                add(obj, UPDATED, _child_field(obj), _child_value(obj), None)
-            elif isinstance(obj, TRACKED):
-                add(obj, DELETED)
+        for obj, action, field, old, new in _flushed_changes(session):
+            record_type, record_id, owner = _owner(obj)
+            version = getattr(owner, "version", None)
+            rows.append(change_row(record_type, record_id, owner, action, field, old, new, version))
     if rows:
         session.connection().execute(insert(Change), rows)
+
+
+def _flushed_changes(session: Session):
+    """(record, action, field, old, new) for what this flush creates, changes and deletes; a
+    support level or pupil count is a change of its school's field."""
+    for obj in session.new:
+        yield from _created(obj)
+    for obj in session.dirty:
+        yield from _changed(session, obj)
+    for obj in session.deleted:
+        yield from _deleted(obj)
+
+
+def _created(obj):
+    if isinstance(obj, SchoolSupport | PupilCount):
+        yield obj, UPDATED, _child_field(obj), None, _child_value(obj)
+    elif isinstance(obj, TRACKED):
+        yield obj, CREATED, None, None, None
+
+
+def _changed(session: Session, obj):
+    if isinstance(obj, SchoolSupport | PupilCount):
+        for field, old, new in _field_changes(session, obj):
+            if field in ("level", "pupils"):
+                yield obj, UPDATED, _child_field(obj), old, new
+    elif isinstance(obj, TRACKED):
+        for field, old, new in _field_changes(session, obj):
+            yield obj, UPDATED, field, old, new
+
+
+def _deleted(obj):
+    if isinstance(obj, SchoolSupport | PupilCount):
+        yield obj, UPDATED, _child_field(obj), _child_value(obj), None
+    elif isinstance(obj, TRACKED):
+        yield obj, DELETED, None, None, None
 
 
 def init_app(app) -> None:

@@ -19,7 +19,7 @@ from .i18n import ngettext
 from .models import LocationPrecision, SchoolType
 from .records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_links
 from .search import FacetValue, SchoolRow, known_values
-from .text import place_name
+from .text import address_text
 
 
 def school_type_label(school_type) -> str:
@@ -63,9 +63,10 @@ def result_items(rows: list[SchoolRow], asked_support: tuple[str, ...] = ()) -> 
         if row.pupils is not None:
             meta.append(ngettext("%(num)d leerling", "%(num)d leerlingen", row.pupils))
         if school["street"]:
-            address = (
-                f"{escape(school['street'])} {escape(school['house_number'] or '')},"
-                f" {escape(school['postcode'] or '')} {escape(place_name(school['place']))}"
+            address = escape(
+                address_text(
+                    school["street"], school["house_number"], school["postcode"], school["place"]
+                )
             )
         else:
             address = f"{unknown_address} · {escape(school['municipality'])}"

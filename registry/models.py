@@ -1,9 +1,12 @@
-"""The domain: municipalities, networks, boards, schools, pupil counts and support."""
+"""The domain: municipalities, networks, boards, schools, pupil counts and support; the accounts
+that maintain them and the log of DUO imports."""
 
 import enum
+import secrets
 from datetime import UTC, date, datetime
 from functools import partial
 
+from flask import current_app
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -16,13 +19,23 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    inspect,
     or_,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    relationship,
+    validates,
+)
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import validation
 from .db import db
+from .i18n import lazy_gettext as _l
 from .text import fold
 
 
@@ -486,6 +499,155 @@ class CorrectionRequest(db.Model):
 
     def __str__(self) -> str:
         return f"correctie #{self.id}: {self.field}"
+
+
+# Accounts: who may log in to the admin, with which rights.
+
+
+class Role(enum.StrEnum):
+    BEHEERDER = "beheerder"  # everything, including accounts
+    COORDINATOR = "coordinator"  # edits schools, boards, networks, municipalities, support
+    BESTUUR = "bestuur"  # board staff: edits their own board's schools only
+    MEDEWERKER = "medewerker"  # staff: reads and exports
+
+
+ROLE_LABELS = {
+    Role.BEHEERDER: _l("Beheerder"),
+    Role.COORDINATOR: _l("Coördinator"),
+    Role.BESTUUR: _l("Bestuursmedewerker"),
+    Role.MEDEWERKER: _l("Medewerker"),
+}
+
+
+class CorrectionMail(enum.StrEnum):
+    DIRECT = "direct"  # a mail for each new correction
+    DAILY = "daily"  # one digest a day (`flask mail digest`)
+    NEVER = "never"
+
+
+CORRECTION_MAIL_LABELS = {
+    CorrectionMail.DIRECT: _l("Meteen, per correctie"),
+    CorrectionMail.DAILY: _l("Eén keer per dag, samengevat"),
+    CorrectionMail.NEVER: _l("Nooit"),
+}
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    # The rights: changing any of them ends the account's sessions (see the listener below).
+    # active_history loads the old value before a change, so that assigning the same value
+    # again, as Flask-Admin does with every field on each save, counts as no change.
+    role: Mapped[Role] = mapped_column(portable_enum(Role, "user_role"), active_history=True)
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("board.id"), active_history=True)
+    active: Mapped[bool] = mapped_column(default=True, active_history=True)
+    # Empty until the person chooses a password through their invitation link.
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+    # The second factor (second_factor.py): an authenticator app's secret, the last time step
+    # a code was accepted for (no code works twice), and since when it is set up (the
+    # history shows this one, never the secret).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    second_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Which mails about corrections the public reported this account wants (notifications.py).
+    correction_mail: Mapped[CorrectionMail] = mapped_column(
+        portable_enum(CorrectionMail, "correction_mail"), default=CorrectionMail.DIRECT
+    )
+    digest_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+
+    board: Mapped[Board | None] = relationship(active_history=True)
+
+    @validates("email")
+    def _check_email(self, _key, value):
+        return validation.email(value).lower()
+
+    def set_password(self, password: str) -> None:
+        """Store a new password and end every session that used the old one."""
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"]
+        )
+        self.session_token = new_token()
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Whether logging in takes a code too: set up, or required for the role."""
+        return self.totp_secret is not None or self.role.value in current_app.config["MFA_ROLES"]
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def __str__(self) -> str:
+        return self.email
+
+
+RIGHTS = ("role", "board_id", "board", "active")
+
+
+@event.listens_for(Session, "before_flush")
+def _end_sessions_on_new_rights(session: Session, _context, _instances) -> None:
+    """A new role or board, or (de)activation, ends the account's sessions wherever it is made."""
+    for obj in session.dirty:
+        if isinstance(obj, User) and any(
+            inspect(obj).attrs[key].history.has_changes() for key in RIGHTS
+        ):
+            obj.session_token = new_token()
+
+
+class ImportLog(db.Model):
+    """One applied DUO import: when, who, which files (with checksums) and what it changed."""
+
+    __tablename__ = "duo_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # One line per file: "<sha256>  <file name>", as sha256sum writes them.
+    files: Mapped[str] = mapped_column(Text)
+    area: Mapped[str] = mapped_column(String(20))
+    selection: Mapped[str] = mapped_column(Text)
+    new: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[int] = mapped_column(default=0)
+    changed: Mapped[int] = mapped_column(default=0)
+    board_changes: Mapped[int] = mapped_column(default=0)
+    pupil_counts: Mapped[int] = mapped_column(default=0)
+
+    def __str__(self) -> str:
+        return f"DUO-import {self.applied_at:%Y-%m-%d %H:%M}"
 
 
 @event.listens_for(Session, "before_flush")

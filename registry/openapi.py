@@ -7,7 +7,7 @@ from . import fields
 from .db import db
 from .filters import FILTERS, LEVEL_PARAMETER, LEVELS
 from .groupings import GROUPINGS
-from .models import CONTACT_FIELDS, Board, School
+from .models import Board, School
 from .search import MAX_PAGE, MAX_TEXT, MAX_VALUE, SORTS, known_values, reference_dates
 
 # Text without control characters (the API refuses those with a 400).
@@ -31,33 +31,10 @@ SCHOOL_FIELDS = {f.key: f.schema for f in fields.SCHOOL_FIELDS}
 
 # Each kind of group's own fields in the API, in order; its schema is named after its model.
 GROUP_FIELDS = {
-    "bestuur": {
-        "board_number": {"type": "string"},
-        "name": _nullable("string"),
-        **{name: _nullable("string") for name in ("kvk_number", *CONTACT_FIELDS)},
-        "dissolved_on": _nullable("string", format="date"),
-    },
-    "gemeente": {
-        "cbs_code": {"type": "string"},
-        "name": {"type": "string"},
-        "slug": {"type": "string"},
-        "province": {"type": "string"},
-        "postcode_areas": {"type": "array", "items": {"type": "string"}},
-    },
-    "netwerk": {
-        "slug": {"type": "string"},
-        "name": {"type": "string"},
-        "description": _nullable("string"),
-        "confirmed": {"type": "boolean"},
-    },
+    facet: {f.key: f.schema for f in group} for facet, group in fields.GROUP_FIELDS.items()
 }
 # What every group's item ends with (api._groups).
-GROUP_TOTALS = {
-    "schools": {"type": "integer", "minimum": 0},
-    "pupils": {"type": "integer", "minimum": 0},
-    "pupils_reference_date": _nullable("string", format="date"),
-    "url": {"type": "string"},
-}
+GROUP_TOTALS = {f.key: f.schema for f in fields.GROUP_TOTALS}
 
 
 def _object(properties: dict, required: list[str] | None = None) -> dict:

@@ -175,7 +175,6 @@ SCHOOL_GAPS = [
         absent(*SPECIAL_CONTACT),
     ),
 ]
-GAPS_BY_KEY = {gap.key: gap for gap in SCHOOL_GAPS}
 
 
 @dataclass(frozen=True)

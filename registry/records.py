@@ -32,7 +32,7 @@ from .search import (
     ordered_query,
     support_of,
 )
-from .text import place_name, slugify
+from .text import address_of, place_name, slugify, street_line
 
 # Every public field of a school, in the order of the JSON (registry/fields.py declares them).
 SCHOOL_COLUMNS = {f.key: Column(f.key, f.label, f.width, f.words) for f in SCHOOL_FIELDS}
@@ -86,8 +86,7 @@ def _record(stored, pupils, reference, distance, url, support=()) -> dict:
     for key, present in PRESENTERS.items():
         record[key] = present(record[key])
     record.update(
-        address=" ".join(part for part in (stored["street"], stored["house_number"]) if part)
-        or None,
+        address=street_line(stored["street"], stored["house_number"]) or None,
         type=stored["type"].value,
         place=place_name(stored["place"]) or None,
         location_precision=stored["location_precision"].value
@@ -200,3 +199,4 @@ def init_app(app) -> None:
     export_cli.add_command(export_schools_command)
     # Pages show a phone number as the records and downloads do.
     app.add_template_filter(grouped_phone, "phone")
+    app.add_template_filter(address_of, "address")

@@ -35,15 +35,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from . import mail
 from .account_tokens import Purpose, issue
 from .accounts import AccountRefused, new_account
-from .auth import Role, User
 from .db import db
 from .history import Change, acting_as, note_this_request
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .models import (
     Board,
+    Role,
     School,
     SchoolSupport,
+    User,
     portable_enum,
     refuse_control_characters,
     utcnow,

@@ -35,11 +35,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from .auth import ALL_FACTORS_GIVEN, User, finish_login, pending_user
+from .auth import ALL_FACTORS_GIVEN, finish_login, pending_user
 from .db import db
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
-from .models import utcnow
+from .models import User, utcnow
 from .security import SafeForm, limiter
 
 ISSUER = "Register SWV PO 22.03"

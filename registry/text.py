@@ -5,6 +5,9 @@ import re
 import unicodedata
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# The control characters XML 1.0 cannot hold (tab, LF and CR it can): an SVG label, an XLSX
+# cell or a PDF's text would be refused with one of them.
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # DUO writes place names in capitals, with a few abbreviations to tell namesakes apart.
 _PLACE_WORDS = {"GEM": "gem.", "DR": "Dr"}
 _JOINING_WORDS = {"EN", "AAN", "OP", "BIJ", "VAN", "IN", "ONDER", "OVER", "TER"}
@@ -48,3 +51,24 @@ def place_name(duo_place: str | None) -> str:
         lower = index and (w in _JOINING_WORDS or (w in _ARTICLES and previous in _JOINING_WORDS))
         named.append(w.lower() if lower else "-".join(word(p) for p in w.split("-")))
     return " ".join(named).replace("'S-", "'s-")
+
+
+def xml_text(value):
+    """Text without the control characters XML cannot hold; other values as they are."""
+    return _NOT_IN_XML.sub("", value) if isinstance(value, str) else value
+
+
+def street_line(street: str | None, house_number: str | None) -> str:
+    """Street and number as on a letter: 'Middenweg 2-4' (one text: '2-4' is no date)."""
+    return " ".join(part for part in (street, house_number) if part)
+
+
+def address_text(street, house_number, postcode, place) -> str:
+    """An address as people write it: 'Bleekhof 2, 7961 AW Ruinerwold'; missing parts left out."""
+    second = " ".join(part for part in (postcode, place_name(place)) if part)
+    return ", ".join(part for part in (street_line(street, house_number), second) if part)
+
+
+def address_of(record) -> str:
+    """The address of anything with the four address parts (a school, a board, the partnership)."""
+    return address_text(record.street, record.house_number, record.postcode, record.place)

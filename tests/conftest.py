@@ -428,7 +428,7 @@ def totp_code(app, email: str) -> str:
 
     import pyotp
 
-    from registry.auth import User
+    from registry.models import User
 
     with app.app_context():
         user = db.session.scalar(db.select(User).filter_by(email=email))
@@ -459,8 +459,7 @@ def sign_in(app, client, email: str, password: str = PASSWORD, next_path: str | 
 def make_user(seeded_app):
     """Create an account with a known password: make_user(role, board_number=None); an account
     whose role needs a second factor has an app set up (TOTP_SECRET)."""
-    from registry.auth import Role, User
-    from registry.models import Board, utcnow
+    from registry.models import Board, Role, User, utcnow
 
     def make(role: str, board_number: str | None = None, email: str | None = None):
         with seeded_app.app_context():

@@ -100,14 +100,9 @@ def expected(endpoint: str, role: str) -> str:
     if endpoint in ACCOUNT_PAGES:
         return ACCOUNT_PAGES[endpoint]
     if role == "bestuur-other":
-        if endpoint == "school.edit_view":
-            return "refused"  # school 1 belongs to another board
-        if endpoint.startswith("support.board_") or endpoint == "rounds.board_page":
-            return "refused"  # the support grid and round page of board 41196 are its own
-        if blueprint == "board_contact" and view in ("edit_view", "details_view"):
-            return "refused"  # contact 1 is board 41196's
-        if endpoint == "board_contact.history_view":
-            return "missing"
+        outcome = _another_boards(endpoint, blueprint, view)
+        if outcome:
+            return outcome
         role = "bestuur"
     if blueprint in PUBLIC or endpoint in PUBLIC:
         return "ok"
@@ -119,13 +114,26 @@ def expected(endpoint: str, role: str) -> str:
         return "refused"  # no new codes to show once: back to the account page
     if role not in READERS[blueprint]:
         return "refused"
+    return _exception(endpoint, blueprint, view, role) or _by_kind(endpoint, blueprint, view, role)
+
+
+def _another_boards(endpoint: str, blueprint: str, view: str) -> str | None:
+    """What board staff get on board 41196's records, which are not theirs."""
+    if endpoint == "school.edit_view":
+        return "refused"  # school 1 belongs to another board
+    if endpoint.startswith("support.board_") or endpoint == "rounds.board_page":
+        return "refused"  # the support grid and round page of board 41196 are its own
+    if blueprint == "board_contact" and view in ("edit_view", "details_view"):
+        return "refused"  # contact 1 is board 41196's
+    if endpoint == "board_contact.history_view":
+        return "missing"
+    return None
+
+
+def _exception(endpoint: str, blueprint: str, view: str, role: str) -> str | None:
+    """Pages a reader of the blueprint still does not get, and why."""
     if blueprint == "rounds":
-        if view == "progress_download":
-            return "missing"  # no round has been held in this database
-        if view == "index" and role == "bestuur":
-            return "refused"  # sent on to its own board's round page
-        if view == "board_page" and role == "medewerker":
-            return "refused"  # a board's round is its staff's and the coordinators' work
+        return _round_page(view, role)
     if blueprint == "support" and view.startswith("all_") and role == "bestuur":
         return "refused"  # a board's staff fill in their own board's grid only
     if view == "ajax_lookup":
@@ -138,16 +146,30 @@ def expected(endpoint: str, role: str) -> str:
         return "refused"  # corrections are handled, not edited
     if endpoint == "partnership.create_view":
         return "refused"  # the one record is edited, never created
+    return None
+
+
+def _round_page(view: str, role: str) -> str | None:
+    if view == "progress_download":
+        return "missing"  # no round has been held in this database
+    if view == "index" and role == "bestuur":
+        return "refused"  # sent on to its own board's round page
+    if view == "board_page" and role == "medewerker":
+        return "refused"  # a board's round is its staff's and the coordinators' work
+    return None
+
+
+def _by_kind(endpoint: str, blueprint: str, view: str, role: str) -> str:
+    """Reading is open to every reader; creating and editing to the blueprint's writers."""
     if endpoint in NEEDS_FILE:
         return "bad"
     if view in READ_ENDPOINTS:
         return "ok"
     if view == "create_view" and blueprint == "school" and role == "bestuur":
         return "refused"  # board staff edit their schools but do not found new ones
-    if view in ("create_view", "edit_view", "batch_view", "handle_view"):
-        if blueprint in ("change",) or role not in WRITERS.get(blueprint, set()):
-            return "refused"
-        return "ok"
+    writes = view in ("create_view", "edit_view", "batch_view", "handle_view")
+    if writes and (blueprint == "change" or role not in WRITERS.get(blueprint, set())):
+        return "refused"
     return "ok"
 
 

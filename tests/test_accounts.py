@@ -14,10 +14,9 @@ from sqlalchemy import select
 from test_mail import smtp  # noqa: F401 (the real SMTP server fixture)
 
 from registry.account_tokens import AccountToken
-from registry.auth import CorrectionMail, User
 from registry.db import db
 from registry.history import Change
-from registry.models import CorrectionRequest, School, utcnow
+from registry.models import CorrectionMail, CorrectionRequest, School, User, utcnow
 
 NEW_PASSWORD = "paarse olifant danst op het dak"
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 from conftest import PASSWORD, csrf_from, sign_in
 from sqlalchemy import func, select
 
-from registry.auth import User
 from registry.db import db
+from registry.models import User
 
 
 def post_login(client, email, password=PASSWORD):

@@ -15,13 +15,14 @@ from sqlalchemy import func, select
 
 from registry.admin.duo import kept_name
 from registry.db import db
-from registry.duo.apply import ImportLog, apply_comparison
+from registry.duo.apply import apply_comparison
 from registry.duo.area import Area
 from registry.duo.compare import BOARD, CHANGED, DISAPPEARED, KINDS, NEW, PUPILS, compare
 from registry.duo.files import DuoFileError, read_duo_file
 from registry.history import Change, acting_as
 from registry.models import (
     Board,
+    ImportLog,
     LocationPrecision,
     Municipality,
     Network,

@@ -433,7 +433,7 @@ def test_kinds_are_said_in_plain_words_with_stable_codes(ctx):
 
 def test_the_school_page_shows_file_09s_address_kinds_map_and_the_partnership(client):
     page = html.unescape(client.get("/scholen/19SK00").get_data(as_text=True))
-    assert "Colijnstraat 4<br>7942 BH Meppel" in page
+    assert "Colijnstraat 4, 7942 BH Meppel" in page
     assert "0522 25 19 82" in page
     assert "kinderen die zeer moeilijk leren (ZMLK)" in page
     assert "cluster 3: kinderen met een verstandelijke" in page

@@ -188,7 +188,7 @@ def test_boards_municipalities_and_networks_download_with_totals(client):
     assert text.splitlines()[0] == "cbs_code,name,province,schools,pupils"
     assert len(text.splitlines()) == 8
     excel = client.get("/netwerken.excel.csv").data.decode("utf-8-sig")
-    assert excel.splitlines()[0] == "Code;Naam;Bevestigd;Scholen;Leerlingen"
+    assert excel.splitlines()[0] == "Code in het webadres;Naam;Bevestigd;Scholen;Leerlingen"
     assert 'href="/besturen.xlsx"' in client.get("/besturen").get_data(as_text=True)
 
 

@@ -9,10 +9,9 @@ import pytest
 from conftest import csrf_from, form_fields, with_values
 from sqlalchemy import func, insert, select
 
-from registry.auth import User
 from registry.db import db
 from registry.history import Change
-from registry.models import Board, CorrectionRequest, CorrectionStatus, Network, School
+from registry.models import Board, CorrectionRequest, CorrectionStatus, Network, School, User
 
 OWN_BOARD = "41196"
 # The Dutch reasons a refused admin request gives.

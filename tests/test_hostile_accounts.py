@@ -15,9 +15,8 @@ from sqlalchemy import select
 from test_accounts import NEW_PASSWORD, choose_password, link_in, mails
 
 from registry.account_tokens import AccountToken
-from registry.auth import User
 from registry.db import db
-from registry.models import utcnow
+from registry.models import User, utcnow
 
 FUZZ = settings(
     max_examples=60,

@@ -1,4 +1,5 @@
-"""The package's shape: no module imports another in a circle, not even inside a function."""
+"""The package's shape: no module imports another in a circle, not even inside a function, and
+every import points down the table of tiers."""
 
 import ast
 from pathlib import Path
@@ -49,3 +50,122 @@ def test_no_import_circle_in_the_package():
     for module in graph:
         visit(module, [module])
     assert circles == []
+
+
+# The package read top-down: every module in the order it may be built on. The rule: a module
+# imports only modules that stand before it here (a lower tier, or earlier in its own tier), so
+# no import points sideways or up. A new module takes its place in this table.
+TIERS = {
+    # Plain tools that know nothing of schools: text, language, settings, the database handle,
+    # and the rules a value must meet.
+    "foundation": [
+        "config",
+        "text",
+        "i18n",
+        "db",
+        "phones",
+        "redirects",
+        "compression",
+        "static_files",
+        "operations",
+        "validation",
+        "errors",
+        "passwords",
+        "spelling",
+        "special",
+        "uploads",
+    ],
+    # The records and what is declared about them once: fields, filters, gaps, history, mail.
+    "domain": [
+        "models",
+        "fields",
+        "geo",
+        "filters",
+        "history",
+        "quality",
+        "mail",
+        "account_tokens",
+        "security",
+        "partnership",
+    ],
+    # Reading and writing many records at once: the query builder and its index, files, DUO,
+    # the overviews' documents, the seed.
+    "services": [
+        "cache",
+        "exports",
+        "parent_words",
+        "search_changes",
+        "search_index",
+        "search",
+        "records",
+        "groupings",
+        "duo.area",
+        "duo.files",
+        "duo.uploads",
+        "duo.compare",
+        "duo.apply",
+        "duo.cli",
+        "duo",
+        "seed",
+        "overviews.paper",
+        "overviews.markup",
+        "overviews.charts",
+        "overviews.build",
+        "overviews.document",
+    ],
+    # What people open in a browser or call: logging in, accounts, rounds, the public pages,
+    # the API, the overviews' pages.
+    "web": [
+        "auth",
+        "second_factor",
+        "accounts",
+        "rounds",
+        "corrections",
+        "listing",
+        "directory",
+        "findability",
+        "openapi",
+        "api",
+        "overviews",
+    ],
+    # The coordinators' admin: its base first, then the screens.
+    "admin": [
+        "admin.widgets",
+        "admin.base",
+        "admin.views",
+        "admin.corrections",
+        "admin.duo",
+        "admin.partnership",
+        "admin.accounts",
+        "admin.rounds",
+        "admin.schools",
+        "admin.support.rows",
+        "admin.support.spreadsheet",
+        "admin.support.upload",
+        "admin.support.grid",
+        "admin.support.view",
+        "admin.support",
+        "admin",
+    ],
+    # create_app, the table of contents.
+    "factory": [""],
+}
+
+
+def _places() -> dict[str, int]:
+    order = [f"registry.{name}".rstrip(".") for tier in TIERS.values() for name in tier]
+    return {module: place for place, module in enumerate(order)}
+
+
+def test_every_import_points_up_the_table_of_tiers():
+    files = {module_name(p): p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts}
+    places = _places()
+    assert set(files) - set(places) == set(), "give these modules their place in TIERS"
+    assert set(places) - set(files) == set(), "TIERS names modules that no longer exist"
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, path in files.items()
+        for target in imports(path, set(files))
+        if places[target] >= places[name]
+    )
+    assert wrong == []

@@ -11,7 +11,6 @@ from flask_migrate import upgrade
 from pypdf import PdfReader
 from sqlalchemy import delete, select, update
 
-from registry import charts
 from registry.cache import bump
 from registry.db import db
 from registry.groupings import Tally
@@ -25,6 +24,7 @@ from registry.models import (
     SupportArea,
     SupportLevel,
 )
+from registry.overviews import charts
 from registry.seed import load_seed
 
 MUNICIPALITIES = (

@@ -73,7 +73,7 @@ def test_a_coordinator_fills_it_in_and_every_page_shows_it_at_once(seeded_app, c
         shown = block(client.get(path).get_data(as_text=True))
         assert "nog niet ingevuld" not in shown, path
         assert "Samenwerkingsverband Voorbeeld" in shown
-        assert "Voorbeeldstraat 1<br>7941 AB Meppel" in shown
+        assert "Voorbeeldstraat 1, 7941 AB Meppel" in shown
         assert '<a href="tel:0522123456">0522 12 34 56</a>' in shown
         assert '<a href="mailto:info@voorbeeld.example">' in shown
         assert 'href="http://www.voorbeeld.example"' in shown

@@ -15,9 +15,8 @@ from conftest import PASSWORD, POSTGRES_URL, TOTP_SECRET, csrf_from, database_ur
 from sqlalchemy import create_engine, func, select, text
 
 from registry.db import db
-from registry.duo.apply import ImportLog
 from registry.history import Change
-from registry.models import School
+from registry.models import ImportLog, School
 
 PROJECT = Path(__file__).resolve().parent.parent
 NATIONAL = (

@@ -12,10 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from test_accounts import choose_password, mails, text_of
 
-from registry.auth import Role, User
 from registry.db import db
 from registry.history import Change
-from registry.models import Board, BoardContact, School, SupportArea
+from registry.models import Board, BoardContact, Role, School, SupportArea, User
 from registry.rounds import Outcome, RoundSchool, today
 
 BOARD = "41196"  # Stichting WIES: 14 schools

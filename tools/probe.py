@@ -67,21 +67,22 @@ from werkzeug.serving import make_server
 
 import registry
 from registry import create_app
-from registry.auth import Role, User
 from registry.config import sqlalchemy_url
 from registry.db import db
-from registry.duo.apply import ImportLog
 from registry.history import Change
 from registry.models import (
     Board,
     CorrectionRequest,
     CorrectionStatus,
+    ImportLog,
     Municipality,
     Network,
     PupilCount,
+    Role,
     School,
     SchoolSupport,
     SupportArea,
+    User,
 )
 from registry.search import FACETS, SORTS
 

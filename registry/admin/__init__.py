@@ -10,9 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import quality
-from ..auth import User
 from ..db import db
-from ..duo.apply import ImportLog
 from ..groupings import GROUPINGS, group_totals
 from ..history import Change
 from ..i18n import lazy_gettext as _l
@@ -21,12 +19,14 @@ from ..models import (
     BoardContact,
     CorrectionRequest,
     CorrectionStatus,
+    ImportLog,
     Municipality,
     Network,
     ParentWord,
     Partnership,
     School,
     SupportArea,
+    User,
 )
 from ..rounds import open_round
 from .accounts import UserView

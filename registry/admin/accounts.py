@@ -9,10 +9,10 @@ from wtforms.validators import ValidationError
 
 from .. import mail
 from ..accounts import send_link
-from ..auth import Role, User
 from ..db import db
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
+from ..models import Role, User
 from ..second_factor import reset_second_factor
 from .base import RegistryModelView, as_ids, choices
 from .views import LABELS

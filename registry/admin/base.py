@@ -27,18 +27,17 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-from ..auth import CORRECTION_MAIL_LABELS, ROLE_LABELS, Role
 from ..corrections import STATUS_LABELS
 from ..db import db
-from ..duo.files import too_large
 from ..errors import error_response
 from ..filters import TYPE_LABELS
 from ..history import Change, day, readable_changes, readable_text, when
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..models import LocationPrecision
+from ..models import CORRECTION_MAIL_LABELS, ROLE_LABELS, LocationPrecision, Role
 from ..redirects import local_path
 from ..security import SafeForm
+from ..uploads import too_large
 from ..validation import RULES, InvalidValue, check
 from .widgets import ChoiceRequired
 
@@ -599,6 +598,3 @@ class OwnBoardOnly:
             and getattr(model.board, "id", None) != current_user.board_id
         ):
             raise ValidationError(str(self.foreign_board_message))
-
-
-HISTORY_LABEL = _l("Geschiedenis")

@@ -12,10 +12,8 @@ from ..corrections import (
     ADDRESS_PARTS,
     DIRECT_FIELDS,
     FIELDS,
-    LEVEL_LABELS,
     STATUS_LABELS,
     Refused,
-    address_text,
     apply_address,
     apply_support,
     apply_value,
@@ -27,10 +25,12 @@ from ..corrections import (
     unchanged_parts,
 )
 from ..db import db
+from ..filters import LEVEL_CHOICES
 from ..history import SENDER_READERS, Change, noting
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import CorrectionRequest, CorrectionStatus, School
+from ..text import address_text
 from ..validation import InvalidValue
 from .base import (
     EDITORS,
@@ -233,7 +233,7 @@ class CorrectionView(RegistryModelView):
             current=current,
             values=values,
             areas=support_areas() if correction.field == "ondersteuning" else [],
-            levels=LEVEL_LABELS,
+            levels=LEVEL_CHOICES,
             fields=FIELDS,
             statuses=STATUS_LABELS,
             form_fields=FORM_FIELDS,

@@ -14,17 +14,26 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.utils import secure_filename
 
 from ..db import db
-from ..duo.apply import ImportLog, apply_comparison
+from ..duo.apply import apply_comparison
 from ..duo.area import Area
-from ..duo.cli import check_choice
-from ..duo.compare import FIELD_LABELS, KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
-from ..duo.files import DuoFile, DuoFileError, read_duo_file, shown
+from ..duo.compare import (
+    FIELD_LABELS,
+    KINDS,
+    REPORT_COLUMNS,
+    Comparison,
+    check_choice,
+    compare,
+    report_rows,
+)
+from ..duo.files import DuoFile, DuoFileError, read_duo_file
 from ..duo.uploads import CHECKSUM_RE, discard, keep, kept, sweep
 from ..exports import export_response
 from ..history import readable_text
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
+from ..models import ImportLog
+from ..uploads import shown
 from .base import EDITORS, RegistryModelView, RoleGuard, TakesUploads
 
 # The preview shows this many records per kind; the CSV download has them all.

@@ -12,13 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts import AccountRefused, new_account, send_link
-from ..auth import Role, User
 from ..db import db
 from ..exports import FORMATS, Column, export_response
 from ..history import noting
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..models import Board, BoardContact
+from ..models import Board, BoardContact, Role, User
 from ..rounds import (
     OUTCOME_LABELS,
     ROUND_PARAMETER,

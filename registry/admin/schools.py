@@ -14,13 +14,12 @@ from wtforms import FloatField
 from wtforms.validators import ValidationError
 
 from .. import geo
-from ..auth import Role
 from ..db import db
 from ..exports import ExportError, choose_columns, export_response
 from ..fields import stored_values
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..models import Board, LocationPrecision, Network, PupilCount, School, SchoolSupport
+from ..models import Board, LocationPrecision, Network, PupilCount, Role, School, SchoolSupport
 from ..quality import BOARD_PARAMETER, SCHOOL_GAPS
 from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_links, school_values
 from ..search import BadParameter, SchoolRow, SchoolSearch, conditions, latest_pupils

@@ -6,14 +6,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
-from ..auth import Role
 from ..db import db
 from ..exports import Column, export_response
-from ..fields import SCHOOL_FIELDS
+from ..fields import GROUP_FIELDS, SCHOOL_FIELDS
 from ..history import Change, readable_changes, when
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
-from ..models import CONTACT_FIELDS, Board, School
+from ..models import CONTACT_FIELDS, Board, Role, School
 from ..quality import BOARD_GAPS
 from .base import (
     EVERYONE,
@@ -24,9 +23,11 @@ from .base import (
     shown_value,
 )
 
-# The school's public fields are labelled in the fields table; the admin adds its own columns.
+# The public fields of schools and groups are labelled in the fields tables; the admin adds its
+# own columns.
 LABELS = {
     **{f.source: f.label for f in SCHOOL_FIELDS if f.source and "." not in f.source},
+    **{f.source: f.label for group in GROUP_FIELDS.values() for f in group},
     "brin": _l("BRIN"),
     "municipality": _l("Gemeente"),
     "board": _l("Bestuur"),
@@ -37,18 +38,10 @@ LABELS = {
     "verified_on": _l("Laatst gecontroleerd"),
     "support_offers": _l("Ondersteuning"),
     "pupil_counts": _l("Leerlingen"),
-    "board_number": _l("Bestuursnummer"),
-    "kvk_number": _l("KvK-nummer"),
     "other_names": _l("Andere namen"),
-    "dissolved_on": _l("Opgeheven op"),
-    "cbs_code": _l("CBS-code"),
-    "province": _l("Provincie"),
-    "slug": _l("Adres op de site"),
-    "description": _l("Beschrijving"),
     "contact_name": _l("Contactpersoon"),
     "contact_email": _l("E-mail contactpersoon"),
     "contact_phone": _l("Telefoon contactpersoon"),
-    "confirmed": _l("Bevestigd"),
     "code": _l("Code"),
     "name_en": _l("Naam (Engels)"),
     "position": _l("Volgorde"),

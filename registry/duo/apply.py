@@ -6,11 +6,11 @@ differences (a person changed the value since DUO last set it) are never applied
 """
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 from flask import current_app
-from sqlalchemy import ForeignKey, String, Text, insert, select
-from sqlalchemy.orm import Mapped, mapped_column, selectinload
+from sqlalchemy import insert, select
+from sqlalchemy.orm import selectinload
 
 from .. import geo
 from ..cache import bump
@@ -19,6 +19,7 @@ from ..history import CREATED, UPDATED, acting_as, change_row, noting, pupil_fie
 from ..i18n import lazy_gettext as _l
 from ..models import (
     Board,
+    ImportLog,
     LocationPrecision,
     Municipality,
     PartnershipPostcodeArea,
@@ -26,7 +27,6 @@ from ..models import (
     School,
     SchoolType,
     search_text,
-    utcnow,
 )
 from ..text import place_name, slugify
 from .compare import (
@@ -48,29 +48,6 @@ from .files import LOCATION_ATTRIBUTES, Location
 DERIVED_PRECISIONS = {LocationPrecision.PC6, LocationPrecision.PC4, None}
 # New locations are inserted this many at a time (with their counts and history rows).
 INSERT_BATCH = 1000
-
-
-class ImportLog(db.Model):
-    """One applied DUO import: when, who, which files (with checksums) and what it changed."""
-
-    __tablename__ = "duo_import"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    applied_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(254))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    # One line per file: "<sha256>  <file name>", as sha256sum writes them.
-    files: Mapped[str] = mapped_column(Text)
-    area: Mapped[str] = mapped_column(String(20))
-    selection: Mapped[str] = mapped_column(Text)
-    new: Mapped[int] = mapped_column(default=0)
-    closed: Mapped[int] = mapped_column(default=0)
-    changed: Mapped[int] = mapped_column(default=0)
-    board_changes: Mapped[int] = mapped_column(default=0)
-    pupil_counts: Mapped[int] = mapped_column(default=0)
-
-    def __str__(self) -> str:
-        return f"DUO-import {self.applied_at:%Y-%m-%d %H:%M}"
 
 
 def files_line(comparison: Comparison) -> str:

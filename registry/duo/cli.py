@@ -1,6 +1,5 @@
 """`flask --app wsgi duo ...`: compare DUO's files with the registry, apply, and show the log."""
 
-import re
 from pathlib import Path
 
 import click
@@ -10,11 +9,11 @@ from sqlalchemy import select
 
 from ..db import db
 from ..exports import csv_lines
-from ..i18n import gettext as _
-from .apply import ImportLog, apply_comparison
+from ..models import ImportLog
+from .apply import apply_comparison
 from .area import Area
-from .compare import KINDS, REPORT_COLUMNS, Comparison, compare, report_rows
-from .files import DuoFileError, read_duo_file, shown
+from .compare import KINDS, REPORT_COLUMNS, Comparison, check_choice, compare, report_rows
+from .files import DuoFileError, read_duo_file
 
 duo_cli = click.Group(
     "duo",
@@ -25,8 +24,6 @@ duo_cli = click.Group(
 FILES = click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-# One record chosen in the preview or with --kies: 'kind:vestigingscode'.
-CHOICE = re.compile(rf"(?:{'|'.join(KINDS)}):[0-9]{{2}}[A-Z]{{2}}[0-9]{{2}}")
 NATIONAL = click.option(
     "--landelijk", "national", is_flag=True, help="Neem elke vestiging in het land mee."
 )
@@ -42,33 +39,6 @@ def compare_files(paths: list[Path], national: bool) -> Comparison:
         return compare(files, Area.whole_country() if national else Area.from_file())
     except (DuoFileError, ValueError) as error:
         raise click.ClickException(f"Niets gewijzigd. {error}") from error
-
-
-def check_choice(comparison: Comparison, keys: list[str]) -> None:
-    """Refuse (ValueError) a chosen record that is repeated, malformed or not in this comparison:
-    the choice is applied as given, so a typo must not silently apply less than meant."""
-    choosable = {d.key for d in comparison.differences if d.changes}
-    seen = set()
-    for key in keys:
-        if not CHOICE.fullmatch(key):
-            raise ValueError(
-                _(
-                    "'%(key)s' is geen keuze; een keuze is soort:vestigingscode, bijvoorbeeld"
-                    " changed:05SX00.",
-                    key=shown(key),
-                )
-            )
-        if key in seen:
-            raise ValueError(_("%(key)s is meer dan eens gekozen.", key=key))
-        if key not in choosable:
-            raise ValueError(
-                _(
-                    "%(key)s staat niet in deze vergelijking of heeft niets om toe te passen;"
-                    " vergelijk opnieuw.",
-                    key=key,
-                )
-            )
-        seen.add(key)
 
 
 def echo_summary(comparison: Comparison) -> None:

@@ -8,6 +8,7 @@ Values a person in the partnership changed since DUO last set them are held back
 never overwrites local knowledge.
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,8 +18,10 @@ from sqlalchemy import select
 from ..db import db
 from ..exports import Column
 from ..history import Change, day
+from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import Board, Municipality, PupilCount, School, SchoolType
+from ..uploads import shown
 from .area import Area
 from .files import FILE_KINDS, PUPIL_FILE, DuoFile, Location
 
@@ -30,6 +33,8 @@ KINDS = {
     BOARD: _l("Ander bestuur"),
     PUPILS: _l("Leerlingaantallen"),
 }
+# One record chosen in the preview or with --kies: 'kind:vestigingscode'.
+CHOICE = re.compile(rf"(?:{'|'.join(KINDS)}):[0-9]{{2}}[A-Z]{{2}}[0-9]{{2}}")
 # Who writes as the import in the history; the seed loads DUO's values too.
 IMPORT_ACTOR = "DUO-import"
 SOURCE_ACTORS = (IMPORT_ACTOR, "seed")
@@ -365,3 +370,30 @@ def report_rows(comparison: Comparison):
             "status": str(_l("niet overgenomen")),
             "note": why,
         }
+
+
+def check_choice(comparison: Comparison, keys: list[str]) -> None:
+    """Refuse (ValueError) a chosen record that is repeated, malformed or not in this comparison:
+    the choice is applied as given, so a typo must not silently apply less than meant."""
+    choosable = {d.key for d in comparison.differences if d.changes}
+    seen = set()
+    for key in keys:
+        if not CHOICE.fullmatch(key):
+            raise ValueError(
+                _(
+                    "'%(key)s' is geen keuze; een keuze is soort:vestigingscode, bijvoorbeeld"
+                    " changed:05SX00.",
+                    key=shown(key),
+                )
+            )
+        if key in seen:
+            raise ValueError(_("%(key)s is meer dan eens gekozen.", key=key))
+        if key not in choosable:
+            raise ValueError(
+                _(
+                    "%(key)s staat niet in deze vergelijking of heeft niets om toe te passen;"
+                    " vergelijk opnieuw.",
+                    key=key,
+                )
+            )
+        seen.add(key)

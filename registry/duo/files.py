@@ -15,7 +15,6 @@ import csv
 import difflib
 import hashlib
 import io
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +27,7 @@ from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
 from ..models import Municipality, School, SchoolType
 from ..text import place_name, slugify
+from ..uploads import CONTROL_CHARACTER, megabytes, shown
 from ..validation import InvalidValue
 
 # DUO counts pupils on 1 October; a count below 5 is published as "<5" for privacy.
@@ -121,14 +121,10 @@ SPECIAL_LENGTHS = {
         for column, attribute in SPECIAL_FIELDS.items()
     },
 }
-# Control characters never occur in DUO's files (tab, CR and LF aside); NUL is refused by
-# PostgreSQL and the others by the XLSX report, so a file with one is refused as a whole.
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Control characters (uploads.CONTROL_CHARACTER) never occur in DUO's files (tab, CR and LF
+# aside); NUL is refused by PostgreSQL and the others by the XLSX report, so a file with one is
+# refused as a whole.
 LINE_BREAK = re.compile(r"\r\n?|\n")
-# The size limits are binary megabytes, as the upload page and DUO_MAX_BYTES count them.
-MEGABYTE = 1024 * 1024
-# Values quoted back in a message are cut to this length.
-SHOWN_LENGTH = 40
 
 
 class DuoFileError(ValueError):
@@ -240,30 +236,6 @@ def read_duo_file(data: bytes, name: str, max_bytes: int | None = None) -> DuoFi
     if not duo.rows:
         raise DuoFileError(_("%(name)s bevat alleen een kopregel en geen scholen.", name=name))
     return duo
-
-
-def megabytes(size: int, limit: bool = False) -> str:
-    """A size in MB as users read it: a file's rounded up to one decimal, a limit rounded down,
-    so that a file over the limit never reads as within it."""
-    tenths = size * 10 / MEGABYTE
-    if limit:
-        return format_decimal(math.floor(tenths) / 10, format="#,##0.#")
-    return format_decimal(math.ceil(tenths) / 10, format="#,##0.0")
-
-
-def too_large(size: int, limit: int) -> str:
-    """The message for a file of `size` bytes, above `limit`."""
-    return _(
-        "Het bestand is te groot: %(size)s MB; het maximum is %(max)s MB.",
-        size=megabytes(size),
-        max=megabytes(limit, limit=True),
-    )
-
-
-def shown(value: str) -> str:
-    """A value quoted back to the user: control characters visible, cut to a readable length."""
-    value = CONTROL_CHARACTER.sub("\N{REPLACEMENT CHARACTER}", value)
-    return value if len(value) <= SHOWN_LENGTH else value[:SHOWN_LENGTH] + "…"
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -502,33 +474,7 @@ def _read_locations(duo: DuoFile, kind: FileKind, header: list[str], reader) -> 
     seen: dict[str, int] = {}
     for line, row in _rows(header, reader, duo.name):
         _check_lengths(row, line, duo.name, kind.lengths)
-        for column in REQUIRED_VALUES:
-            if not row[column]:
-                raise DuoFileError(
-                    _(
-                        "%(name)s, regel %(line)d: kolom %(column)s is leeg.",
-                        name=duo.name,
-                        line=line,
-                        column=column,
-                    )
-                )
-        try:
-            code = validation.check("vestigingscode", row["VESTIGINGSCODE"])
-            board_number = validation.check("board_number", row["BEVOEGD GEZAG NUMMER"])
-        except InvalidValue as error:
-            column = "VESTIGINGSCODE" if error.field == "vestigingscode" else "BEVOEGD GEZAG NUMMER"
-            raise _bad_value(duo.name, line, column, row[column], error) from error
-        municipality = row["GEMEENTENUMMER"]
-        if not re.fullmatch(r"[0-9]{1,4}", municipality):
-            raise DuoFileError(
-                _(
-                    "%(name)s, regel %(line)d, kolom GEMEENTENUMMER: '%(value)s' is geen"
-                    " CBS-gemeentenummer (4 cijfers).",
-                    name=duo.name,
-                    line=line,
-                    value=shown(municipality),
-                )
-            )
+        code, board_number, municipality = _identity(row, line, duo.name)
         _check_unique(seen, code, line, duo.name)
         duo.rows += 1
         school_type = SchoolType.BAO if kind is BAO_FILE else _special_type(row, line, duo.name)
@@ -544,34 +490,73 @@ def _read_locations(duo: DuoFile, kind: FileKind, header: list[str], reader) -> 
             municipality_name=row["GEMEENTENAAM"],
             province=row["PROVINCIE"],
         )
-        for column, (attribute, rule) in LOCATION_FIELDS.items():
-            value = row[column] or None
-            if rule is not None and value is not None:
-                try:
-                    value = rule(value, attribute)
-                except InvalidValue as error:
-                    if column in REQUIRED_VALUES:
-                        raise _bad_value(duo.name, line, column, row[column], error) from error
-                    # One school's broken web address must not hold up the whole file: the
-                    # value is not taken over and the preview lists it for a coordinator.
-                    location.rejected.append((attribute, value, str(error.message)))
-                    continue
-            location.fields[attribute] = value
-        # A basisschool gives no special education: file 02 says so by having no such columns.
-        for column, attribute in SPECIAL_FIELDS.items():
-            location.fields[attribute] = row.get(column) or None
-        if location.fields["brin"] != code[:4]:
+        _read_fields(location, row, duo.name)
+        duo.locations[code] = location
+
+
+def _identity(row: dict[str, str], line: int, name: str) -> tuple[str, str, str]:
+    """The location's code, its board's number and its municipality's: present and well-formed,
+    or the whole file is refused."""
+    for column in REQUIRED_VALUES:
+        if not row[column]:
             raise DuoFileError(
                 _(
-                    "%(name)s, regel %(line)d: vestigingscode %(code)s begint niet met"
-                    " instellingscode %(brin)s.",
-                    name=duo.name,
+                    "%(name)s, regel %(line)d: kolom %(column)s is leeg.",
+                    name=name,
                     line=line,
-                    code=code,
-                    brin=location.fields["brin"],
+                    column=column,
                 )
             )
-        duo.locations[code] = location
+    try:
+        code = validation.check("vestigingscode", row["VESTIGINGSCODE"])
+        board_number = validation.check("board_number", row["BEVOEGD GEZAG NUMMER"])
+    except InvalidValue as error:
+        column = "VESTIGINGSCODE" if error.field == "vestigingscode" else "BEVOEGD GEZAG NUMMER"
+        raise _bad_value(name, line, column, row[column], error) from error
+    municipality = row["GEMEENTENUMMER"]
+    if not re.fullmatch(r"[0-9]{1,4}", municipality):
+        raise DuoFileError(
+            _(
+                "%(name)s, regel %(line)d, kolom GEMEENTENUMMER: '%(value)s' is geen"
+                " CBS-gemeentenummer (4 cijfers).",
+                name=name,
+                line=line,
+                value=shown(municipality),
+            )
+        )
+    return code, board_number, municipality
+
+
+def _read_fields(location: Location, row: dict[str, str], name: str) -> None:
+    """The location's own fields, each checked by its rule; a broken optional one is rejected."""
+    line, code = location.line, location.vestigingscode
+    for column, (attribute, rule) in LOCATION_FIELDS.items():
+        value = row[column] or None
+        if rule is not None and value is not None:
+            try:
+                value = rule(value, attribute)
+            except InvalidValue as error:
+                if column in REQUIRED_VALUES:
+                    raise _bad_value(name, line, column, row[column], error) from error
+                # One school's broken web address must not hold up the whole file: the
+                # value is not taken over and the preview lists it for a coordinator.
+                location.rejected.append((attribute, value, str(error.message)))
+                continue
+        location.fields[attribute] = value
+    # A basisschool gives no special education: file 02 says so by having no such columns.
+    for column, attribute in SPECIAL_FIELDS.items():
+        location.fields[attribute] = row.get(column) or None
+    if location.fields["brin"] != code[:4]:
+        raise DuoFileError(
+            _(
+                "%(name)s, regel %(line)d: vestigingscode %(code)s begint niet met"
+                " instellingscode %(brin)s.",
+                name=name,
+                line=line,
+                code=code,
+                brin=location.fields["brin"],
+            )
+        )
 
 
 def _special_type(row: dict[str, str], line: int, name: str) -> SchoolType | None:

@@ -9,8 +9,6 @@ from flask_babel import get_locale
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from .. import charts
-from ..charts import SPECIAL
 from ..db import db
 from ..filters import FACET_TITLES, FACETS
 from ..groupings import (
@@ -25,6 +23,8 @@ from ..groupings import (
 from ..i18n import gettext as _
 from ..models import School, SchoolType, SupportArea, SupportLevel
 from ..search import BadParameter, SchoolSearch, reference_dates
+from . import charts
+from .charts import SPECIAL
 from .paper import GAP, Table, short_date
 
 TREND_YEARS = 5

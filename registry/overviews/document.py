@@ -12,9 +12,9 @@ from flask import abort, current_app, render_template, request
 from sqlalchemy import select
 
 from ..db import db
-from ..duo.apply import ImportLog
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
+from ..models import ImportLog
 from .build import Overview
 from .paper import for_paper, short_date
 

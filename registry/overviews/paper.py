@@ -7,9 +7,9 @@ from datetime import date
 
 from flask_babel import format_date
 
-from ..exports import xlsx_text
 from ..i18n import format_integer, integer_format
 from ..i18n import gettext as _
+from ..text import xml_text
 
 # How many characters of 9pt Liberation Sans fit across A4 inside the margins (about 1.8 mm
 # each, bold headers included), and how wide a name may grow before it wraps.
@@ -57,9 +57,9 @@ class Table:
     def __post_init__(self) -> None:
         # Names from the data end up in a page, a PDF and a workbook, and none can hold a control
         # character: openpyxl refuses one, WeasyPrint loses the PDF's whole text layer over it.
-        self.columns = [(xlsx_text(g), xlsx_text(label)) for g, label in self.columns]
-        self.rows = [[xlsx_text(v) for v in row] for row in self.rows]
-        self.total = [xlsx_text(v) for v in self.total] if self.total else self.total
+        self.columns = [(xml_text(g), xml_text(label)) for g, label in self.columns]
+        self.rows = [[xml_text(v) for v in row] for row in self.rows]
+        self.total = [xml_text(v) for v in self.total] if self.total else self.total
 
     @property
     def flat_header(self) -> list[str]:

@@ -8,10 +8,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...db import db
-from ...duo.files import shown
 from ...history import noting
 from ...i18n import gettext as _
 from ...models import School, SupportArea
+from ...uploads import shown
 from ...validation import InvalidValue
 from ..base import SMALL_NUMBER_RE, changes_since, record_id
 from ..views import LABELS

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...db import db
-from ...duo.files import shown
 from ...i18n import gettext as _
 from ...models import Board, School, SchoolSupport, SupportArea, SupportLevel
 from ...rounds import ROUND_PARAMETER
+from ...uploads import shown
 from ...validation import InvalidValue, plain_text, url
 
 LEVELS = ("", SupportLevel.BASIS.value, SupportLevel.EXTRA.value)

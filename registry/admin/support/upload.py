@@ -12,10 +12,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from ...db import db
-from ...duo.files import shown, too_large
 from ...i18n import gettext as _
 from ...models import School, SupportArea
 from ...text import fold
+from ...uploads import shown, too_large
 from ...validation import CONTROL_MESSAGE, CONTROL_RE, InvalidValue
 from .rows import MAX_VALUE_LENGTH, Entry, Scope, clean_date, clean_url, too_long
 from .spreadsheet import VERSION, Shown, grid_columns
@@ -170,137 +170,168 @@ def _text(value) -> str:
 
 def read_grid(rows: list[list], areas: list[SupportArea], scope: Scope):
     """The rows a filled-in grid gives, by school (FileRow), and every error with its line."""
-    columns = grid_columns(areas)
-    known = {}
-    for column in columns:
-        known[fold(column.key)] = column.key
-        known[fold(str(column.label))] = column.key
     header = [_text(v) for v in rows[0]] if rows else []
-    errors, mapping = [], {}
-    for index, name in enumerate(header):
-        key = known.get(fold(name))
-        if not name:
-            continue
-        if key is None:
-            errors.append(
-                _(
-                    "Kolom %(column)s (“%(name)s”) is onbekend; gebruik de kolommen van het"
-                    " gedownloade rooster.",
-                    column=get_column_letter(index + 1),
-                    name=shown(name),
-                )
-            )
-        elif key in mapping.values():
-            errors.append(_("De kolom “%(name)s” staat er twee keer in.", name=shown(name)))
-        else:
-            mapping[index] = key
-    missing = [
-        str(c.label) for c in columns if c.key not in OPTIONAL and c.key not in mapping.values()
-    ]
-    if missing:
-        errors.append(_("Deze kolommen ontbreken: %(names)s.", names=", ".join(missing)))
-    if errors:
-        return {}, errors
-    column_of = {key: index for index, key in mapping.items()}
-    everywhere = {
-        code: (board_id, is_open)
-        for code, board_id, is_open in db.session.execute(
-            select(School.vestigingscode, School.board_id, School.is_open)
-        )
-    }
-    in_scope = {s.vestigingscode: s for s in scope.schools()}
-    entries, first_line = {}, {}
+    reader = _GridReader(header, areas, scope)
+    if reader.errors:
+        return {}, reader.errors
+    entries = {}
     for line, row in enumerate(rows[1:], start=2):
-        if len(errors) > MAX_ERRORS_SHOWN:
+        if len(reader.errors) > MAX_ERRORS_SHOWN:
             break
-        if all(_blank(v) for v in row):
-            continue
+        if not all(_blank(v) for v in row):
+            reader.read(line, row, entries)
+    if not reader.errors and not entries:
+        reader.errors.append(_("Het bestand bevat geen scholen."))
+    return entries, reader.errors
 
-        def fail(message, index=None, line=line):
-            where = (
-                _("Regel %(line)d", line=line)
-                if index is None
-                else _(
-                    "Regel %(line)d, kolom %(column)s",
-                    line=line,
-                    column=header[index]
-                    if index < len(header) and header[index]
-                    else get_column_letter(index + 1),
+
+class _GridReader:
+    """Reads a grid's rows one by one against its header, collecting errors with their line."""
+
+    def __init__(self, header: list[str], areas: list[SupportArea], scope: Scope) -> None:
+        self.header, self.areas, self.scope = header, areas, scope
+        self.errors: list[str] = []
+        self.column_of = self._columns()
+        self.everywhere = {
+            code: is_open
+            for code, is_open in db.session.execute(select(School.vestigingscode, School.is_open))
+        }
+        self.in_scope = {s.vestigingscode: s for s in scope.schools()}
+        self.first_line: dict[str, int] = {}
+        self.line = 0
+
+    def _columns(self) -> dict[str, int]:
+        """Each known column's index, from the header; an unknown, repeated or missing one is
+        an error."""
+        columns = grid_columns(self.areas)
+        known = {}
+        for column in columns:
+            known[fold(column.key)] = column.key
+            known[fold(str(column.label))] = column.key
+        mapping = {}
+        for index, name in enumerate(self.header):
+            key = known.get(fold(name))
+            if not name:
+                continue
+            if key is None:
+                self.errors.append(
+                    _(
+                        "Kolom %(column)s (“%(name)s”) is onbekend; gebruik de kolommen van het"
+                        " gedownloade rooster.",
+                        column=get_column_letter(index + 1),
+                        name=shown(name),
+                    )
                 )
-            )
-            errors.append(f"{where}: {message}")
-
-        bad_cell = False
-        for index, value in enumerate(row):
-            if isinstance(value, str) and CONTROL_RE.search(value):
-                fail(CONTROL_MESSAGE, index)
-                bad_cell = True
-            elif isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
-                fail(too_long(value), index)
-                bad_cell = True
-        if bad_cell:
-            continue
-
-        def cell(key, row=row):
-            index = column_of[key]
-            return row[index] if index < len(row) else None
-
-        code = _text(cell("vestigingscode")).upper()
-        school = in_scope.get(code)
-        if not code:
-            fail(_("de vestigingscode ontbreekt."))
-            continue
-        if school is None:
-            if code not in everywhere:
-                fail(_("vestigingscode %(code)s staat niet in het register.", code=shown(code)))
-            elif not everywhere[code][1]:
-                fail(_("school %(code)s is gesloten.", code=code))
+            elif key in mapping.values():
+                self.errors.append(
+                    _("De kolom “%(name)s” staat er twee keer in.", name=shown(name))
+                )
             else:
-                fail(_("school %(code)s hoort niet bij %(board)s.", code=code, board=scope.title))
-            continue
-        if code in first_line:
-            fail(
+                mapping[index] = key
+        missing = [
+            str(c.label) for c in columns if c.key not in OPTIONAL and c.key not in mapping.values()
+        ]
+        if missing:
+            self.errors.append(_("Deze kolommen ontbreken: %(names)s.", names=", ".join(missing)))
+        return {key: index for index, key in mapping.items()}
+
+    def fail(self, message, index=None) -> None:
+        if index is None:
+            where = _("Regel %(line)d", line=self.line)
+        else:
+            named = index < len(self.header) and self.header[index]
+            where = _(
+                "Regel %(line)d, kolom %(column)s",
+                line=self.line,
+                column=self.header[index] if named else get_column_letter(index + 1),
+            )
+        self.errors.append(f"{where}: {message}")
+
+    def read(self, line: int, row: list, entries: dict) -> None:
+        """Add the row's school and what it says to entries, or its errors."""
+        self.line, self.row = line, row
+        if not self._cells_are_plain():
+            return
+        school = self._school()
+        if school is not None:
+            entries[school] = self._file_row()
+
+    def cell(self, key):
+        index = self.column_of[key]
+        return self.row[index] if index < len(self.row) else None
+
+    def _cells_are_plain(self) -> bool:
+        plain = True
+        for index, value in enumerate(self.row):
+            if isinstance(value, str) and CONTROL_RE.search(value):
+                self.fail(CONTROL_MESSAGE, index)
+                plain = False
+            elif isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
+                self.fail(too_long(value), index)
+                plain = False
+        return plain
+
+    def _school(self) -> School | None:
+        """The row's school, if it is one of the scope's and not on an earlier line."""
+        code = _text(self.cell("vestigingscode")).upper()
+        school = self.in_scope.get(code)
+        if not code:
+            self.fail(_("de vestigingscode ontbreekt."))
+        elif school is None and code not in self.everywhere:
+            self.fail(_("vestigingscode %(code)s staat niet in het register.", code=shown(code)))
+        elif school is None and not self.everywhere[code]:
+            self.fail(_("school %(code)s is gesloten.", code=code))
+        elif school is None:
+            self.fail(
+                _("school %(code)s hoort niet bij %(board)s.", code=code, board=self.scope.title)
+            )
+        elif code in self.first_line:
+            self.fail(
                 _(
                     "school %(code)s staat ook op regel %(first)d.",
                     code=code,
-                    first=first_line[code],
+                    first=self.first_line[code],
                 )
             )
-            continue
-        first_line[code] = line
+        else:
+            self.first_line[code] = self.line
+            return school
+        return None
+
+    def _file_row(self) -> FileRow:
         levels = {}
-        for area in areas:
-            word = fold(_text(cell(area.code)))
+        for area in self.areas:
+            word = fold(_text(self.cell(area.code)))
             if word not in LEVEL_WORDS:
-                fail(
+                self.fail(
                     _(
                         "“%(value)s” is geen niveau; vul basis, extra of niets in.",
-                        value=shown(_text(cell(area.code))),
+                        value=shown(_text(self.cell(area.code))),
                     ),
-                    column_of[area.code],
+                    self.column_of[area.code],
                 )
             levels[area.id] = LEVEL_WORDS.get(word, "")
         entry = Entry(levels)
-        try:
-            entry.url = clean_url(_text(cell("profiel")))
-        except InvalidValue as error:
-            fail(str(error.message), column_of["profiel"])
-        try:
-            entry.adopted = clean_date(cell("vastgesteld"))
-        except InvalidValue as error:
-            fail(str(error.message), column_of["vastgesteld"])
-        version = _text(cell(VERSION)) if VERSION in column_of else ""
+        for key, attribute, clean in (
+            ("profiel", "url", lambda value: clean_url(_text(value))),
+            ("vastgesteld", "adopted", clean_date),
+        ):
+            try:
+                setattr(entry, attribute, clean(self.cell(key)))
+            except InvalidValue as error:
+                self.fail(str(error.message), self.column_of[key])
+        return FileRow(entry, self._version())
+
+    def _version(self) -> Shown | None:
+        version = _text(self.cell(VERSION)) if VERSION in self.column_of else ""
         at_download = Shown.parse(version) if version else None
         if version and at_download is None:
-            fail(
+            self.fail(
                 _(
                     "“%(value)s” is geen versie uit een download; laat de kolom Versie staan"
                     " zoals hij was, of maak het vak leeg.",
                     value=shown(version),
                 ),
-                column_of[VERSION],
+                self.column_of[VERSION],
             )
-        entries[school] = FileRow(entry, at_download)
-    if not errors and not entries:
-        errors.append(_("Het bestand bevat geen scholen."))
-    return entries, errors
+        return at_download

@@ -10,12 +10,12 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ...auth import Role
 from ...db import db
-from ...duo.files import megabytes
 from ...exports import FORMATS
+from ...filters import LEVEL_CHOICES
 from ...i18n import gettext as _
-from ...models import Board, School, SchoolSupport, SupportArea
+from ...models import Board, Role, School, SchoolSupport, SupportArea
+from ...uploads import megabytes
 from ...validation import BOARD_NUMBER_RE
 from ..base import EDITORS, RoleGuard, TakesUploads
 from ..duo import kept_name
@@ -128,7 +128,7 @@ class SupportView(TakesUploads, RoleGuard, BaseView):
             areas=areas,
             rows=rows,
             conflicts=conflicts,
-            levels=[("", _("geen")), ("basis", _("basis")), ("extra", _("extra"))],
+            levels=list(LEVEL_CHOICES.items()),
         ), status
 
     def _grid(self, scope: Scope):

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from flask_babel import format_percent
 
-from .exports import xlsx_text
-from .groupings import NOTHING, Tally
-from .i18n import gettext as _
-from .models import SchoolType, SupportLevel
+from ..groupings import NOTHING, Tally
+from ..i18n import gettext as _
+from ..models import SchoolType, SupportLevel
+from ..text import xml_text
 
 SPARK_WIDTH, SPARK_HEIGHT = 220, 56
 MAX_GROUPS = 40
@@ -41,7 +41,7 @@ def sparks(groups, trend, over_time, when) -> dict:
             (t.pupils if (t := over_time[day].get(group.id, NOTHING)).counted else None)
             for day in trend
         ]
-        spark = Spark(xlsx_text(group.label), values)
+        spark = Spark(xml_text(group.label), values)
         known = [v for v in values if v is not None]
         if known:
             low, high = min(known), max(known)
@@ -94,7 +94,7 @@ def special_share(groups, per_type) -> dict:
         tallies = {t: per_type.get((group.id, t), NOTHING) for t in SchoolType}
         # No school of a type: no pupils. Schools without a count: unknown, a gap.
         pupils = {t: v.pupils if v.counted or not v.schools else None for t, v in tallies.items()}
-        bar = Bar(xlsx_text(group.label), pupils)
+        bar = Bar(xml_text(group.label), pupils)
         total = sum(v or 0 for v in pupils.values())
         if total:
             x = 0.0
@@ -132,7 +132,7 @@ def heat_map(groups, support: dict, schools: dict) -> dict:
             share = extra / known
             shade = min(int(share * len(SHADES)), len(SHADES) - 1)
             cells.append((format_percent(share, "#,##0%"), SHADES[shade], shade >= 3))
-        rows.append((xlsx_text(group.label), known, schools.get(group.id, 0), cells))
+        rows.append((xml_text(group.label), known, schools.get(group.id, 0), cells))
     return {
         "kind": "heat",
         "title": _("Extra ondersteuning per ondersteuningsgebied"),
