@@ -41,7 +41,7 @@ def _nullable(kind: str, **schema) -> dict:
     return {"type": kind, "nullable": True, **schema}
 
 
-# The admin names them so too (admin/base.VALUE_LABELS): one msgid, one translation.
+# The admin names them so too (admin/labels.VALUE_LABELS): one msgid, one translation.
 PRECISION_WORDS = {
     LocationPrecision.BUILDING.value: _l("gebouw (precies)"),
     LocationPrecision.PC6.value: _l("postcode (bij benadering)"),

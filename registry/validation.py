@@ -168,7 +168,7 @@ def longitude(value: float | None, field: str = "longitude") -> float | None:
 # Each rule by the name of the attribute it checks: a name means one kind of value in every
 # model (Board.postcode and School.postcode are both postcodes). This is the one place a rule is
 # tied to a field; the models check every value set (models.apply_rules), the admin's forms check
-# next to the field (admin.base.RegistryConverter) and the DUO reader checks what it reads
+# next to the field (admin.adaptations.RegistryConverter) and the DUO reader checks what it reads
 # (duo.files), all by looking the attribute up here. Control characters are refused by column
 # type instead (plain_text).
 RULES = {

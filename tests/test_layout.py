@@ -131,6 +131,9 @@ TIERS = {
     # The coordinators' admin: its base first, then the screens.
     "admin": [
         "admin.widgets",
+        "admin.labels",
+        "admin.access",
+        "admin.adaptations",
         "admin.base",
         "admin.views",
         "admin.corrections",

@@ -29,8 +29,8 @@ from ..models import (
     User,
 )
 from ..rounds import open_round
+from .access import RoleGuard
 from .accounts import UserView
-from .base import RoleGuard
 from .corrections import CorrectionView
 from .duo import DuoImportView, ImportLogView
 from .partnership import PartnershipView

@@ -14,7 +14,9 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import Role, User
 from ..second_factor import reset_second_factor
-from .base import RegistryModelView, as_ids, choices
+from .access import as_ids
+from .base import RegistryModelView
+from .labels import choices
 from .views import LABELS
 
 

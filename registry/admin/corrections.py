@@ -32,16 +32,9 @@ from ..i18n import lazy_gettext as _l
 from ..models import CorrectionRequest, CorrectionStatus, School
 from ..text import address_text
 from ..validation import InvalidValue
-from .base import (
-    EDITORS,
-    EVERYONE,
-    SMALL_NUMBER_RE,
-    RegistryModelView,
-    choices,
-    field_label,
-    record_id,
-    shown_value,
-)
+from .access import EDITORS, EVERYONE, SMALL_NUMBER_RE, record_id
+from .base import RegistryModelView
+from .labels import choices, field_label, shown_value
 from .views import LABELS
 
 # Corrections that go through the school's own form: no field of their own to edit here.

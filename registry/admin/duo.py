@@ -34,7 +34,9 @@ from ..i18n import lazy_gettext as _l
 from ..i18n import ngettext
 from ..models import ImportLog
 from ..uploads import shown
-from .base import EDITORS, RegistryModelView, RoleGuard, TakesUploads
+from .access import EDITORS, RoleGuard
+from .adaptations import TakesUploads
+from .base import RegistryModelView
 
 # The preview shows this many records per kind; the CSV download has them all.
 SHOWN_PER_KIND = 200

@@ -3,7 +3,8 @@ coordinators and beheerders edit and every other role reads."""
 
 from ..i18n import lazy_gettext as _l
 from ..models import CONTACT_FIELDS
-from .base import EDITORS, EVERYONE, RegistryModelView
+from .access import EDITORS, EVERYONE
+from .base import RegistryModelView
 from .views import DATA_MENU
 
 LABELS = {

@@ -35,16 +35,8 @@ from ..rounds import (
     today,
 )
 from ..validation import BOARD_NUMBER_RE
-from .base import (
-    EDITORS,
-    EVERYONE,
-    SMALL_NUMBER_RE,
-    OwnBoardOnly,
-    RegistryModelView,
-    RoleGuard,
-    as_ids,
-    record_id,
-)
+from .access import EDITORS, EVERYONE, SMALL_NUMBER_RE, OwnBoardOnly, RoleGuard, as_ids, record_id
+from .base import RegistryModelView
 from .views import DATA_MENU, LABELS
 
 PROGRESS_COLUMNS = [

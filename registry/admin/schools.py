@@ -25,16 +25,11 @@ from ..records import DEFAULT_EXPORT, SCHOOL_COLUMNS, school_links, school_value
 from ..search import BadParameter, SchoolRow, SchoolSearch, conditions, latest_pupils
 from ..text import place_name
 from ..validation import BOARD_NUMBER_RE
-from .base import (
-    EDITORS,
-    OwnBoardOnly,
-    RegistryModelView,
-    WorklistFilter,
-    as_ids,
-    choices,
-    record_id,
-)
+from .access import EDITORS, OwnBoardOnly, as_ids, record_id
+from .adaptations import WorklistFilter
+from .base import RegistryModelView
 from .corrections import CarriesOutCorrections
+from .labels import choices
 from .views import LABELS
 
 # The admin's list has no "near a postcode": a distance column would always be empty.

@@ -14,14 +14,10 @@ from ..i18n import gettext as _
 from ..i18n import lazy_gettext as _l
 from ..models import CONTACT_FIELDS, Board, Role, School
 from ..quality import BOARD_GAPS
-from .base import (
-    EVERYONE,
-    RegistryModelView,
-    WorklistFilter,
-    choices,
-    field_label,
-    shown_value,
-)
+from .access import EVERYONE
+from .adaptations import WorklistFilter
+from .base import RegistryModelView
+from .labels import choices, field_label, shown_value
 
 # The public fields of schools and groups are labelled in the fields tables; the admin adds its
 # own columns.

@@ -13,7 +13,8 @@ from ...i18n import gettext as _
 from ...models import School, SupportArea
 from ...uploads import shown
 from ...validation import InvalidValue
-from ..base import SMALL_NUMBER_RE, changes_since, record_id
+from ..access import SMALL_NUMBER_RE, record_id
+from ..labels import changes_since
 from ..views import LABELS
 from .rows import (
     LEVELS,

@@ -17,7 +17,8 @@ from ...i18n import gettext as _
 from ...models import Board, Role, School, SchoolSupport, SupportArea
 from ...uploads import megabytes
 from ...validation import BOARD_NUMBER_RE
-from ..base import EDITORS, RoleGuard, TakesUploads
+from ..access import EDITORS, RoleGuard
+from ..adaptations import TakesUploads
 from ..duo import kept_name
 from .grid import find_conflicts, others_changes, posted_rows, save
 from .rows import Row, Scope, current_entry, differences, shown_row, support_areas

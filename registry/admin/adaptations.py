@@ -1,0 +1,186 @@
+"""Where Flask-Admin 2 is taught the registry's ways: its wording yields to ours, uploads state
+their limit, forms carry CSRF and the model's rules, enums and their filters go by value, and
+worklists are filters of their own."""
+
+from enum import Enum
+
+from flask import current_app, request
+from flask_admin import babel as admin_babel
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form.widgets import Select2Widget
+from flask_admin.model.form import converts
+from flask_wtf.form import _Auto
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.validators import ValidationError
+
+from ..errors import error_response
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
+from ..security import SafeForm
+from ..uploads import too_large
+from ..validation import RULES, InvalidValue, check
+from .labels import VALUE_LABELS
+from .widgets import ChoiceRequired
+
+
+class _OurWordingWins(admin_babel.CustomDomain):
+    """Flask-Babel merges the catalogues in order and the later one wins; Flask-Admin lists the
+    app's own (translations_admin/) first, so its plain Dutch would never show."""
+
+    @property
+    def translation_directories(self) -> list[str]:
+        directories = super().translation_directories
+        admin = getattr(admin_babel.get_current_view(), "admin", None)
+        ours = getattr(admin, "translations_path", None)
+        if ours in directories:
+            directories = [d for d in directories if d != ours] + [ours]
+        return directories
+
+    def get_translations_cache(self, ctx):
+        """One cache per list of catalogues: a string looked up outside a view must not fix
+        Flask-Admin's wording for every view after it."""
+        return self.cache.setdefault(tuple(self.translation_directories), {})
+
+
+# Flask-Admin translates through one module-level domain; its class is the only hook.
+admin_babel.domain.__class__ = _OurWordingWins
+
+
+class TakesUploads:
+    """A view that takes a file: a request above MAX_CONTENT_LENGTH is refused by Werkzeug while
+    the form is read, which the CSRF check does before the view's access check, so this page
+    states the limit (`upload_limit()`, the view's own) and nothing else."""
+
+    def upload_limit(self) -> int:
+        raise NotImplementedError
+
+    def create_blueprint(self, admin):
+        blueprint = super().create_blueprint(admin)
+        blueprint.register_error_handler(RequestEntityTooLarge, self._too_large)
+        return blueprint
+
+    def _too_large(self, _error):
+        size, limit = request.content_length or 0, current_app.config["MAX_CONTENT_LENGTH"]
+        if limit is None or size <= limit:
+            # Too many parts or too long a field, not too large a file.
+            return error_response(413, _("Het verzoek is te groot: te veel of te lange velden."))
+        return error_response(413, too_large(size, self.upload_limit()))
+
+
+def rule(attribute: str):
+    """A WTForms validator for the attribute's rule in validation.RULES (the model's message)."""
+
+    def validate(_form, field):
+        if field.data in (None, ""):
+            return
+        try:
+            check(attribute, field.data)
+        except InvalidValue as error:
+            raise ValidationError(str(error.message)) from error
+
+    return validate
+
+
+class AdminForm(SafeForm):
+    """Flask-WTF's form (its CSRF token is the one CSRFProtect checks on every POST) plus what
+    Flask-Admin's own BaseForm adds: the record being edited, which its Unique check needs."""
+
+    def __init__(self, formdata=_Auto, obj=None, prefix="", **kwargs):
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
+class RegistryConverter(AdminModelConverter):
+    """Form fields from the model's columns, with the registry's format rules and enums."""
+
+    def convert(self, model, mapper, name, prop, field_args, hidden_pk):
+        """A field whose attribute has a rule in validation.RULES checks it next to the field,
+        so no view lists rules and a form can never miss one its model has."""
+        if name in RULES:
+            field_args = dict(field_args or {})
+            field_args["validators"] = [*field_args.get("validators", ()), rule(name)]
+        field = super().convert(model, mapper, name, prop, field_args, hidden_pk)
+        widget = getattr(getattr(field, "field_class", None), "widget", None)
+        if isinstance(widget, Select2Widget):
+            # A required select opens with an empty choice, as HTML wants.
+            field.kwargs["widget"] = ChoiceRequired(multiple=widget.multiple)
+        return field
+
+    @converts("sqlalchemy.sql.sqltypes.Enum")
+    def convert_enum(self, column, field_args, **extra):
+        """Our enums store their values ("SO+VSO", "building"); Flask-Admin's own converter
+        compares the stored member by its name, so the current choice would not show."""
+        field = super().convert_enum(column, field_args, **extra)
+        field.kwargs["coerce"] = lambda v: v.value if isinstance(v, Enum) else str(v)
+        field.kwargs["blank_text"] = "—"  # an empty option is not valid HTML
+        labels = VALUE_LABELS.get(column.name, {})
+        field.kwargs["choices"] = [(v, labels.get(v, v)) for v, _shown in field.kwargs["choices"]]
+        return field
+
+
+class _ByValue:
+    """Our enums are stored, offered and linked by value (`?flt0_0=open`); Flask-Admin 2.2's
+    enum filters offer the values but look the member up by name, so every choice in the
+    filter menu gave "Ongeldige filterwaarde". Without an enum class they parse the text as
+    their plain kind does (one value, or a comma list); the member is then found by value."""
+
+    def _on_column_resolved(self) -> None:
+        super()._on_column_resolved()
+        self.members, self.enum_class = self.enum_class, None
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        if isinstance(cleaned, list):
+            return [self.members(v) for v in cleaned]
+        return self.members(cleaned)
+
+
+class _EnumEqual(_ByValue, sqla_filters.EnumEqualFilter):
+    pass
+
+
+class _EnumNotEqual(_ByValue, sqla_filters.EnumFilterNotEqual):
+    pass
+
+
+class _EnumInList(_ByValue, sqla_filters.EnumFilterInList):
+    pass
+
+
+class _EnumNotInList(_ByValue, sqla_filters.EnumFilterNotInList):
+    pass
+
+
+class RegistryFilterConverter(sqla_filters.FilterConverter):
+    enum = (_EnumEqual, _EnumNotEqual, sqla_filters.EnumFilterEmpty, _EnumInList, _EnumNotInList)
+
+
+def tolerant(validate):
+    def checked(value) -> bool:
+        try:
+            return validate(value)
+        except (LookupError, TypeError, OverflowError):
+            return False
+
+    return checked
+
+
+class WorklistFilter(BaseSQLAFilter):
+    """The records of one data-quality gap (quality.SCHOOL_GAPS, BOARD_GAPS), under the gap's
+    own parameter, so the dashboard's and /over's links are readable and stay valid."""
+
+    def __init__(self, gap, column) -> None:
+        super().__init__(column, gap.filter_name, options=[("ja", _l("ja"))])
+        self.gap = gap
+        self.parameter = gap.key
+
+    def validate(self, value) -> bool:
+        return value == "ja"
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.gap.where())
+
+    def operation(self):
+        return _l("is")
