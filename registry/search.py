@@ -148,6 +148,64 @@ class Unknown:
         return " ".join(str(part) for part in (self.not_known, self.question) if part)
 
 
+def _text_and_postcode(args) -> tuple[str, str | None]:
+    """The words to match and the postcode to measure from; a postcode typed in the search box
+    means "near here", not a word to match."""
+    q = _text("q", args.get("q", ""), MAX_TEXT)
+    postcode_text = _text("postcode", args.get("postcode", ""), MAX_VALUE)
+    if postcode_text:
+        postcode = geo.parse_postcode(postcode_text)
+        if postcode is None:
+            raise BadParameter(
+                "postcode", _l("Een postcode is 4 cijfers en 2 letters, bijvoorbeeld 7941 AB.")
+            )
+        return q, postcode
+    if geo.parse_postcode(q):
+        return "", geo.parse_postcode(q)
+    return q, None
+
+
+def _filter_values(args, typed_types) -> tuple[dict, list, bool]:
+    """Each facet's values in their canonical spelling, the values that name nothing known, and
+    whether any was respelled."""
+    filters, unknown, respelled = {}, [], False
+    for facet in FACETS:
+        typed = [v for v in (_text(facet, v, MAX_VALUE) for v in args.getlist(facet)) if v]
+        if facet == "type":
+            typed += typed_types
+        if not typed:
+            continue
+        known = known_values(facet)
+        values = []
+        for value in typed:
+            resolved = known.resolve(value)
+            if resolved is None:
+                nearest = known.nearest(value)
+                unknown.append(Unknown(facet, value, nearest, known.labels.get(nearest)))
+                resolved = value
+            respelled = respelled or resolved != value
+            values.append(resolved)
+        filters[facet] = tuple(dict.fromkeys(values))
+    return filters, unknown, respelled
+
+
+def _choices(args) -> tuple[str | None, str, int]:
+    """The sort, the support level and the page asked for, each checked."""
+    sort = args.get("sort") or None
+    if sort is not None and sort not in SORTS:
+        raise BadParameter("sort", _l("Sorteer op %(sorts)s.", sorts=", ".join(SORTS)))
+    level = args.get(LEVEL_PARAMETER) or DEFAULT_LEVEL
+    if level not in LEVELS:
+        raise BadParameter(
+            LEVEL_PARAMETER,
+            _l("Kies niveau %(levels)s.", levels=" of ".join(LEVELS)),
+        )
+    page_text = args.get("page", "1")
+    if not page_text.isascii() or not page_text.isdigit() or not 1 <= int(page_text) <= MAX_PAGE:
+        raise BadParameter("page", _l("Kies een paginanummer van 1 t/m %(n)d.", n=MAX_PAGE))
+    return sort, level, int(page_text)
+
+
 @dataclass(frozen=True)
 class SchoolSearch:
     q: str = ""
@@ -167,67 +225,21 @@ class SchoolSearch:
     @classmethod
     def from_args(cls, args, fixed: Mapping[str, tuple[str, ...]] | None = None) -> "SchoolSearch":
         """Parse request.args; `fixed` filters come from the page (a board's own schools)."""
-        q = _text("q", args.get("q", ""), MAX_TEXT)
-        postcode_text = _text("postcode", args.get("postcode", ""), MAX_VALUE)
-        postcode = None
-        if postcode_text:
-            postcode = geo.parse_postcode(postcode_text)
-            if postcode is None:
-                raise BadParameter(
-                    "postcode", _l("Een postcode is 4 cijfers en 2 letters, bijvoorbeeld 7941 AB.")
-                )
-        elif geo.parse_postcode(q):
-            # A postcode typed in the search box means "near here", not a word to match.
-            postcode, q = geo.parse_postcode(q), ""
-
+        q, postcode = _text_and_postcode(args)
         # "sbo" or "speciaal onderwijs" in the text is the type filter, not words to match.
         q, typed_types = spelling.type_words(q) if q else (q, ())
-        respelled = bool(typed_types)
-        filters, unknown = {}, []
-        for facet in FACETS:
-            typed = [v for v in (_text(facet, v, MAX_VALUE) for v in args.getlist(facet)) if v]
-            if facet == "type":
-                typed += typed_types
-            if not typed:
-                continue
-            known = known_values(facet)
-            values = []
-            for value in typed:
-                resolved = known.resolve(value)
-                if resolved is None:
-                    nearest = known.nearest(value)
-                    unknown.append(Unknown(facet, value, nearest, known.labels.get(nearest)))
-                    resolved = value
-                respelled = respelled or resolved != value
-                values.append(resolved)
-            filters[facet] = tuple(dict.fromkeys(values))
-
-        sort = args.get("sort") or None
-        if sort is not None and sort not in SORTS:
-            raise BadParameter("sort", _l("Sorteer op %(sorts)s.", sorts=", ".join(SORTS)))
-        level = args.get(LEVEL_PARAMETER) or DEFAULT_LEVEL
-        if level not in LEVELS:
-            raise BadParameter(
-                LEVEL_PARAMETER,
-                _l("Kies niveau %(levels)s.", levels=" of ".join(LEVELS)),
-            )
-        page_text = args.get("page", "1")
-        if (
-            not page_text.isascii()
-            or not page_text.isdigit()
-            or not 1 <= int(page_text) <= MAX_PAGE
-        ):
-            raise BadParameter("page", _l("Kies een paginanummer van 1 t/m %(n)d.", n=MAX_PAGE))
+        filters, unknown, respelled = _filter_values(args, typed_types)
+        sort, level, page = _choices(args)
         return cls(
             q,
             postcode,
             filters,
             sort,
-            int(page_text),
+            page,
             dict(fixed or {}),
             parse_reference_date(args.get("peildatum")),
             tuple(unknown),
-            respelled,
+            respelled or bool(typed_types),
             level,
         )
 

@@ -161,116 +161,35 @@ class SchoolIndex:
             .where(School.is_open, *chosen)
             .order_by(*name_order)
         )
-        values = {facet: Codes() for facet in FACET_COLUMNS}
-        for school_type in SchoolType:  # the filter lists types in this order
-            values["type"].code(school_type.value, school_type)
-        # C ints and doubles (array), not lists of Python numbers, until they become numpy's.
-        columns = {facet: array("i") for facet in FACET_COLUMNS}
-        ids, versions, latitude, longitude = array("q"), array("q"), array("d"), array("d")
-        texts: list[str] = []
-        names: list[str] = []
-        after_code: list[str] = []
-        places: list[str | None] = []
-        by_word: dict[str, array] = {}
-        # The largest raw spelling of a place names it, as the SQL counts do (max(place)).
-        place_labels: dict[str, str] = {}
+        read = _RowReader()
         for i, r in enumerate(rows):
-            (school_id, text, lower_name, lower_place, place, code, m_slug, m_name) = r[:8]
-            (school_type, denomination, b_number, b_label, n_slug, n_name, lat, lon) = r[8:16]
-            ids.append(school_id)
-            versions.append(r[16])
-            texts.append(text)
-            names.append(lower_name)
-            after_code.append(text[len(f" {code.lower()} ") :])  # the name, street, ...
-            places.append(lower_place)
-            latitude.append(np.nan if lat is None else lat)
-            longitude.append(np.nan if lon is None else lon)
-            if lower_place is not None:
-                place_labels[lower_place] = max(place_labels.get(lower_place, place), place)
-            columns["gemeente"].append(values["gemeente"].code(m_slug, m_name))
-            columns["plaats"].append(values["plaats"].code(lower_place, lower_place))
-            columns["type"].append(values["type"].code(SchoolType(school_type).value, None))
-            columns["richting"].append(values["richting"].code(denomination, denomination))
-            columns["bestuur"].append(values["bestuur"].code(b_number, b_label))
-            columns["netwerk"].append(values["netwerk"].code(n_slug, n_name))
-            for word in set(text.split()):
-                found = by_word.get(word)
-                if found is None:
-                    found = by_word[word] = array("i")
-                found.append(i)
-        n = len(ids)
-        position = {school_id: i for i, school_id in enumerate(ids)}
-        values["plaats"].labels = [place_name(place_labels[v]) for v in values["plaats"].values]
-        for named in values.values():
-            named.rank_by_name()
-        words = sorted(by_word)
-        starts = np.zeros(len(words) + 1, dtype=np.int64)
-        starts[1:] = np.cumsum([len(by_word[w]) for w in words])
-        postings = np.empty(starts[-1], dtype=np.int32)
-        for word, at in zip(words, starts[:-1].tolist(), strict=True):
-            found = by_word.pop(word)
-            postings[at : at + len(found)] = found
-        areas = connection.execute(
-            select(
-                SupportArea.id, SupportArea.code, SupportArea.name, SupportArea.name_en
-            ).order_by(SupportArea.position)
-        ).all()
-        area_column = {area_id: j for j, (area_id, *_rest) in enumerate(areas)}
-        support = np.zeros((n, len(areas)), dtype=np.int8)
-        for school_id, area_id, level in connection.execute(
-            select(
-                SchoolSupport.school_id, SchoolSupport.support_area_id, SchoolSupport.level
-            ).where(*_only(SchoolSupport.school_id, only))
-        ):
-            if school_id in position:
-                support[position[school_id], area_column[area_id]] = SUPPORT_RANK[level]
-        clusters = np.zeros((n, len(CLUSTERS)), dtype=bool)
-        for school_id, cluster in connection.execute(
-            select(School.id, School.cluster).where(
-                School.is_open, School.cluster.is_not(None), *chosen
-            )
-        ):
-            if school_id not in position:
-                continue  # opened after the main rows were read (only without a snapshot)
-            for j, code in enumerate(CLUSTERS):
-                clusters[position[school_id], j] = code in cluster
-        place_rank = np.empty(n, dtype=np.int64)
-        by_place = connection.scalars(
-            select(School.id)
-            .where(School.is_open, *chosen)
-            .order_by(func.lower(School.place), *name_order)
-        )
-        for rank, school_id in enumerate(by_place):
-            if school_id in position:
-                place_rank[position[school_id]] = rank
-        pupils: dict[date, np.ndarray] = {}
-        for school_id, reference, count in connection.execute(
-            select(PupilCount.school_id, PupilCount.reference_date, PupilCount.pupils).where(
-                *_only(PupilCount.school_id, only)
-            )
-        ):
-            if school_id in position:
-                if reference not in pupils:
-                    pupils[reference] = np.full(n, np.nan)
-                pupils[reference][position[school_id]] = count
+            read.add(i, r)
+        n = len(read.ids)
+        position = {school_id: i for i, school_id in enumerate(read.ids)}
+        values = read.finish_values()
+        words, starts, postings = _postings(read.by_word)
+        areas, support = _support(connection, position, only, n)
+        clusters = _clusters(connection, position, chosen, n)
+        place_rank = _place_rank(connection, position, chosen, name_order, n)
+        pupils = _pupils(connection, position, only, n)
         return cls(
-            ids=np.array(ids, dtype=np.int64),
-            versions=np.array(versions, dtype=np.int64),
-            texts=texts,
-            by_name=_rows_by(names),
-            after_code=Sorted(after_code),
-            places=Sorted(places),
+            ids=np.array(read.ids, dtype=np.int64),
+            versions=np.array(read.versions, dtype=np.int64),
+            texts=read.texts,
+            by_name=_rows_by(read.names),
+            after_code=Sorted(read.after_code),
+            places=Sorted(read.places),
             words=words,
             postings=postings,
             starts=starts,
-            codes={facet: np.array(codes, dtype=np.int32) for facet, codes in columns.items()},
+            codes={facet: np.array(codes, dtype=np.int32) for facet, codes in read.columns.items()},
             values=values,
             support=support,
             clusters=clusters,
             areas=[(code, name, name_en) for _id, code, name, name_en in areas],
             place_rank=place_rank,
-            latitude=np.array(latitude, dtype=np.float64),
-            longitude=np.array(longitude, dtype=np.float64),
+            latitude=np.array(read.latitude, dtype=np.float64),
+            longitude=np.array(read.longitude, dtype=np.float64),
             pupils=pupils,
             latest=connection.scalar(select(func.max(PupilCount.reference_date))),
         )
@@ -433,6 +352,132 @@ def _first(rows: np.ndarray, keys: np.ndarray, needed: int) -> np.ndarray:
         candidates = keys <= last
         rows, keys = rows[candidates], keys[candidates]
     return rows[np.lexsort((rows, keys))][:needed]
+
+
+class _RowReader:
+    """Takes the build's streamed rows apart as they come, into C arrays (array, not lists of
+    Python numbers, until they become numpy's) and the filters' codes."""
+
+    def __init__(self) -> None:
+        self.values = {facet: Codes() for facet in FACET_COLUMNS}
+        for school_type in SchoolType:  # the filter lists types in this order
+            self.values["type"].code(school_type.value, school_type)
+        self.columns = {facet: array("i") for facet in FACET_COLUMNS}
+        self.ids, self.versions = array("q"), array("q")
+        self.latitude, self.longitude = array("d"), array("d")
+        self.texts: list[str] = []
+        self.names: list[str] = []
+        self.after_code: list[str] = []
+        self.places: list[str | None] = []
+        self.by_word: dict[str, array] = {}
+        # The largest raw spelling of a place names it, as the SQL counts do (max(place)).
+        self.place_labels: dict[str, str] = {}
+
+    def add(self, i: int, r) -> None:
+        (school_id, text, lower_name, lower_place, place, code, m_slug, m_name) = r[:8]
+        (school_type, denomination, b_number, b_label, n_slug, n_name, lat, lon) = r[8:16]
+        self.ids.append(school_id)
+        self.versions.append(r[16])
+        self.texts.append(text)
+        self.names.append(lower_name)
+        self.after_code.append(text[len(f" {code.lower()} ") :])  # the name, street, ...
+        self.places.append(lower_place)
+        self.latitude.append(np.nan if lat is None else lat)
+        self.longitude.append(np.nan if lon is None else lon)
+        if lower_place is not None:
+            self.place_labels[lower_place] = max(self.place_labels.get(lower_place, place), place)
+        values, columns = self.values, self.columns
+        columns["gemeente"].append(values["gemeente"].code(m_slug, m_name))
+        columns["plaats"].append(values["plaats"].code(lower_place, lower_place))
+        columns["type"].append(values["type"].code(SchoolType(school_type).value, None))
+        columns["richting"].append(values["richting"].code(denomination, denomination))
+        columns["bestuur"].append(values["bestuur"].code(b_number, b_label))
+        columns["netwerk"].append(values["netwerk"].code(n_slug, n_name))
+        for word in set(text.split()):
+            found = self.by_word.get(word)
+            if found is None:
+                found = self.by_word[word] = array("i")
+            found.append(i)
+
+    def finish_values(self) -> dict[str, "Codes"]:
+        places = self.values["plaats"]
+        places.labels = [place_name(self.place_labels[v]) for v in places.values]
+        for named in self.values.values():
+            named.rank_by_name()
+        return self.values
+
+
+def _postings(by_word: dict[str, array]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The sorted words, and the rows of words[i] as postings[starts[i]:starts[i + 1]]."""
+    words = sorted(by_word)
+    starts = np.zeros(len(words) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum([len(by_word[w]) for w in words])
+    postings = np.empty(starts[-1], dtype=np.int32)
+    for word, at in zip(words, starts[:-1].tolist(), strict=True):
+        found = by_word.pop(word)
+        postings[at : at + len(found)] = found
+    return words, starts, postings
+
+
+def _support(connection, position: dict, only, n: int) -> tuple[list, np.ndarray]:
+    """The support areas in their order, and rows x areas of SUPPORT_RANK."""
+    areas = connection.execute(
+        select(SupportArea.id, SupportArea.code, SupportArea.name, SupportArea.name_en).order_by(
+            SupportArea.position
+        )
+    ).all()
+    area_column = {area_id: j for j, (area_id, *_rest) in enumerate(areas)}
+    support = np.zeros((n, len(areas)), dtype=np.int8)
+    for school_id, area_id, level in connection.execute(
+        select(SchoolSupport.school_id, SchoolSupport.support_area_id, SchoolSupport.level).where(
+            *_only(SchoolSupport.school_id, only)
+        )
+    ):
+        if school_id in position:
+            support[position[school_id], area_column[area_id]] = SUPPORT_RANK[level]
+    return areas, support
+
+
+def _clusters(connection, position: dict, chosen: list, n: int) -> np.ndarray:
+    clusters = np.zeros((n, len(CLUSTERS)), dtype=bool)
+    for school_id, cluster in connection.execute(
+        select(School.id, School.cluster).where(
+            School.is_open, School.cluster.is_not(None), *chosen
+        )
+    ):
+        if school_id not in position:
+            continue  # opened after the main rows were read (only without a snapshot)
+        for j, code in enumerate(CLUSTERS):
+            clusters[position[school_id], j] = code in cluster
+    return clusters
+
+
+def _place_rank(connection, position: dict, chosen: list, name_order, n: int) -> np.ndarray:
+    place_rank = np.empty(n, dtype=np.int64)
+    by_place = connection.scalars(
+        select(School.id)
+        .where(School.is_open, *chosen)
+        .order_by(func.lower(School.place), *name_order)
+    )
+    for rank, school_id in enumerate(by_place):
+        if school_id in position:
+            place_rank[position[school_id]] = rank
+    return place_rank
+
+
+def _pupils(connection, position: dict, only, n: int) -> dict[date, np.ndarray]:
+    """Pupils per reference date, NaN where a school was not counted."""
+    pupils: dict[date, np.ndarray] = {}
+    for school_id, reference, count in connection.execute(
+        select(PupilCount.school_id, PupilCount.reference_date, PupilCount.pupils).where(
+            *_only(PupilCount.school_id, only)
+        )
+    ):
+        if school_id in position:
+            if reference not in pupils:
+                pupils[reference] = np.full(n, np.nan)
+            pupils[reference][position[school_id]] = count
+    return pupils
 
 
 def _only(column, ids: list[int] | None) -> list:

@@ -108,27 +108,8 @@ class CorrectionView(RegistryModelView):
                 "error",
             )
             return redirect(url_for(".handle_view", id=correction.id))
-        decision = request.form.get("decision")
-        reason = request.form.get("reason", "").strip()
         try:
-            if len(reason) > REASON_MAX:
-                raise Refused(_("Gebruik hoogstens %(n)d tekens.", n=REASON_MAX))
-            if decision == "accept":
-                message = self._accept(correction, reason)
-            elif decision in ("unchanged", "reject"):
-                if not reason:
-                    raise Refused(_("Schrijf de reden op; de melder en uw collega's lezen die."))
-                status = (
-                    CorrectionStatus.UNCHANGED
-                    if decision == "unchanged"
-                    else CorrectionStatus.REJECTED
-                )
-                with noting(credit(correction)):
-                    close(correction, status, current_user.email, reason)
-                    db.session.commit()
-                message = _("Correctie #%(id)d is afgehandeld.", id=correction.id)
-            else:
-                abort(400, _("Kies overnemen, afhandelen zonder wijziging of afwijzen."))
+            message = self._decide(correction)
         except (Refused, InvalidValue) as error:
             db.session.rollback()
             flash(str(getattr(error, "message", error)), "error")
@@ -139,6 +120,26 @@ class CorrectionView(RegistryModelView):
             return self._render(correction, self._posted(correction)), 409
         flash(message)
         return redirect(url_for(".index_view", flt0_0="open"))
+
+    def _decide(self, correction: CorrectionRequest) -> str:
+        """Carry out the posted decision (take over, handled unchanged, rejected); the notice."""
+        decision = request.form.get("decision")
+        reason = request.form.get("reason", "").strip()
+        if len(reason) > REASON_MAX:
+            raise Refused(_("Gebruik hoogstens %(n)d tekens.", n=REASON_MAX))
+        if decision == "accept":
+            return self._accept(correction, reason)
+        if decision not in ("unchanged", "reject"):
+            abort(400, _("Kies overnemen, afhandelen zonder wijziging of afwijzen."))
+        if not reason:
+            raise Refused(_("Schrijf de reden op; de melder en uw collega's lezen die."))
+        status = (
+            CorrectionStatus.UNCHANGED if decision == "unchanged" else CorrectionStatus.REJECTED
+        )
+        with noting(credit(correction)):
+            close(correction, status, current_user.email, reason)
+            db.session.commit()
+        return _("Correctie #%(id)d is afgehandeld.", id=correction.id)
 
     def _accept(self, correction: CorrectionRequest, reason: str) -> str:
         """Apply the posted values to the school, credited to the correction; refuse a take-over
