@@ -70,14 +70,16 @@ bench: install-bench translations
 	$(BIN)/python benchmarks/serve.py --markdown docs/benchmarks-latest.md
 
 # Every benchmark once, as briefly as it allows: each still runs (the figures mean nothing).
-# serve.py also runs changes.py, both at national scale and ten times it; wrk as for `bench`.
+# serve.py also runs changes.py, at national scale and ten times it; wrk (as for `bench`) needs
+# at least as many connections as its 2 threads; in 1 s a slow server answered nothing and
+# serve.py divided by its zero requests/s.
 bench-smoke: install-bench translations
 	$(BIN)/python benchmarks/search_requests.py --requests 3
 	$(BIN)/python benchmarks/forgiving_search.py --searches 3
 	$(BIN)/python benchmarks/exports.py --repeat 1
 	$(BIN)/python benchmarks/overviews.py --repeat 1 --data regional
 	$(BIN)/python benchmarks/duo_import.py
-	$(BIN)/python benchmarks/serve.py --duration 1 --connections 1 --searches 20 \
+	$(BIN)/python benchmarks/serve.py --duration 3 --connections 2 --searches 20 \
 		--changes-duration 2 --every 1 --markdown /dev/null
 
 install-bench: $(VENV)/.installed
