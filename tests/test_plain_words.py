@@ -1,5 +1,6 @@
-"""Every admin screen and the change log's file speak the coordinator's words: no attribute of
-a model and no name or value of an enumeration shows through (issue #27).
+"""Every admin screen, the change log's file and every download made for people speak the
+coordinator's words: no attribute of a model and no name or value of an enumeration shows
+through (issue #27).
 
 The forbidden words are derived from the models and enums themselves, so a new column or enum
 member is checked without anyone adding it here.
@@ -12,11 +13,14 @@ import json
 import re
 from html.parser import HTMLParser
 
+import openpyxl
 import pytest
 from flask_admin.contrib.sqla import ModelView
 from sqlalchemy import func, inspect, select
 
 from registry.db import db
+from registry.fields import SCHOOL_FIELDS
+from registry.groupings import GROUPINGS
 from registry.models import (
     CorrectionRequest,
     CorrectionStatus,
@@ -298,3 +302,44 @@ def test_the_change_log_fits_its_column_and_the_grid_tells_levels_apart(
     for colour, background, *_rest in looks:
         background = "rgb(255, 255, 255)" if "0, 0, 0, 0" in background else background
         assert contrast(colour, background) >= 4.5, (colour, background)
+
+
+def _file_text(response) -> str:
+    """What a person reads in a download: every cell of a workbook, or the text of a CSV."""
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        workbook = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True)
+        return "\n".join(
+            str(value)
+            for sheet in workbook.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
+        )
+    return response.get_data(as_text=True)
+
+
+def people_files() -> list[str]:
+    """Every file made for people to read (Dutch spreadsheets, not the JSON or the plain CSV
+    that programs read by their codes), with every column a school list can give."""
+    every_column = "&".join(f"kolom={f.key}" for f in SCHOOL_FIELDS)
+    files = [f"/scholen.{fmt}?{every_column}&postcode=7941AB" for fmt in ("excel.csv", "xlsx")]
+    files += [f"/{g.listing}.{fmt}" for g in GROUPINGS.values() for fmt in ("excel.csv", "xlsx")]
+    files += [f"/overzichten/{facet}.xlsx" for facet in GROUPINGS]
+    files += [f"/admin/school/export.{fmt}?{every_column}" for fmt in ("excel.csv", "xlsx")]
+    return files
+
+
+def test_no_file_for_people_shows_an_attribute_or_enum_name(beheerder):
+    words = forbidden_words()
+    shown = {}
+    for path in people_files():
+        response = beheerder.get(path)
+        assert response.status_code == 200, path
+        text = _file_text(response)
+        if "kolom=location_precision" in path:
+            # The building point and the SO+VSO type are in the file, in words.
+            assert "gebouw (precies)" in text and "SO+VSO" in text, path
+        found = shown_names(text, words)
+        if found:
+            shown[path] = found
+    assert shown == {}
