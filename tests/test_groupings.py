@@ -8,6 +8,7 @@ from datetime import date
 import openpyxl
 import pytest
 from sqlalchemy import delete, select, update
+from test_overviews import table_of
 
 from registry import api, directory, groupings, overviews
 from registry.cache import bump
@@ -93,7 +94,7 @@ def overview_row(client, facet: str, label: str, day: str) -> tuple[int, int]:
 def overview_xlsx_row(client, facet: str, label: str, day: str) -> tuple[int, int]:
     data = client.get(f"/overzichten/{facet}.xlsx", query_string={"peildatum": day}).data
     sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
-    header, *rows = sheet.iter_rows(values_only=True)
+    header, *rows = table_of(sheet)  # below the sheet's title, date, selection and source
     row = dict(zip(header, next(r for r in rows if r[0] == label), strict=True))
     return row["Scholen totaal"], row[f"Leerlingen {short_date(day)}"]
 
@@ -101,7 +102,7 @@ def overview_xlsx_row(client, facet: str, label: str, day: str) -> tuple[int, in
 def narrowed_overview_total(client, facet: str, key: str, day: str) -> tuple[int, int]:
     """(schools, pupils) of the overview narrowed to the group by the directory's filter."""
     data = client.get(f"/overzichten/{facet}.xlsx", query_string={"peildatum": day, facet: key})
-    total = list(openpyxl.load_workbook(io.BytesIO(data.data)).worksheets[0].values)[-1]
+    total = table_of(openpyxl.load_workbook(io.BytesIO(data.data)).worksheets[0])[-1]
     return total[5], total[-1]
 
 

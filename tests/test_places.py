@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from registry import geo
 from registry.db import db
-from registry.models import LocationPrecision, School
+from registry.models import Board, LocationPrecision, Municipality, School
 
 ARENDSVLEUGEL = "05SX00"  # placed by hand at its building (7961 AW)
 PC6_PLACED = "13UL00"  # at the centre of 7904 LG
@@ -117,6 +117,9 @@ def test_a_new_school_with_a_postcode_is_placed(seeded_app, login):
     client = login("coordinator")
     page = client.get("/admin/school/new/").get_data(as_text=True)
     assert re.search(r'src="/static/js/admin-location\.js\?v=[0-9a-f]{12}"', page)
+    with seeded_app.app_context():  # a new school's board, municipality and type are chosen
+        board = db.session.scalar(select(Board.id).filter_by(board_number="41196"))
+        meppel = db.session.scalar(select(Municipality.id).filter_by(slug="meppel"))
     response = client.post(
         "/admin/school/new/",
         data=with_values(
@@ -128,6 +131,9 @@ def test_a_new_school_with_a_postcode_is_placed(seeded_app, login):
             house_number="1",
             postcode="7941 AB",
             place="MEPPEL",
+            board=str(board),
+            municipality=str(meppel),
+            school_type="BAO",
         ),
         follow_redirects=True,
     )
