@@ -1108,31 +1108,9 @@ class Probe:
                 self.check_file(client, path, params, answer)
 
     def check_file(self, client, path, params, answer: Answer) -> None:
-        def leak(note):
-            self.leak("control_characters", client, "GET", path, note, params, answer.status)
-
-        if path.endswith(".xlsx"):
-            try:
-                workbook = load_workbook(io.BytesIO(answer.content))
-            except Exception as error:  # any failure to open is the finding
-                leak(f"the workbook does not open: {error!r}")
-                return
-            for sheet in workbook.worksheets:
-                for row in sheet.iter_rows():
-                    for cell in row:
-                        if cell.data_type == "f":
-                            leak(f"a formula cell {cell.coordinate}: {short(cell.value, 80)}")
-                            return
-        else:
-            body = answer.content.decode("utf-8-sig", "replace")
-            if "\x00" in body:
-                leak("a NUL in the CSV")
-            delimiter = ";" if "excel" in path else ","
-            for row in csv.reader(io.StringIO(body), delimiter=delimiter):
-                for value in row:
-                    if value.startswith(FORMULA_PREFIXES):
-                        leak(f"a cell that starts a formula: {short(value, 80)}")
-                        return
+        problem = (_xlsx_problem if path.endswith(".xlsx") else _csv_problem)(path, answer)
+        if problem:
+            self.leak("control_characters", client, "GET", path, problem, params, answer.status)
 
     # -- 6. fuzz
 
@@ -1239,6 +1217,26 @@ class Probe:
     # -- 7. reading what the role should not
 
     def forbidden_reads(self) -> None:
+        secret_id, emails = self._plant_secret_account()
+        self._reject_first_correction()
+        # Accounts that wrote public data are named as its author ("Door"); noted, not counted.
+        actors = {self.emails[r] for r in ("coordinator", "beheerder", "bestuur")}
+        with self.app.app_context():
+            change_ids = list(
+                db.session.scalars(
+                    select(Change.id).where(Change.record_type.in_(["user_account", "correction"]))
+                )
+            )
+        # Account records are for beheerders only, so a coordinator looks for those too.
+        for role in ("medewerker", "bestuur", "coordinator"):
+            secrets = emails - actors - {self.emails[role]}
+            secrets |= set() if role == "coordinator" else set(self.contacts)
+            urls = self._reads(secrets, change_ids, secret_id)
+            self._look_for_secrets(role, urls, secrets, actors)
+
+    def _plant_secret_account(self) -> tuple[int | None, set[str]]:
+        """A medewerker account made and then given another role by the beheerder: its address
+        and its history are what others must not read."""
         beheerder = self.clients["beheerder"]
         secret = f"geheim-{self.suffix}@probe.example"
         fields = form_fields(beheerder.send("forbidden_reads", "GET", "/admin/user/new/").text)
@@ -1257,64 +1255,60 @@ class Probe:
             self.tally.notes.append(
                 "forbidden_reads: the beheerder could not create the secret account"
             )
-        # A sender's contact shows up in the history once a coordinator handles the correction.
+        return secret_id, emails
+
+    def _reject_first_correction(self) -> None:
+        """A sender's contact shows up in the history once a coordinator handles the correction."""
         coordinator = self.clients["coordinator"]
-        first = self.correction_ids[0]
-        url = f"/admin/correction/behandelen/?id={first}"
+        url = f"/admin/correction/behandelen/?id={self.correction_ids[0]}"
         data = with_values(
             form_fields(coordinator.send("forbidden_reads", "GET", url).text), decision="reject"
         )
         coordinator.send(
             "forbidden_reads", "POST", url, data=with_values(data, reason="probe: afgewezen")
         )
-        # Accounts that wrote public data are named as its author ("Door"); noted, not counted.
-        actors = {self.emails[r] for r in ("coordinator", "beheerder", "bestuur")}
-        with self.app.app_context():
-            change_ids = list(
-                db.session.scalars(
-                    select(Change.id).where(Change.record_type.in_(["user_account", "correction"]))
-                )
+
+    def _reads(self, secrets: set[str], change_ids: list[int], secret_id) -> list[str]:
+        """Every admin address that could show a secret: lists, searches, sorts, files, details."""
+        urls = ["/admin/change/", "/admin/change/export.csv", "/admin/correction/", "/admin/"]
+        # A search for the start of a secret: the page repeats the term, never the whole.
+        urls += [f"/admin/change/?search={quote(s[:12])}" for s in secrets]
+        urls += [f"/admin/change/?sort={n}" for n in range(10)]
+        urls += [f"/admin/change/?sort={n}&desc=1" for n in range(10)]
+        urls += [f"/admin/correction/?sort={n}&desc=1" for n in range(9)]
+        urls += [f"/admin/correction/?sort={n}" for n in range(9)]
+        urls += ["/admin/correction/export/csv/", "/admin/change/export/csv/"]
+        urls += ["/admin/user/", "/admin/user/export/csv/", "/admin/user/ajax/lookup/?name=x"]
+        for correction_id in self.correction_ids:
+            for page in ("details", "geschiedenis", "edit"):
+                urls.append(f"/admin/correction/{page}/?id={correction_id}")
+        urls += [f"/admin/change/details/?id={n}" for n in change_ids[:20]]
+        urls += [f"/admin/change/geschiedenis/?id={n}" for n in change_ids[:5]]
+        if secret_id:
+            urls += [f"/admin/user/{p}/?id={secret_id}" for p in ("details", "geschiedenis")]
+        return urls
+
+    def _look_for_secrets(self, role: str, urls: list[str], secrets: set, actors: set) -> None:
+        client = self.clients[role]
+        authors = defaultdict(list)
+        for url in urls:
+            answer = client.send("forbidden_reads", "GET", url)
+            body = answer.text.lower() if answer.status == 200 else ""
+            for value in sorted(secrets):
+                if value.lower() in body:
+                    what = "a sender's contact" if value in self.contacts else "an account"
+                    note = f"{what} ({value}) shown to {role}"
+                    self.leak("forbidden_reads", client, "GET", url, note, status=answer.status)
+            for author in actors - {self.emails[role]}:
+                if author.lower() in body:
+                    authors[author].append(url.split("?")[0])
+        for author, where in sorted(authors.items()):
+            pages = ", ".join(dict.fromkeys(where))
+            self.tally.notes.append(
+                f"forbidden_reads: {role} reads the e-mail address of {author} (who changed"
+                f" data) as the author of a change or a correction's handler, on {len(where)}"
+                f" pages: {pages}"
             )
-        # Account records are for beheerders only, so a coordinator looks for those too.
-        for role in ("medewerker", "bestuur", "coordinator"):
-            client = self.clients[role]
-            secrets = emails - actors - {self.emails[role]}
-            secrets |= set() if role == "coordinator" else set(self.contacts)
-            urls = ["/admin/change/", "/admin/change/export.csv", "/admin/correction/", "/admin/"]
-            # A search for the start of a secret: the page repeats the term, never the whole.
-            urls += [f"/admin/change/?search={quote(s[:12])}" for s in secrets]
-            urls += [f"/admin/change/?sort={n}" for n in range(10)]
-            urls += [f"/admin/change/?sort={n}&desc=1" for n in range(10)]
-            urls += [f"/admin/correction/?sort={n}&desc=1" for n in range(9)]
-            urls += [f"/admin/correction/?sort={n}" for n in range(9)]
-            urls += ["/admin/correction/export/csv/", "/admin/change/export/csv/"]
-            urls += ["/admin/user/", "/admin/user/export/csv/", "/admin/user/ajax/lookup/?name=x"]
-            for correction_id in self.correction_ids:
-                for page in ("details", "geschiedenis", "edit"):
-                    urls.append(f"/admin/correction/{page}/?id={correction_id}")
-            urls += [f"/admin/change/details/?id={n}" for n in change_ids[:20]]
-            urls += [f"/admin/change/geschiedenis/?id={n}" for n in change_ids[:5]]
-            if secret_id:
-                urls += [f"/admin/user/{p}/?id={secret_id}" for p in ("details", "geschiedenis")]
-            authors = defaultdict(list)
-            for url in urls:
-                answer = client.send("forbidden_reads", "GET", url)
-                body = answer.text.lower() if answer.status == 200 else ""
-                for value in sorted(secrets):
-                    if value.lower() in body:
-                        what = "a sender's contact" if value in self.contacts else "an account"
-                        note = f"{what} ({value}) shown to {role}"
-                        self.leak("forbidden_reads", client, "GET", url, note, status=answer.status)
-                for author in actors - {self.emails[role]}:
-                    if author.lower() in body:
-                        authors[author].append(url.split("?")[0])
-            for author, where in sorted(authors.items()):
-                pages = ", ".join(dict.fromkeys(where))
-                self.tally.notes.append(
-                    f"forbidden_reads: {role} reads the e-mail address of {author} (who changed"
-                    f" data) as the author of a change or a correction's handler, on {len(where)}"
-                    f" pages: {pages}"
-                )
 
     # -- 8. expensive pages
 
@@ -1428,8 +1422,41 @@ def run(
     return label, probe.tally, errors, time.monotonic() - started
 
 
+def _xlsx_problem(_path: str, answer: Answer) -> str | None:
+    """Why a downloaded workbook is unsafe: it does not open, or a cell is a formula."""
+    try:
+        workbook = load_workbook(io.BytesIO(answer.content))
+    except Exception as error:  # any failure to open is the finding
+        return f"the workbook does not open: {error!r}"
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    return f"a formula cell {cell.coordinate}: {short(cell.value, 80)}"
+    return None
+
+
+def _csv_problem(path: str, answer: Answer) -> str | None:
+    """Why a downloaded CSV is unsafe: a NUL, or a cell a spreadsheet reads as a formula."""
+    body = answer.content.decode("utf-8-sig", "replace")
+    if "\x00" in body:
+        return "a NUL in the CSV"
+    delimiter = ";" if "excel" in path else ","
+    for row in csv.reader(io.StringIO(body), delimiter=delimiter):
+        for value in row:
+            if value.startswith(FORMULA_PREFIXES):
+                return f"a cell that starts a formula: {short(value, 80)}"
+    return None
+
+
 def report(label: str, url: str, tally: Tally, errors: ServerErrors, seconds: float) -> None:
     print(f"\n## {label} ({url}), {seconds:.0f} s\n")
+    _print_table(tally)
+    _print_findings(label, tally, errors)
+    _print_unreported(label, tally, errors)
+
+
+def _print_table(tally: Tally) -> None:
     print("| attack | requests | >=500 | leaks |")
     print("| --- | ---: | ---: | ---: |")
     totals = Counter()
@@ -1451,6 +1478,9 @@ def report(label: str, url: str, tally: Tally, errors: ServerErrors, seconds: fl
             for attack in ATTACKS
         )
     )
+
+
+def _print_findings(label: str, tally: Tally, errors: ServerErrors) -> None:
     # The same failure from many fuzzed requests is one finding with a count.
     groups = defaultdict(list)
     for finding in tally.findings:
@@ -1475,6 +1505,9 @@ def report(label: str, url: str, tally: Tally, errors: ServerErrors, seconds: fl
             lines = logged.strip().splitlines()
             excerpt = [*lines[:1], "  ...", *lines[-10:]] if len(lines) > 12 else lines
             print("  server log:\n" + "\n".join("    " + line for line in excerpt))
+
+
+def _print_unreported(label: str, tally: Tally, errors: ServerErrors) -> None:
     if tally.notes:
         print(f"\n### Notes ({label}), not counted")
         for note in dict.fromkeys(tally.notes):
