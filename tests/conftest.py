@@ -5,7 +5,6 @@ databases; each test gets a copy of the template it needs (a file copy on SQLite
 CREATE DATABASE ... TEMPLATE on PostgreSQL).
 """
 
-import contextlib
 import gc
 import os
 import shutil
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from html_forms import form_fields  # noqa: F401  (tests import it from conftest)
+from helpers import CHROMIUM, CHROMIUM_ARGS, IN_CI, PASSWORD, POSTGRES_URL, TOTP_SECRET, sign_in
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
@@ -28,9 +27,6 @@ from registry import create_app
 from registry.config import sqlalchemy_url
 from registry.db import db
 from registry.seed import load_seed
-
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
-IN_CI = os.environ.get("CI") == "true"
 
 # Every test builds an app (Flask-Admin's views, SQLAlchemy's mappings: reference cycles) and
 # drops it again, so the collector's full passes over everything alive took a third of the
@@ -215,11 +211,6 @@ def database(request, tmp_path, databases):
     databases.drop(location)
 
 
-def database_url(database: dict) -> str:
-    """The test database as DATABASE_URL for another process."""
-    return database["SQLALCHEMY_DATABASE_URI"]
-
-
 class CompiledTemplates(BytecodeCache):
     """Templates compiled once for the whole session instead of once per test's app (40 ms of
     the first page each app renders); Jinja checks each template's source against its checksum."""
@@ -322,70 +313,6 @@ def live_server(seeded_app):
     server.server_close()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn_serving(database: dict, folder: Path, workers: int = 1):
-    """`gunicorn -c gunicorn.conf.py wsgi:app` as the README runs it, on a test database, until
-    /healthz answers; yields its port and the path of its log, and stops it afterwards."""
-    import subprocess
-    import sys
-    import time
-    from urllib.request import urlopen
-
-    port, log_path = free_port(), folder / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(database),
-        "REGISTRY_SECRET_KEY": "test-only-secret",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": str(workers),
-    }
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=Path(__file__).resolve().parent.parent,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.2)
-        yield port, log_path
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    # Nothing but the live server: the map's tiles (tile.openstreetmap.org) fail at once instead
-    # of hanging on this closed network and holding a page's load event past the timeout (a
-    # flaky CI failure: goto("/scholen/05SX00") waited 10 s for "load" after its 200).
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
-
-
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright; missing is a skip locally, a failure in CI."""
@@ -407,52 +334,6 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
-
-
-PASSWORD = "correct horse battery"
-# The authenticator app of every test account that has a second factor.
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-
-def csrf_from(html: str) -> str:
-    import re
-
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-    return match.group(1)
-
-
-def totp_code(app, email: str) -> str:
-    """The code the account's app shows for the first time step it has not used yet (a code
-    works once: two logins within 30 seconds take the current step and the next)."""
-    import time
-
-    import pyotp
-
-    from registry.models import User
-
-    with app.app_context():
-        user = db.session.scalar(db.select(User).filter_by(email=email))
-        secret, last = user.totp_secret, user.totp_last_step
-    now = int(time.time()) // 30
-    step = max(now - 1, (last if last is not None else -1) + 1)
-    assert step <= now + 1, "no unused code left in this minute"
-    return pyotp.TOTP(secret).at(step * 30)
-
-
-def sign_in(app, client, email: str, password: str = PASSWORD, next_path: str | None = None):
-    """Log in as a person would: the password, then the app's code where the account has one.
-    Returns the last answer (a 302 into the admin when all went well)."""
-    login_url = "/inloggen" + (f"?next={next_path}" if next_path else "")
-    token = csrf_from(client.get(login_url).get_data(as_text=True))
-    response = client.post(
-        login_url, data={"csrf_token": token, "email": email, "password": password}
-    )
-    if response.status_code == 302 and response.headers["Location"].endswith("/inloggen/code"):
-        token = csrf_from(client.get("/inloggen/code").get_data(as_text=True))
-        response = client.post(
-            "/inloggen/code", data={"csrf_token": token, "code": totp_code(app, email)}
-        )
-    return response
 
 
 @pytest.fixture
@@ -490,11 +371,3 @@ def login(seeded_app, make_user):
         return client
 
     return log_in
-
-
-def with_values(fields: list[tuple[str, str]], **changes):
-    """The form data to post: the page's fields with some values replaced or added."""
-    from werkzeug.datastructures import MultiDict
-
-    result = [(name, changes.pop(name) if name in changes else value) for name, value in fields]
-    return MultiDict(result + list(changes.items()))

@@ -1,7 +1,7 @@
 """Every URL rule of the app, asked by anonymous visitors and each role: who gets what."""
 
 import pytest
-from conftest import csrf_from
+from helpers import csrf_from
 from sqlalchemy import func, select
 
 from registry.db import db

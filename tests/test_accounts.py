@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from conftest import PASSWORD, TOTP_SECRET, csrf_from, form_fields, sign_in, totp_code, with_values
+from helpers import PASSWORD, TOTP_SECRET, csrf_from, form_fields, sign_in, totp_code, with_values
 from sqlalchemy import select
 from test_mail import smtp  # noqa: F401 (the real SMTP server fixture)
 

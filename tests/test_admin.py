@@ -3,7 +3,7 @@
 import re
 from urllib.parse import quote
 
-from conftest import csrf_from, form_fields, with_values
+from helpers import csrf_from, form_fields, with_values
 from sqlalchemy import func, select
 from test_corrections import add_correction
 
@@ -268,7 +268,7 @@ def test_staff_export_the_admin_list_under_its_current_search(login):
 
 
 def test_staff_choose_the_columns_of_the_admin_export(login):
-    from conftest import form_fields
+    from helpers import form_fields
 
     client = login("medewerker")
     page = client.get("/admin/school/download/?search=zwartsluis").get_data(as_text=True)

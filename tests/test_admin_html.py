@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, form_fields, with_values
+from helpers import IN_CI, form_fields, with_values
 from sqlalchemy import func, select
 from test_duo import NAME_CHANGED, upload
 from test_duo_uploads import apply_all

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
-from conftest import csrf_from, form_fields, with_values
+from helpers import csrf_from, form_fields, with_values
 from test_corrections import add_correction
 from test_fuzz import ADMIN_VIEWS
 

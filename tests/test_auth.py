@@ -2,7 +2,7 @@ import re
 import time
 from datetime import timedelta
 
-from conftest import PASSWORD, csrf_from, sign_in
+from helpers import PASSWORD, csrf_from, sign_in
 from sqlalchemy import func, select
 
 from registry.db import db

@@ -4,7 +4,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from conftest import PASSWORD, csrf_from, form_fields, sign_in, with_values
+from helpers import PASSWORD, csrf_from, form_fields, sign_in, with_values
 from sqlalchemy import select
 
 from registry import auth, create_app, models

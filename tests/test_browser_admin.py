@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from conftest import PASSWORD, TOTP_SECRET
+from helpers import PASSWORD, TOTP_SECRET
 from playwright.sync_api import expect
 from sqlalchemy import select
 

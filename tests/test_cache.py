@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from conftest import form_fields, with_values
+from helpers import form_fields, with_values
 from sqlalchemy import select
 
 from registry.cache import SEARCH_PARAMETERS

@@ -5,7 +5,7 @@ import gzip
 from urllib.request import Request, urlopen
 
 import brotli
-from conftest import gunicorn_serving
+from helpers import gunicorn_serving
 
 LEAFLET = "/static/vendor/leaflet/leaflet.js"
 

@@ -210,7 +210,7 @@ def school_changes(app, note=None):
 
 
 def handle(client, correction_id, **changes):
-    from conftest import form_fields, with_values
+    from helpers import form_fields, with_values
 
     page = client.get(HANDLE.format(correction_id)).get_data(as_text=True)
     return client.post(HANDLE.format(correction_id), data=with_values(form_fields(page), **changes))
@@ -347,7 +347,7 @@ def test_a_support_correction_sets_the_levels(seeded_app, login):
 
 
 def test_a_correction_in_words_goes_through_the_school_form_and_is_credited(seeded_app, login):
-    from conftest import form_fields, with_values
+    from helpers import form_fields, with_values
 
     number = add_correction(seeded_app, "overig", "De school heet sinds dit jaar Kindcentrum")
     client = login("coordinator")
@@ -389,7 +389,7 @@ def test_the_school_form_opens_with_the_bare_proposal_filled_in(seeded_app, logi
 def test_a_correction_is_handled_once(seeded_app, login):
     number = add_correction(seeded_app, "telefoon", "0522 999999")
     client = login("coordinator")
-    from conftest import form_fields, with_values
+    from helpers import form_fields, with_values
 
     page = client.get(HANDLE.format(number)).get_data(as_text=True)
     first = client.post(
@@ -407,7 +407,7 @@ def test_a_correction_is_handled_once(seeded_app, login):
 
 
 def test_a_school_changed_since_the_page_opened_is_not_overwritten(seeded_app, login):
-    from conftest import form_fields, with_values
+    from helpers import form_fields, with_values
 
     from registry.models import School
 
@@ -448,7 +448,7 @@ def test_hostile_values_are_refused_with_a_message(seeded_app, login, changes, m
 
 
 def test_repeated_and_malformed_ids_are_refused(seeded_app, login):
-    from conftest import csrf_from
+    from helpers import csrf_from
 
     number = add_correction(seeded_app, "naam", "Nieuwe naam")
     other = add_correction(seeded_app, "naam", "Andere naam", school_code="06PS00")
@@ -492,7 +492,7 @@ def test_handling_needs_the_csrf_token(seeded_app, login):
 def test_only_coordinators_handle_corrections(seeded_app, login, role, board):
     """A bestuur may edit its own school, but not close the public's corrections of it, and
     certainly not another board's."""
-    from conftest import csrf_from
+    from helpers import csrf_from
 
     number = add_correction(seeded_app, "naam", "Nieuwe naam")  # a school of board 41196
     client = login(role, board)

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import csrf_from
+from helpers import csrf_from
 from openpyxl import Workbook
 from sqlalchemy import func, select
 

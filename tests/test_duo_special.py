@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 
 import pytest
-from conftest import csrf_from
+from helpers import csrf_from
 from sqlalchemy import func, select
 from test_duo import database_checksum, upload
 

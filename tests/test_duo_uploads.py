@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import csrf_from
+from helpers import csrf_from
 from sqlalchemy.orm.exc import StaleDataError
 from test_duo import NAME_CHANGED, NAME_CHANGED_SUM, REGIONAL, edited, row_of, upload
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import IN_CI
+from helpers import IN_CI
 from sqlalchemy import select, update
 
 from registry.cache import bump

@@ -1,7 +1,7 @@
 """The one fuzzer (hypothesis): whatever a visitor or coordinator sends, in a path, a query or a
 form, never a 500 and never markup that runs. The deterministic attacks are in test_hostile.py."""
 
-from conftest import csrf_from, form_fields, with_values
+from helpers import csrf_from, form_fields, with_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

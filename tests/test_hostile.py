@@ -6,7 +6,7 @@ record changed that the role may not change, nothing leaked."""
 import re
 
 import pytest
-from conftest import csrf_from, form_fields, with_values
+from helpers import csrf_from, form_fields, with_values
 from sqlalchemy import func, insert, select
 
 from registry.db import db

@@ -3,8 +3,8 @@
 import re
 
 import pytest
-from conftest import database_url
 from flask_migrate import upgrade
+from helpers import database_url
 
 from registry import create_app
 from registry.config import trusted_hosts

@@ -6,7 +6,7 @@ import gzip
 import itertools
 from http.client import HTTPConnection
 
-from conftest import csrf_from, gunicorn_serving, sign_in
+from helpers import csrf_from, gunicorn_serving, sign_in
 from test_access import QUERY, SAMPLE_ARGS
 from werkzeug.routing.converters import AnyConverter
 

@@ -9,8 +9,8 @@ import subprocess
 import uuid
 
 import pytest
-from conftest import IN_CI, POSTGRES_URL, gunicorn_serving
 from flask import request
+from helpers import IN_CI, POSTGRES_URL, gunicorn_serving
 from sqlalchemy import select
 
 from registry import create_app

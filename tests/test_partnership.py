@@ -5,7 +5,7 @@ import html
 import re
 
 import pytest
-from conftest import csrf_from, form_fields, with_values
+from helpers import csrf_from, form_fields, with_values
 from sqlalchemy import func, select
 
 from registry.db import db

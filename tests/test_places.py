@@ -4,7 +4,7 @@ import would, and the search page carries the point it measures distances from."
 import re
 
 import pytest
-from conftest import form_fields, with_values
+from helpers import form_fields, with_values
 from sqlalchemy import select
 
 from registry import geo
@@ -226,7 +226,7 @@ def test_without_a_placed_postcode_the_page_carries_no_point(client, query):
 
 
 def test_an_address_correction_taken_over_moves_the_school_to_its_new_postcode(seeded_app, login):
-    from conftest import form_fields, with_values
+    from helpers import form_fields, with_values
     from sqlalchemy import select
 
     from registry.db import db

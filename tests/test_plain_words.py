@@ -160,7 +160,7 @@ def beheerder(seeded_app, login):
         correction_id, school_id = handled.id, school.id
     client = login("beheerder")
     # Taken over in the school form, as a coordinator does with a correction in words.
-    from conftest import form_fields, with_values
+    from helpers import form_fields, with_values
 
     form_url = f"/admin/school/edit/?id={school_id}&correctie={correction_id}"
     page = client.get(form_url).get_data(as_text=True)

@@ -9,7 +9,7 @@ answer (a raw 0xE9 in the query string was a 500 on every route).
 import socket
 
 import pytest
-from conftest import gunicorn_serving
+from helpers import gunicorn_serving
 
 ROUTES = [
     "/healthz",

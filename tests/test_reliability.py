@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyotp
 import requests
-from conftest import PASSWORD, POSTGRES_URL, TOTP_SECRET, csrf_from, database_url, form_fields
+from helpers import PASSWORD, POSTGRES_URL, TOTP_SECRET, csrf_from, database_url, form_fields
 from sqlalchemy import create_engine, func, select, text
 
 from registry.db import db

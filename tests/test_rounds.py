@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from conftest import csrf_from, form_fields, with_values
+from helpers import csrf_from, form_fields, with_values
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from test_accounts import choose_password, mails, text_of

@@ -5,7 +5,7 @@ import re
 from datetime import date
 
 import pytest
-from conftest import csrf_from, form_fields, with_values
+from helpers import csrf_from, form_fields, with_values
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 

@@ -4,7 +4,7 @@ deliberate choice overwrites it."""
 
 import re
 
-from conftest import form_fields, with_values
+from helpers import form_fields, with_values
 from sqlalchemy import select
 from test_support_editor import (
     GRID,
