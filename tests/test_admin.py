@@ -405,3 +405,18 @@ def test_every_choice_in_an_admin_filter_menu_filters_by_it(seeded_app, login):
     assert "Ongeldige filterwaarde: onzin" in client.get(
         "/admin/correction/?flt0_0=onzin"
     ).get_data(as_text=True)
+
+
+def test_each_filter_is_made_tolerant_once_however_many_apps_a_process_builds(make_app):
+    """The filters are declared on the view classes; a second app must not wrap them again
+    (a wrapper per app once nested past the recursion limit after a thousand tests)."""
+    make_app("first")
+    second = make_app("second")
+    view = next(v for v in second.extensions["admin"][0]._views if v.endpoint == "school")
+    worklists = [f for f in view._filters if hasattr(f, "gap")]
+    assert worklists
+    for flt in view._filters:
+        assert flt.validate.is_tolerant
+        assert getattr(flt.validate, "__closure__", None) is not None
+        inner = flt.validate.__closure__[0].cell_contents
+        assert not getattr(inner, "is_tolerant", False), flt.name

@@ -119,7 +119,8 @@ def rename_board(s, school, n):
 
 def rename_network(s, school, n):
     if school.network is not None:
-        school.network.name = f"Netwerk {_pick(NAMES, n)}"
+        # Network names are unique: the slug keeps two renamed ones apart.
+        school.network.name = f"Netwerk {_pick(NAMES, n)} {school.network.slug}"
 
 
 def rename_municipality(s, school, n):
