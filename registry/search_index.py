@@ -500,6 +500,22 @@ class View:
     live: np.ndarray | None = None
     changed: SchoolIndex | None = None
 
+    def words(self) -> list[str]:
+        """Every word of an open school's search text, sorted: the index's words that a live
+        row still holds, and the changed schools' words (the search's vocabulary, without
+        reading every text again after each change)."""
+        index = self.index
+        if self.live is None:
+            words = index.words
+        else:
+            held = (
+                np.add.reduceat(self.live[index.postings], index.starts[:-1]) if index.words else []
+            )
+            words = [word for word, count in zip(index.words, held, strict=True) if count]
+        if self.changed is None:
+            return words
+        return sorted({*words, *self.changed.words})
+
 
 class Holder:
     """A worker's index, its view of the data as it stands, and whether a new one is built."""

@@ -89,7 +89,11 @@ class Vocabulary:
 
     @classmethod
     def build(cls, texts: Iterable[str]) -> "Vocabulary":
-        words = tuple(sorted({word for text in texts for word in text.split()}))
+        return cls.of_words(sorted({word for text in texts for word in text.split()}))
+
+    @classmethod
+    def of_words(cls, sorted_words: Iterable[str]) -> "Vocabulary":
+        words = tuple(sorted_words)
         by_length: dict[int, list[str]] = {}
         for word in words:
             by_length.setdefault(len(word), []).append(word)

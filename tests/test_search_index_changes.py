@@ -13,7 +13,7 @@ from test_duo import edited, regional_lines, row_of
 from test_search_index import answer, searches, vary
 from werkzeug.datastructures import MultiDict
 
-from registry import search, search_changes, search_index
+from registry import search, search_changes, search_index, spelling
 from registry.db import db
 from registry.duo.apply import apply_comparison
 from registry.duo.area import Area
@@ -44,6 +44,16 @@ def agree(app, args, fixed=None, limit=None) -> bool:
         by_sql = answer(search.run(found, use_index=False, facet_limit=limit))
         by_index = answer(search.run(found, facet_limit=limit))
     assert by_index == by_sql, args
+    return True
+
+
+def same_vocabulary(app) -> bool:
+    """Is the search's vocabulary, read from the index and the changes, every word of an open
+    school's text as the database holds it now?"""
+    with app.test_request_context():
+        from_index = search.vocabulary().words
+        texts = db.session.scalars(select(School.search_text).where(School.is_open))
+        assert from_index == spelling.Vocabulary.build(texts).words
     return True
 
 
@@ -193,6 +203,7 @@ def test_after_every_change_the_index_and_sql_agree_without_a_new_build(
     first = view(varied_app).index
     for how, which, n in changes:
         change(varied_app, how, which, n)
+        assert same_vocabulary(varied_app)
         for args in asked:  # every intermediate state
             assert agree(varied_app, args, fixed, limit)
     assert view(varied_app).index is first  # the changes were taken in, not rebuilt
