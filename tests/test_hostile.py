@@ -8,6 +8,7 @@ import re
 import pytest
 from helpers import csrf_from, form_fields, with_values
 from sqlalchemy import func, insert, select
+from test_fuzz import PUBLIC_PATHS
 
 from registry.db import db
 from registry.history import Change
@@ -247,18 +248,7 @@ def test_logged_in_pages_are_not_stored_and_hsts_is_a_setting(make_app, login, c
 # 6. The public site: NUL, huge numbers, control characters, over-long values.
 
 # The fuzzers of the public paths, the public queries and the admin's parameters are in
-# test_fuzz.py.
-PUBLIC_PATHS = [
-    "/scholen/{}",
-    "/scholen/{}.json",
-    "/scholen/{}/correctie",
-    "/besturen/{}",
-    "/gemeenten/{}",
-    "/netwerken/{}",
-    "/api/v1/schools/{}",
-    "/api/v1/boards/{}",
-    "/overzichten/{}",
-]
+# test_fuzz.py; its list of public paths serves here too.
 
 
 def test_nul_in_a_public_path_is_a_400_not_a_database_error(client):
