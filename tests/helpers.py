@@ -140,3 +140,36 @@ def with_values(fields: list[tuple[str, str]], **changes):
 
     result = [(name, changes.pop(name) if name in changes else value) for name, value in fields]
     return MultiDict(result + list(changes.items()))
+
+
+def libreoffice_to_xlsx(source: Path, folder: Path, infilter: str | None = None) -> Path:
+    """The file opened and saved again as XLSX by LibreOffice Calc headless, as a person's
+    spreadsheet program would (`infilter` as soffice takes it, for a CSV's separator and
+    language); the saved file's path. Skipped where LibreOffice is missing, failed under CI."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        if IN_CI:
+            pytest.fail("CI=true but LibreOffice is missing (libreoffice-calc-nogui)")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+            "--headless",
+            *([f"--infilter={infilter}"] if infilter else []),
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(folder),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return folder / f"{source.stem}.xlsx"

@@ -3,14 +3,12 @@
 import csv
 import io
 import re
-import shutil
-import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import IN_CI
+from helpers import libreoffice_to_xlsx
 from sqlalchemy import select, update
 
 from registry.cache import bump
@@ -314,30 +312,10 @@ def test_the_cli_takes_the_directorys_query_and_writes_the_very_same_file(
 def libreoffice_reads(csv_body: bytes, tmp_path) -> list[tuple]:
     """The "CSV voor Excel" opened as a Dutch spreadsheet would: LibreOffice Calc headless with
     ';', UTF-8 and the nl-NL locale (filter language 1043), saved as XLSX and read back typed."""
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        if IN_CI:
-            pytest.fail("CI=true but LibreOffice is missing (libreoffice-calc-nogui)")
-        pytest.skip("LibreOffice (soffice) is not installed")
     source = tmp_path / "scholen.csv"
     source.write_bytes(csv_body)
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--headless",
-            "--infilter=CSV:59,34,76,1,,1043",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(tmp_path),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    sheet = openpyxl.load_workbook(tmp_path / "scholen.xlsx").active
+    saved = libreoffice_to_xlsx(source, tmp_path, infilter="CSV:59,34,76,1,,1043")
+    sheet = openpyxl.load_workbook(saved).active
     return list(sheet.iter_rows(values_only=True))
 
 

@@ -5,7 +5,7 @@ import re
 from datetime import date
 
 import pytest
-from helpers import csrf_from, form_fields, with_values
+from helpers import csrf_from, form_fields, libreoffice_to_xlsx, with_values
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -671,9 +671,6 @@ def test_hostile_requests_get_no_500_and_write_nothing(seeded_app, login, role):
 
 
 def test_the_spreadsheet_offers_the_two_levels_as_a_drop_down(seeded_app, login, tmp_path):
-    import shutil
-    import subprocess
-
     workbook = download(login("coordinator"))
     sheet = workbook.active
     [choice] = sheet.data_validations.dataValidation
@@ -689,26 +686,8 @@ def test_the_spreadsheet_offers_the_two_levels_as_a_drop_down(seeded_app, login,
         for c in range(first, last + 1)
     }
     # LibreOffice, as a board opens the file, keeps the list (saved again, read back).
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not installed")
     source = tmp_path / "rooster.xlsx"
     source.write_bytes(as_bytes(workbook))
-    out = tmp_path / "out"
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--headless",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    [kept] = load_workbook(out / "rooster.xlsx").active.data_validations.dataValidation
+    saved = libreoffice_to_xlsx(source, tmp_path / "out")
+    [kept] = load_workbook(saved).active.data_validations.dataValidation
     assert kept.type == "list" and kept.formula1 == '"basis,extra"'
