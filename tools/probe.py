@@ -959,20 +959,15 @@ class Probe:
             client = Client(self, "coordinator")
             answer = client.login("open_redirects", email, next_=target)
             location = answer.location or ""
+            found = []
             if answer.status == 302 and leaves_site(location, self.base + "/inloggen"):
-                note = f"next={target!r} led to Location {location!r}, off the site"
-                self.leak(
-                    "open_redirects",
-                    client,
-                    "POST",
-                    "/inloggen",
-                    note,
-                    {"next": target},
-                    answer.status,
-                )
+                found.append(f"next={target!r} led to Location {location!r}, off the site")
             injected = [c for c in answer.cookies if c.lower().startswith("a=")]
             if injected or "\n" in location or "\r" in location:
-                note = f"next={target!r} put a header into the answer: {injected or location!r}"
+                found.append(
+                    f"next={target!r} put a header into the answer: {injected or location!r}"
+                )
+            for note in found:
                 self.leak(
                     "open_redirects",
                     client,
