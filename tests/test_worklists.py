@@ -188,6 +188,7 @@ def test_a_bad_worklist_value_is_a_message_not_a_500(login, query):
     assert response.status_code in (200, 400), query
     if response.status_code == 200 and "onbekend" not in query and "9999999" not in query:
         assert "alert" in response.text
+        assert response.text.count("Ongeldige filterwaarde") <= 1, query  # said once
 
 
 def test_a_repeated_worklist_parameter_is_refused(login):

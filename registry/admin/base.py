@@ -73,17 +73,18 @@ class RegistryModelView(RoleGuard, ModelView):
             flt.validate = tolerant(flt.validate)
         return filters
 
-    def worklists(self) -> list:
-        """The gaps whose worklist filters the list is under (quality.SCHOOL_GAPS, BOARD_GAPS)."""
+    def worklists(self, active_filters) -> list:
+        """The gaps whose worklist filters the list is under (quality.SCHOOL_GAPS, BOARD_GAPS),
+        from the filters the list view read (reading them again flashed a bad value twice)."""
         return [
             self._filters[index].gap
-            for index, *_rest in self._get_list_filter_args() or ()
+            for index, *_rest in active_filters or ()
             if isinstance(self._filters[index], WorklistFilter)
         ]
 
     def render(self, template, **kwargs):
         """A list under a worklist says on every row what is missing (column 'Ontbreekt')."""
-        if "list_columns" in kwargs and (gaps := self.worklists()):
+        if "list_columns" in kwargs and (gaps := self.worklists(kwargs.get("active_filters"))):
             g.worklists = gaps
             kwargs["list_columns"] = [*kwargs["list_columns"], ("missing", _("Ontbreekt"))]
         return super().render(template, **kwargs)
