@@ -21,7 +21,9 @@ run: install translations
 # The two runs share no database and spend much of their time waiting on I/O and on each
 # other's servers, so side by side they take little more than the longer one alone; the
 # PostgreSQL run's output follows the SQLite run's.
-# PYTEST_ARGS go to both runs: make test PYTEST_ARGS='-x -k search'.
+# Each run spreads its tests over every core (pytest-xdist): the cores wait on Chromium, Java,
+# LibreOffice, gunicorn and the servers much of the time, and another test fills the wait.
+# PYTEST_ARGS go to both runs: make test PYTEST_ARGS='-x -k search' (-n 0: one process).
 test: install-test translations lint
 	@url="$${TEST_DATABASE_URL:-}"; \
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then \
@@ -30,9 +32,9 @@ test: install-test translations lint
 		echo "CI=true but no PostgreSQL: set TEST_DATABASE_URL"; exit 1; fi; \
 	pg_log=$$(mktemp); pg_status=0; \
 	if [ -n "$$url" ]; then \
-		TEST_DATABASE_URL="$$url" $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) >"$$pg_log" 2>&1 & pg_pid=$$!; fi; \
+		TEST_DATABASE_URL="$$url" $(BIN)/pytest -p no:cacheprovider -n auto $(PYTEST_ARGS) >"$$pg_log" 2>&1 & pg_pid=$$!; fi; \
 	echo "== the suite on SQLite =="; \
-	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS); sqlite_status=$$?; \
+	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider -n auto $(PYTEST_ARGS); sqlite_status=$$?; \
 	if [ -n "$$url" ]; then \
 		wait $$pg_pid || pg_status=$$?; \
 		echo "== the same suite on PostgreSQL =="; cat "$$pg_log"; \
@@ -41,9 +43,10 @@ test: install-test translations lint
 	[ $$sqlite_status -eq 0 ] && [ $$pg_status -eq 0 ]
 
 # The daily loop: the suite without its slow kinds (browser, axe, hypothesis, gunicorn,
-# schemathesis, reliability: markers that tests/conftest.py gives by what a test uses), on SQLite.
+# schemathesis, reliability, pdf, program, sweep: markers that tests/conftest.py gives by what a
+# test uses), on SQLite, spread over every core.
 test-fast: install-test translations
-	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider -q -m "not slow" $(PYTEST_ARGS)
+	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider -q -n auto -m "not slow" $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -21,6 +21,7 @@ from helpers import CHROMIUM, CHROMIUM_ARGS, IN_CI, PASSWORD, POSTGRES_URL, TOTP
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
+from werkzeug.routing.rules import Rule
 from werkzeug.serving import make_server
 
 from registry import create_app
@@ -40,32 +41,38 @@ def pytest_collection_finish(session) -> None:
     gc.freeze()
 
 
-def code_names(item) -> set[str]:
-    """The global names a test's function and its fixtures' functions use."""
+def mentions(item) -> set[str]:
+    """The global names and the string constants that a test's function and its fixtures'
+    functions use."""
     functions = [getattr(item, "function", None)]
     for definitions in getattr(item, "_fixtureinfo", None).name2fixturedefs.values():
         functions.append(definitions[-1].func)
-    code = (getattr(function, "__code__", None) for function in functions)
-    return {name for each in code if each for name in each.co_names}
+    code = [each for function in functions if (each := getattr(function, "__code__", None))]
+    names = {name for each in code for name in each.co_names}
+    return names | {value for each in code for value in each.co_consts if isinstance(value, str)}
 
 
-# The slow kinds of test, each known by what it uses, so a new test is marked without asking;
-# `make test-fast` leaves out every test that has one (setup.cfg says what each means).
+# The slow kinds of test, each known by what it uses (a sweep by its marker), so a new test is
+# marked without asking; `make test-fast` leaves out every test that has one (setup.cfg says
+# what each means). `make test` and CI run them all.
 SLOW_KINDS = {
-    "browser": lambda item, names: "browser" in item.fixturenames,
-    "axe": lambda item, names: "axe" in item.name,
-    "hypothesis": lambda item, names: getattr(item.obj, "is_hypothesis_test", False),
-    "gunicorn": lambda item, names: "gunicorn_serving" in names,
-    "schemathesis": lambda item, names: "schemathesis" in names,
-    "reliability": lambda item, names: item.path.stem == "test_reliability",
+    "browser": lambda item, used: "browser" in item.fixturenames,
+    "axe": lambda item, used: "axe" in item.name,
+    "hypothesis": lambda item, used: getattr(item.obj, "is_hypothesis_test", False),
+    "gunicorn": lambda item, used: "gunicorn_serving" in used,
+    "schemathesis": lambda item, used: "schemathesis" in used,
+    "reliability": lambda item, used: item.path.stem == "test_reliability",
+    "pdf": lambda item, used: any(".pdf" in word for word in used),
+    "program": lambda item, used: any(word.startswith(("libreoffice", "vnu_")) for word in used),
+    "sweep": lambda item, used: item.get_closest_marker("sweep") is not None,
 }
 
 
 def pytest_collection_modifyitems(items) -> None:
     """Mark the slow tests by kind, and each of them `slow`."""
     for item in items:
-        names = code_names(item)
-        kinds = [kind for kind, applies in SLOW_KINDS.items() if applies(item, names)]
+        used = mentions(item)
+        kinds = [kind for kind, applies in SLOW_KINDS.items() if applies(item, used)]
         for kind in kinds:
             item.add_marker(kind)
         if kinds:
@@ -227,6 +234,28 @@ class CompiledTemplates(BytecodeCache):
 
 
 COMPILED_TEMPLATES = CompiledTemplates()
+
+
+def share_url_builders() -> None:
+    """Werkzeug writes, compiles and runs Python source for each URL rule of each app (two
+    builder functions a rule, 190 rules): 40 of the 95 ms an app takes to build, a fifth of the
+    fast suite. A builder is a plain function of the rule's text, its parsed parts and its
+    defaults (the rule itself comes in as its first argument), so every app after the first
+    takes the one compiled for an equal rule."""
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple, object] = {}
+
+    def shared(rule: Rule, append_unknown: bool = True):
+        defaults = sorted((rule.defaults or {}).items(), key=repr)
+        key = (rule.rule, tuple(rule._trace), repr(defaults), append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared
+
+
+share_url_builders()
 
 
 @pytest.fixture

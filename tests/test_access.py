@@ -173,6 +173,7 @@ def _by_kind(endpoint: str, blueprint: str, view: str, role: str) -> str:
     return "ok"
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("role", ROLES)
 def test_every_url_answers_each_role_as_intended(seeded_app, login, role):
     with seeded_app.app_context():

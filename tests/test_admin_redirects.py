@@ -163,6 +163,7 @@ def requests_with(client, url: str, token: str, correction: int):
     yield "DUO", client.get(f"/admin/duo/?url={url}")
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize(("role", "board"), ROLES)
 def test_no_admin_answer_leads_off_the_site_whatever_url_says(seeded_app, login, role, board):
     client = login(role, board)

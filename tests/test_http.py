@@ -6,6 +6,7 @@ import gzip
 import itertools
 from http.client import HTTPConnection
 
+import pytest
 from helpers import csrf_from, gunicorn_serving, sign_in
 from test_access import QUERY, SAMPLE_ARGS
 from werkzeug.routing.converters import AnyConverter
@@ -88,6 +89,7 @@ def check_route(client, url: str, encoding: str) -> None:
         assert revalidated.headers["ETag"] == etag, where
 
 
+@pytest.mark.sweep
 def test_every_get_route_says_how_to_keep_it_and_head_repeats_its_headers(seeded_app, login):
     seeded_app.config["OVERVIEW_FILE_LIMIT"] = "1000/minute"  # a PDF or XLSX per route and role
     checked = 0

@@ -206,6 +206,7 @@ def filter_menu_text(html: str) -> str:
     return "\n".join(words)
 
 
+@pytest.mark.sweep
 def test_no_admin_page_shows_an_attribute_or_enum_name(seeded_app, beheerder):
     words = forbidden_words()
     shown = {}
@@ -329,6 +330,7 @@ def people_files() -> list[str]:
     return files
 
 
+@pytest.mark.sweep
 def test_no_file_for_people_shows_an_attribute_or_enum_name(beheerder):
     words = forbidden_words()
     shown = {}
