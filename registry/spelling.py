@@ -6,7 +6,7 @@ per data version); rapidfuzz measures the distances.
 """
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -106,8 +106,14 @@ class Vocabulary:
     def corrections(self, word: str) -> list[str]:
         """The known words nearest to a word no known word starts with, within its typo
         allowance (at most three: each is one more word to match)."""
+        if self.has_prefix(word):
+            return []
+        return nearest(self.candidates(word))
+
+    def candidates(self, word: str) -> list[tuple[int, str]]:
+        """(distance, word) for every known word within the word's typo allowance."""
         allowance = typo_allowance(word)
-        if not allowance or self.has_prefix(word):
+        if not allowance:
             return []
         found = []
         for length in range(len(word) - allowance, len(word) + allowance + 1):
@@ -121,10 +127,52 @@ class Vocabulary:
                     limit=None,
                 )
             ]
-        if not found:
+        return found
+
+    def span(self, prefix: str) -> tuple[int, int]:
+        """Where the words starting with `prefix` stand in `words`: [low, high)."""
+        low = bisect.bisect_left(self.words, prefix)
+        return low, bisect.bisect_left(self.words, prefix + "\uffff", low)
+
+
+def nearest(found: list[tuple[int, str]]) -> list[str]:
+    """The nearest of (distance, word) candidates, at most three, in order (a word may be a
+    candidate twice: standing in a base and added again)."""
+    if not found:
+        return []
+    least = min(distance for distance, _word in found)
+    return sorted({w for distance, w in found if distance == least})[:3]
+
+
+@dataclass(frozen=True)
+class AmendedVocabulary:
+    """A vocabulary after changes without building it again: the words of `base` that
+    `holds(low, high)` says still stand (any of base.words[low:high]), and the words `added`.
+    Answers as Vocabulary.build of the texts as they are now would."""
+
+    base: Vocabulary
+    holds: Callable[[int, int], bool]
+    added: Vocabulary
+
+    def has_prefix(self, word: str) -> bool:
+        return self.holds(*self.base.span(word)) or self.added.has_prefix(word)
+
+    def corrections(self, word: str) -> list[str]:
+        if self.has_prefix(word):
             return []
-        nearest = min(distance for distance, _word in found)
-        return sorted(w for distance, w in found if distance == nearest)[:3]
+        standing = [
+            (distance, candidate)
+            for distance, candidate in self.base.candidates(word)
+            if self.holds(at := bisect.bisect_left(self.base.words, candidate), at + 1)
+        ]
+        return nearest(standing + self.added.candidates(word))
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every word, sorted (for checks: a search needs only the two questions above)."""
+        base = self.base.words
+        standing = (word for i, word in enumerate(base) if self.holds(i, i + 1))
+        return tuple(sorted({*standing, *self.added.words}))
 
 
 @dataclass(frozen=True)
@@ -179,7 +227,7 @@ def type_words(text: str) -> tuple[str, tuple[str, ...]]:
     return " ".join(kept), tuple(dict.fromkeys(types))
 
 
-def read(text: str, vocabulary: Vocabulary) -> Reading:
+def read(text: str, vocabulary: Vocabulary | AmendedVocabulary) -> Reading:
     """The terms of a search text (type words already split off): synonyms both ways, and for
     a word nothing starts with, the known words within its typo allowance."""
     terms = []

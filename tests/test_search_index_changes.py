@@ -48,12 +48,21 @@ def agree(app, args, fixed=None, limit=None) -> bool:
 
 
 def same_vocabulary(app) -> bool:
-    """Is the search's vocabulary, read from the index and the changes, every word of an open
-    school's text as the database holds it now?"""
+    """Does the search's vocabulary, read from the index and the changes, hold every word of an
+    open school's text as the database holds it now, and answer prefix checks and corrections
+    as one built from those texts does? Asked about the words a change took away or brought
+    (their prefixes, and each with a letter dropped or doubled) and a sample of the others."""
     with app.test_request_context():
-        from_index = search.vocabulary().words
+        amended = search.vocabulary()
         texts = db.session.scalars(select(School.search_text).where(School.is_open))
-        assert from_index == spelling.Vocabulary.build(texts).words
+        built = spelling.Vocabulary.build(texts)
+        assert amended.words == built.words
+        base = search_index.current().index.words
+        moved = sorted(set(base) ^ set(built.words))
+        for word in [*moved, *built.words[::97]]:
+            for asked in {word[:3], word[:-1], word[1:], word + word[-1]}:
+                assert amended.has_prefix(asked) == built.has_prefix(asked), asked
+                assert amended.corrections(asked) == built.corrections(asked), asked
     return True
 
 
