@@ -583,33 +583,44 @@ class _AskIndex:
     def count(self, skip: str | None = None) -> int:
         return int(self.matching(skip).sum())
 
+    def _relevance(self) -> np.ndarray | None:
+        found = self.search
+        if found.q and not found.sort and found.effective_sort == "naam":
+            return self.index.relevance(found.q, _relevance_text(found))
+        return None
+
     def first(self, needed: int) -> np.ndarray:
         """The rows of the first `needed` matches, in the search's order."""
-        found, index = self.search, self.index
-        relevance = None
-        if found.q and not found.sort and found.effective_sort == "naam":
-            relevance = index.relevance(found.q, _relevance_text(found))
-        return index.order(
+        found = self.search
+        return self.index.order(
             np.flatnonzero(self.matching()),
             found.effective_sort,
             found.reference,
             found.origin,
-            relevance,
+            self._relevance(),
             needed=needed,
         )
 
-    def page(self) -> list[tuple[dict, int | None, date | None]]:
+    def sort_keys(self, rows: np.ndarray, names=None, places=None):
+        """The rows' (key, name rank) in the search's order: in this index's ranks, or in
+        those given (another index's positions for these rows)."""
         found, index = self.search, self.index
+        names = np.arange(index.size) if names is None else names
+        places = index.place_rank if places is None else places
+        return index.sort_keys(
+            rows,
+            found.effective_sort,
+            found.reference,
+            found.origin,
+            self._relevance(),
+            names,
+            places,
+        )
+
+    def page(self) -> list[tuple[dict, int | None, date | None]]:
+        found = self.search
         shown = self.first(found.page * PER_PAGE)[(found.page - 1) * PER_PAGE :]
-        ids = index.ids[shown].tolist()
-        schools = {stored["id"]: stored for stored in _stored(ids)}
-        pupils, reference = index.pupils_on(found.reference)
-        return [
-            (schools[i], None, None) if np.isnan(p) else (schools[i], int(p), reference)
-            for i, p in zip(ids, pupils[shown].tolist(), strict=True)
-            # A school deleted since this index was built (a new one is on its way) is left out.
-            if i in schools
-        ]
+        return _loaded(found, [(self.index, row) for row in shown.tolist()])
 
     def facet_counts(self, facet: str, limit: int | None, also=()) -> tuple[list, int]:
         """The facet's counts; `also` are values listed whenever present, as selected ones."""
@@ -617,6 +628,24 @@ class _AskIndex:
         return self.index.counts(
             facet, self.matching(facet), limit, selected, self.search.support_level
         )
+
+
+def _loaded(found, shown: list[tuple]) -> list[tuple[dict, int | None, date | None]]:
+    """The page's schools, (index, row) each, with their pupils on the search's date."""
+    ids = [int(index.ids[row]) for index, row in shown]
+    schools = {stored["id"]: stored for stored in _stored(ids)}
+    rows = []
+    for school_id, (index, row) in zip(ids, shown, strict=True):
+        # A school deleted since its index was built (a new one is on its way) is left out.
+        if school_id in schools:
+            pupils, reference = index.pupils_on(found.reference)
+            count = pupils[row]
+            rows.append(
+                (schools[school_id], None, None)
+                if np.isnan(count)
+                else (schools[school_id], int(count), reference)
+            )
+    return rows
 
 
 # Filters whose values are listed in an order of their own (SQL's), not by label. The support
@@ -635,7 +664,7 @@ class _AskOverlay:
     school may stand is ordered by SQL among the few candidates, by the database's collation."""
 
     def __init__(self, search: SchoolSearch, view: search_index.View) -> None:
-        self.search = search
+        self.search, self.positions = search, view.positions
         self.kept = _AskIndex(search, view.index, view.live)
         self.changed = _AskIndex(search, view.changed)
 
@@ -644,14 +673,27 @@ class _AskOverlay:
 
     def page(self) -> list[tuple[dict, int | None, date | None]]:
         found = self.search
-        changed = self.changed.index.ids[self.changed.matching()].tolist()
-        if not changed:
+        changed = np.flatnonzero(self.changed.matching())
+        if not len(changed):
             return self.kept.page()
         needed = found.page * PER_PAGE
         if needed > MAX_CANDIDATES:
             return _AskSql(found).page()
-        kept = self.kept.index.ids[self.kept.first(needed)].tolist()
-        return _AskSql(found, among=kept + changed).page()
+        kept = self.kept.first(needed)
+        if self.positions is None:
+            among = self.kept.index.ids[kept].tolist() + self.changed.index.ids[changed].tolist()
+            return _AskSql(found, among=among).page()
+        # The index's first rows and the changed schools, in one order: the changed schools'
+        # ranks stand between the index's rows (search_index.SchoolIndex.positions_of).
+        kept_keys = self.kept.sort_keys(kept)
+        changed_keys = self.changed.sort_keys(changed, *self.positions)
+        primary, by_name = (
+            np.concatenate(keys) for keys in zip(kept_keys, changed_keys, strict=True)
+        )
+        both = [(self.kept.index, row) for row in kept.tolist()]
+        both += [(self.changed.index, row) for row in changed.tolist()]
+        order = np.lexsort((by_name, primary))[(found.page - 1) * PER_PAGE : needed]
+        return _loaded(found, [both[i] for i in order.tolist()])
 
     def facet_counts(self, facet: str, limit: int | None) -> tuple[list, int]:
         changed = self.changed.facet_counts(facet, None)[0]

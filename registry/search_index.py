@@ -123,6 +123,10 @@ class SchoolIndex:
     longitude: np.ndarray
     pupils: dict[date, np.ndarray]  # per reference date, NaN where not counted
     latest: date | None
+    # Per row, the keys of the database's name and place orders (see positions_of).
+    lower_names: list[str]
+    lower_places: list[str | None]
+    vestigingscodes: list[str]
 
     @classmethod
     def build(cls, connection=None, only: list[int] | None = None) -> "SchoolIndex":
@@ -192,6 +196,9 @@ class SchoolIndex:
             longitude=np.array(read.longitude, dtype=np.float64),
             pupils=pupils,
             latest=connection.scalar(select(func.max(PupilCount.reference_date))),
+            lower_names=read.names,
+            lower_places=read.places,
+            vestigingscodes=read.vestigingscodes,
         )
 
     @property
@@ -328,14 +335,68 @@ class SchoolIndex:
             pupils = self.pupils_on(reference)[0][rows]
             return _first(rows, np.where(np.isnan(pupils), np.inf, -pupils), needed)
         if sort == "afstand":
-            scale = np.cos(np.radians(origin.latitude))
-            d_lat = self.latitude[rows] - origin.latitude
-            d_lon = (self.longitude[rows] - origin.longitude) * scale
-            distance = d_lat * d_lat + d_lon * d_lon
-            return _first(rows, np.where(np.isnan(distance), np.inf, distance), needed)
+            return _first(rows, self._distance(rows, origin), needed)
         if relevance is not None:
             return _first(rows, relevance[rows], needed)
         return rows[:needed]
+
+    def _distance(self, rows: np.ndarray, origin) -> np.ndarray:
+        """The squared distance to `origin` per row as SQL orders by it (unplaced: last)."""
+        scale = np.cos(np.radians(origin.latitude))
+        d_lat = self.latitude[rows] - origin.latitude
+        d_lon = (self.longitude[rows] - origin.longitude) * scale
+        distance = d_lat * d_lat + d_lon * d_lon
+        return np.where(np.isnan(distance), np.inf, distance)
+
+    def sort_keys(
+        self, rows: np.ndarray, sort: str, reference, origin, relevance, names, places
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The search's order per row as (key, name rank), as order() sorts, with the name
+        and place ranks given: this index's own (its row, place_rank) or another index's
+        positions for these rows (positions_of), so that two indexes' rows sort as one."""
+        if sort == "plaats":
+            primary = places[rows]
+        elif sort == "leerlingen":
+            pupils = self.pupils_on(reference)[0][rows]
+            primary = np.where(np.isnan(pupils), np.inf, -pupils)
+        elif sort == "afstand":
+            primary = self._distance(rows, origin)
+        elif relevance is not None:
+            primary = relevance[rows]
+        else:
+            primary = names[rows]
+        return primary.astype(np.float64), names[rows].astype(np.float64)
+
+    # Where the rows of another index (the schools changed since this build) stand in this
+    # one's orders, so that a page holding them needs no SQL to be put in order. The keys are
+    # those the build's ORDER BY compares, compared as SQLite compares them (its lower() and
+    # BINARY collation are Python's code point order; NULL places first); other databases
+    # order such pages themselves (View.positions is None).
+
+    def name_key(self, row: int) -> tuple[str, str]:
+        return self.lower_names[row], self.vestigingscodes[row]
+
+    def place_key(self, row: int) -> tuple:
+        place = self.lower_places[row]
+        return place is not None, place or "", *self.name_key(row)
+
+    @functools.cached_property
+    def by_place(self) -> np.ndarray:
+        """The rows in place order (place_rank is each row's place in it)."""
+        order = np.empty(self.size, dtype=np.int64)
+        order[self.place_rank] = np.arange(self.size)
+        return order
+
+    def positions_of(self, other: "SchoolIndex") -> tuple[np.ndarray, np.ndarray]:
+        """For each row of `other`: its rank in this index's name order and in its place
+        order, between this index's rows (a rank of 4.5 stands after row 4 and before row 5;
+        several between the same two rows in their own order)."""
+        rows = range(self.size)
+        names = _between(other, other.name_key, lambda key: _insertion(rows, key, self.name_key))
+        places = _between(
+            other, other.place_key, lambda key: _insertion(self.by_place, key, self.place_key)
+        )
+        return names, places
 
     def relevance(self, q: str, text: str) -> np.ndarray:
         """The SQL relevance of search.py, per row: 0 the exact name, 1 a name that starts
@@ -346,6 +407,20 @@ class SchoolIndex:
         for name in {q.lower(), text}:
             ranks[self.by_name.get(name, NO_ROWS)] = 0
         return ranks
+
+
+def _insertion(rows, key, key_of) -> int:
+    return bisect.bisect_left(rows, key, key=lambda row: key_of(int(row)))
+
+
+def _between(other: "SchoolIndex", key_of, insertion) -> np.ndarray:
+    """Each of other's rows' rank among the rows `insertion` counts (those before its key),
+    as a fraction between two of them, other's rows in their own order between the same two."""
+    count = other.size
+    ranks = np.empty(count, dtype=np.float64)
+    for k, row in enumerate(sorted(range(count), key=key_of)):
+        ranks[row] = insertion(key_of(row)) - 1 + (k + 1) / (count + 1)
+    return ranks
 
 
 def _first(rows: np.ndarray, keys: np.ndarray, needed: int) -> np.ndarray:
@@ -372,6 +447,7 @@ class _RowReader:
         self.latitude, self.longitude = array("d"), array("d")
         self.texts: list[str] = []
         self.names: list[str] = []
+        self.vestigingscodes: list[str] = []
         self.after_code: list[str] = []
         self.places: list[str | None] = []
         self.by_word: dict[str, array] = {}
@@ -385,6 +461,7 @@ class _RowReader:
         self.versions.append(r[16])
         self.texts.append(text)
         self.names.append(lower_name)
+        self.vestigingscodes.append(code)
         self.after_code.append(text[len(f" {code.lower()} ") :])  # the name, street, ...
         self.places.append(lower_place)
         self.latitude.append(np.nan if lat is None else lat)
@@ -504,6 +581,9 @@ class View:
     index: SchoolIndex
     live: np.ndarray | None = None
     changed: SchoolIndex | None = None
+    # The changed schools' ranks in the index's name and place orders (positions_of), where
+    # the database orders as Python compares; None: SQL orders a page that holds one.
+    positions: tuple[np.ndarray, np.ndarray] | None = None
 
     def vocabulary(self) -> spelling.Vocabulary | spelling.AmendedVocabulary:
         """Every word of an open school's search text: the index's words that a live row
@@ -576,7 +656,13 @@ def _take_changes_in(app, holder: Holder, key) -> None:
         else:
             holder.index, delta = build_now(), search_changes.Delta(None, None)
     holder.key, holder.changed_at = key, time.monotonic()
-    holder.view = None if delta is None else View(holder.index, delta.live, delta.changed)
+    if delta is None:
+        holder.view = None
+        return
+    positions = None
+    if delta.changed is not None and db.engine.dialect.name == "sqlite":
+        positions = holder.index.positions_of(delta.changed)
+    holder.view = View(holder.index, delta.live, delta.changed, positions)
 
 
 def _quiet_for(app, holder: Holder) -> bool:
