@@ -381,7 +381,7 @@ class PupilCount(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
-    reference_date: Mapped[date] = mapped_column(Date)
+    reference_date: Mapped[date] = mapped_column(Date, index=True)
     pupils: Mapped[int] = mapped_column(Integer)
 
     school: Mapped[School] = relationship(back_populates="pupil_counts")
