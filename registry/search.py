@@ -661,7 +661,8 @@ MAX_CANDIDATES = 2000
 class _AskOverlay:
     """The index without the schools changed since its build, plus a small index of those
     schools as they are now (search_changes.py): counts add up, and a page on which a changed
-    school may stand is ordered by SQL among the few candidates, by the database's collation."""
+    school may stand is merged from both by the changed schools' ranks among the index's rows
+    (View.positions, on SQLite), or else ordered by SQL among the few candidates."""
 
     def __init__(self, search: SchoolSearch, view: search_index.View) -> None:
         self.search, self.positions = search, view.positions

@@ -151,8 +151,9 @@ def test_a_worker_builds_once_and_answers_a_change_from_its_index(make_app, seed
     threads = threading.active_count()
     found = client.get("/scholen.json?q=zonnebloemschool").json
     assert [s["vestigingscode"] for s in found["schools"]] == ["05SX00"]
-    # From the index and the one changed school; no new build started.
-    assert holder.index is first and not holder.building and threading.active_count() == threads
+    # From the index and the one changed school; no new build started (the first build's
+    # thread may still be ending: it collects the old index after handing over the new one).
+    assert holder.index is first and not holder.building and threading.active_count() <= threads
     assert holder.view.changed.size == 1 and (~holder.view.live).sum() == 1
 
 
