@@ -21,9 +21,10 @@ run: install translations
 # The two runs share no database and spend much of their time waiting on I/O and on each
 # other's servers, so side by side they take little more than the longer one alone; the
 # PostgreSQL run's output follows the SQLite run's.
-# Each run spreads its tests over every core (pytest-xdist): the cores wait on Chromium, Java,
-# LibreOffice, gunicorn and the servers much of the time, and another test fills the wait.
-# PYTEST_ARGS go to both runs: make test PYTEST_ARGS='-x -k search' (-n 0: one process).
+# One process a run: spread over the cores as well (pytest-xdist, -n auto) the two runs took
+# 10 minutes instead of 12-13, but four test processes and their browsers on two cores made
+# the browser tests' timing flaky (PYTEST_ARGS=-n2 spreads them where there are more cores).
+# PYTEST_ARGS go to both runs: make test PYTEST_ARGS='-x -k search'.
 test: install-test translations lint
 	@url="$${TEST_DATABASE_URL:-}"; \
 	if [ -z "$$url" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then \
@@ -32,9 +33,9 @@ test: install-test translations lint
 		echo "CI=true but no PostgreSQL: set TEST_DATABASE_URL"; exit 1; fi; \
 	pg_log=$$(mktemp); pg_status=0; \
 	if [ -n "$$url" ]; then \
-		TEST_DATABASE_URL="$$url" $(BIN)/pytest -p no:cacheprovider -n auto $(PYTEST_ARGS) >"$$pg_log" 2>&1 & pg_pid=$$!; fi; \
+		TEST_DATABASE_URL="$$url" $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) >"$$pg_log" 2>&1 & pg_pid=$$!; fi; \
 	echo "== the suite on SQLite =="; \
-	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider -n auto $(PYTEST_ARGS); sqlite_status=$$?; \
+	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS); sqlite_status=$$?; \
 	if [ -n "$$url" ]; then \
 		wait $$pg_pid || pg_status=$$?; \
 		echo "== the same suite on PostgreSQL =="; cat "$$pg_log"; \
