@@ -634,11 +634,14 @@ def _loaded(found, shown: list[tuple]) -> list[tuple[dict, int | None, date | No
     """The page's schools, (index, row) each, with their pupils on the search's date."""
     ids = [int(index.ids[row]) for index, row in shown]
     schools = {stored["id"]: stored for stored in _stored(ids)}
+    # Each index's pupils on the date, looked up once (a date without counts is a whole array).
+    indexes = {id(index): index for index, _row in shown}
+    on_date = {key: index.pupils_on(found.reference) for key, index in indexes.items()}
     rows = []
     for school_id, (index, row) in zip(ids, shown, strict=True):
         # A school deleted since its index was built (a new one is on its way) is left out.
         if school_id in schools:
-            pupils, reference = index.pupils_on(found.reference)
+            pupils, reference = on_date[id(index)]
             count = pupils[row]
             rows.append(
                 (schools[school_id], None, None)
