@@ -583,7 +583,9 @@ class _AskIndex:
     def count(self, skip: str | None = None) -> int:
         return int(self.matching(skip).sum())
 
-    def _relevance(self) -> np.ndarray | None:
+    @functools.cached_property
+    def relevance(self) -> np.ndarray | None:
+        """Per row, the relevance a text search without a chosen sort is ordered by."""
         found = self.search
         if found.q and not found.sort and found.effective_sort == "naam":
             return self.index.relevance(found.q, _relevance_text(found))
@@ -597,24 +599,16 @@ class _AskIndex:
             found.effective_sort,
             found.reference,
             found.origin,
-            self._relevance(),
+            self.relevance,
             needed=needed,
         )
 
     def sort_keys(self, rows: np.ndarray, names=None, places=None):
         """The rows' (key, name rank) in the search's order: in this index's ranks, or in
         those given (another index's positions for these rows)."""
-        found, index = self.search, self.index
-        names = np.arange(index.size) if names is None else names
-        places = index.place_rank if places is None else places
-        return index.sort_keys(
-            rows,
-            found.effective_sort,
-            found.reference,
-            found.origin,
-            self._relevance(),
-            names,
-            places,
+        found = self.search
+        return self.index.sort_keys(
+            rows, found.effective_sort, found.reference, found.origin, self.relevance, names, places
         )
 
     def page(self) -> list[tuple[dict, int | None, date | None]]:

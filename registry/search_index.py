@@ -329,43 +329,38 @@ class SchoolIndex:
     ) -> np.ndarray:
         """The first `needed` matching rows in the search's order (name rank breaks every tie,
         as in SQL). Only those are sorted: a page of 25 out of 60,000 costs no full sort."""
+        primary = self._primary(rows, sort, reference, origin, relevance, self.place_rank)
+        if primary is None:
+            return rows[:needed]  # the rows stand in name order already
+        return _first(rows, primary, needed)
+
+    def _primary(self, rows, sort, reference, origin, relevance, places) -> np.ndarray | None:
+        """Per row, the search order's key before the name (None: the name alone orders)."""
         if sort == "plaats":
-            return _first(rows, self.place_rank[rows], needed)
+            return places[rows]
         if sort == "leerlingen":
             pupils = self.pupils_on(reference)[0][rows]
-            return _first(rows, np.where(np.isnan(pupils), np.inf, -pupils), needed)
+            return np.where(np.isnan(pupils), np.inf, -pupils)
         if sort == "afstand":
-            return _first(rows, self._distance(rows, origin), needed)
+            scale = np.cos(np.radians(origin.latitude))
+            d_lat = self.latitude[rows] - origin.latitude
+            d_lon = (self.longitude[rows] - origin.longitude) * scale
+            distance = d_lat * d_lat + d_lon * d_lon
+            return np.where(np.isnan(distance), np.inf, distance)  # unplaced: last
         if relevance is not None:
-            return _first(rows, relevance[rows], needed)
-        return rows[:needed]
-
-    def _distance(self, rows: np.ndarray, origin) -> np.ndarray:
-        """The squared distance to `origin` per row as SQL orders by it (unplaced: last)."""
-        scale = np.cos(np.radians(origin.latitude))
-        d_lat = self.latitude[rows] - origin.latitude
-        d_lon = (self.longitude[rows] - origin.longitude) * scale
-        distance = d_lat * d_lat + d_lon * d_lon
-        return np.where(np.isnan(distance), np.inf, distance)
+            return relevance[rows]
+        return None
 
     def sort_keys(
-        self, rows: np.ndarray, sort: str, reference, origin, relevance, names, places
+        self, rows: np.ndarray, sort: str, reference, origin, relevance, names=None, places=None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The search's order per row as (key, name rank), as order() sorts, with the name
-        and place ranks given: this index's own (its row, place_rank) or another index's
-        positions for these rows (positions_of), so that two indexes' rows sort as one."""
-        if sort == "plaats":
-            primary = places[rows]
-        elif sort == "leerlingen":
-            pupils = self.pupils_on(reference)[0][rows]
-            primary = np.where(np.isnan(pupils), np.inf, -pupils)
-        elif sort == "afstand":
-            primary = self._distance(rows, origin)
-        elif relevance is not None:
-            primary = relevance[rows]
-        else:
-            primary = names[rows]
-        return primary.astype(np.float64), names[rows].astype(np.float64)
+        """The search's order per row as (key, name rank), as order() sorts: in this index's
+        own ranks (its rows, place_rank), or in another index's given as `names` and `places`
+        (positions_of), so that two indexes' rows sort as one."""
+        by_name = (rows if names is None else names[rows]).astype(np.float64)
+        places = self.place_rank if places is None else places
+        primary = self._primary(rows, sort, reference, origin, relevance, places)
+        return (by_name if primary is None else primary.astype(np.float64)), by_name
 
     # Where the rows of another index (the schools changed since this build) stand in this
     # one's orders, so that a page holding them needs no SQL to be put in order. The keys are
