@@ -420,3 +420,52 @@ def test_each_filter_is_made_tolerant_once_however_many_apps_a_process_builds(ma
         assert getattr(flt.validate, "__closure__", None) is not None
         inner = flt.validate.__closure__[0].cell_contents
         assert not getattr(inner, "is_tolerant", False), flt.name
+
+
+def model_views(app) -> dict:
+    from registry.admin.adaptations import BuiltOnFirstUse
+
+    views = app.extensions["admin"][0]._views
+    return {v.endpoint: v for v in views if isinstance(v, BuiltOnFirstUse)}
+
+
+def test_a_view_is_built_when_first_used_and_no_other_with_it(seeded_app, login):
+    """Building the admin's forms and filters waits for the view's first request: a new app
+    has built none, and a coordinator's school list builds the school view alone."""
+    views = model_views(seeded_app)
+    assert len(views) >= 10
+    assert not any(view.is_built for view in views.values())
+    client = login("coordinator")
+    assert client.get("/admin/school/?search=meppel").status_code == 200
+    assert [name for name, view in views.items() if view.is_built] == ["school"]
+    assert client.get("/admin/board/edit/?id=1").status_code == 200
+    assert sorted(name for name, view in views.items() if view.is_built) == ["board", "school"]
+
+
+def test_reading_what_the_build_makes_builds_the_view_once_whoever_reads_first(make_app):
+    """Flask-Admin and the tests read a view's filters and forms directly: the first read builds
+    the view (once, however many threads read at once), and the build sets nothing private
+    that BuiltOnFirstUse.BUILT does not name."""
+    import threading
+
+    from registry.admin.adaptations import BuiltOnFirstUse
+
+    views = model_views(make_app())
+    for view in views.values():
+        before = set(view.__dict__)
+        forms, start = [], threading.Barrier(4)
+
+        def read(view=view, forms=forms, start=start):
+            start.wait()
+            forms.append(view._create_form_class)
+
+        readers = [threading.Thread(target=read) for _ in range(4)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join()
+        assert view.is_built
+        assert len({id(form) for form in forms}) == 1, view.endpoint  # built once
+        added = {name for name in set(view.__dict__) - before if name.startswith("_")}
+        assert added <= BuiltOnFirstUse.BUILT, (view.endpoint, added - BuiltOnFirstUse.BUILT)
+        assert view._filter_joins is view.__dict__["_filter_joins"]

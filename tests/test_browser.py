@@ -4,13 +4,13 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import serious_axe_violations
 from playwright.sync_api import expect
 
 from registry import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 
-AXE = PROJECT_ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 MAIN_PAGES = [
     "/",
@@ -130,16 +130,7 @@ def test_axe_finds_no_serious_accessibility_violation(browser, live_server, path
     context = browser.new_context(base_url=live_server, locale="nl-NL", bypass_csp=True)
     page = context.new_page()
     page.goto(path)
-    page.add_script_tag(path=str(AXE))
-    report = page.evaluate(
-        """async () => await axe.run(document, {
-            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})"""
-    )
-    serious = [
-        {"id": v["id"], "help": v["help"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
-        for v in report["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_axe_violations(page)
     context.close()
     assert serious == [], json.dumps(serious, indent=2)
 

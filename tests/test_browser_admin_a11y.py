@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from helpers import serious_axe_violations
 from sqlalchemy import select
 from test_admin_html import admin_paths, admin_scene, html_pages
 from test_admin_menu import report
@@ -13,8 +14,6 @@ from registry.db import db
 from registry.models import School
 
 pytestmark = pytest.mark.browser
-
-AXE = PROJECT_ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
@@ -32,19 +31,6 @@ def coordinator_page(seeded_app, live_server, browser, make_user):
     context.close()
 
 
-def serious_violations(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    report = page.evaluate(
-        """async () => await axe.run(document, {
-            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})"""
-    )
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["html"][:160] for n in v["nodes"][:3]]}
-        for v in report["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 def test_axe_finds_no_serious_violation_on_the_admin(seeded_app, coordinator_page, login):
     """The pages test_admin_html.py gives the HTML checker, in its working admin (open and
     handled corrections, a round, a DUO comparison waiting, an import applied)."""
@@ -58,7 +44,7 @@ def test_axe_finds_no_serious_violation_on_the_admin(seeded_app, coordinator_pag
         assert response.status == 200, path
         if "lang=en" not in path:
             assert page.locator("html").get_attribute("lang") == "nl", path
-        if serious := serious_violations(page):
+        if serious := serious_axe_violations(page):
             found[path] = serious
     assert found == {}, json.dumps(found, indent=2)
 

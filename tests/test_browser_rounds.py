@@ -4,9 +4,9 @@ pass axe. The figures of the walk (keystrokes, seconds) are printed for the clos
 import time
 
 import pytest
+from helpers import serious_axe_violations
 from sqlalchemy import func, select
 from test_browser_admin import log_in
-from test_browser_admin_a11y import serious_violations
 from test_browser_support import tab_to
 from test_rounds import BOARD, ROUND_PAGE, add_contact, start_round
 
@@ -80,7 +80,7 @@ def test_a_board_confirms_its_schools_by_keyboard(seeded_app, live_server, brows
         f"\nround by keyboard: first school {one_school[0]} keys {one_school[1]:.1f} s; "
         f"all 14 schools {whole_board[0]} keys {whole_board[1]:.1f} s"
     )
-    assert serious_violations(page) == []
+    assert serious_axe_violations(page) == []
     context.close()
 
 
@@ -97,7 +97,7 @@ def test_the_round_pages_pass_axe(seeded_app, live_server, browser, make_user):
         assert page.goto(path).status == 200, path
         if path.startswith("/admin/ronde/"):
             assert page.locator("h1").count() == 1, path
-        if violations := serious_violations(page):
+        if violations := serious_axe_violations(page):
             found[path] = violations
     assert found == {}
     context.close()

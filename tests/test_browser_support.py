@@ -2,10 +2,10 @@
 and parents find those schools under the directory's support filter."""
 
 import pytest
+from helpers import serious_axe_violations
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import distinct, func, select
-from test_browser import AXE
 from test_browser_admin import log_in
 
 from registry.db import db
@@ -164,16 +164,7 @@ def test_axe_finds_nothing_serious_in_the_editors_pages(
     path.write_text("Vestigingscode;Gedrag\n05SX00;extra\n")
 
     def serious():
-        page.add_script_tag(path=str(AXE))
-        report = page.evaluate(
-            """async () => await axe.run(document, {
-                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})"""
-        )
-        return [
-            (v["id"], [n["html"][:120] for n in v["nodes"][:3]])
-            for v in report["violations"]
-            if v["impact"] in ("serious", "critical") and v["id"] not in THEME_RULES
-        ]
+        return serious_axe_violations(page, ignore=THEME_RULES)
 
     found = {}
     for url in ("/admin/ondersteuning/", f"/admin/ondersteuning/bestuur/{BOARD}/"):

@@ -1,7 +1,8 @@
-"""Where Flask-Admin 2 is taught the registry's ways: its wording yields to ours, uploads state
-their limit, forms carry CSRF and the model's rules, enums and their filters go by value, and
-worklists are filters of their own."""
+"""Where Flask-Admin 2 is taught the registry's ways: its wording yields to ours, a view is built
+when first used, uploads state their limit, forms carry CSRF and the model's rules, enums and
+their filters go by value, and worklists are filters of their own."""
 
+import threading
 from enum import Enum
 
 from flask import current_app, request
@@ -46,6 +47,99 @@ class _OurWordingWins(admin_babel.CustomDomain):
 
 # Flask-Admin translates through one module-level domain; its class is the only hook.
 admin_babel.domain.__class__ = _OurWordingWins
+
+
+class BuiltOnFirstUse:
+    """Flask-Admin builds a model view's columns, forms, filters and actions in its constructor:
+    for the admin's views 30 of the 47 ms an app takes to build, paid by every worker as it
+    starts and by every test. Here a view is built the first time it answers a request, or
+    when anything first reads what the build makes: a worker that only serves parents builds
+    no admin form, and one that edits schools builds the school view alone."""
+
+    # What Flask-Admin's init_actions and _refresh_cache set on a view (tests/test_admin.py
+    # checks this against what a build adds): reading one of them builds the view.
+    BUILT = frozenset(
+        {
+            "_actions",
+            "_actions_data",
+            "_list_columns",
+            "_sortable_columns",
+            "_details_columns",
+            "_export_columns",
+            "_form_ajax_refs",
+            "_create_form_class",
+            "_edit_form_class",
+            "_delete_form_class",
+            "_action_form_class",
+            "_list_form_class",
+            "_search_supported",
+            "_column_choices_map",
+            "_filters",
+            "_filter_groups",
+            "_filter_args",
+            "_form_create_rules",
+            "_form_edit_rules",
+            # Set empty by Flask-Admin's SQLAlchemy view before its build fills them: held
+            # back until then, so that reading one builds the view rather than finding it empty.
+            *("_search_fields", "_filter_joins", "_sortable_joins"),
+            # Set by that view's constructor from the list's columns.
+            "_auto_joins",
+        }
+    )
+    _building_lock = threading.RLock()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.__dict__.pop("_auto_joins", None)  # None, from scaffold_auto_joins below
+
+    def init_actions(self) -> None:
+        """Deferred to build()."""
+
+    def _refresh_cache(self) -> None:
+        """Deferred to build()."""
+        state = self.__dict__
+        state["_unbuilt"] = {name: state.pop(name) for name in self.BUILT if name in state}
+
+    @property
+    def is_built(self) -> bool:
+        return "_unbuilt" not in self.__dict__
+
+    def build(self) -> None:
+        """Flask-Admin's own init_actions and _refresh_cache, once: a second thread that asks
+        meanwhile waits for the first to finish."""
+        if "_unbuilt" not in self.__dict__:
+            return
+        with self._building_lock:
+            state = self.__dict__
+            if "_unbuilt" not in state or "_building" in state:
+                return  # built while this thread waited, or being built by this thread
+            state["_building"] = True
+            state.update(state["_unbuilt"])
+            try:
+                super().init_actions()
+                super()._refresh_cache()
+                self._auto_joins = self.column_select_related_list or self.scaffold_auto_joins()
+            finally:
+                del state["_building"]
+            del state["_unbuilt"]
+
+    def scaffold_auto_joins(self):
+        if "_unbuilt" in self.__dict__ and "_building" not in self.__dict__:
+            return None  # the constructor asks before the build: deferred to it
+        return super().scaffold_auto_joins()
+
+    def __getattr__(self, name: str):
+        # Only called for an attribute the instance lacks; while the build runs, what it has
+        # not set yet is missing (Flask-Admin asks with hasattr).
+        if name in self.BUILT and "_unbuilt" in self.__dict__:
+            self.build()
+            if "_unbuilt" not in self.__dict__:
+                return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _handle_view(self, name, **kwargs):
+        self.build()
+        return super()._handle_view(name, **kwargs)
 
 
 class TakesUploads:

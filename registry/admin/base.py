@@ -22,6 +22,7 @@ from ..validation import InvalidValue
 from .access import SMALL_NUMBER_RE, RoleGuard, as_ids, record_id
 from .adaptations import (
     AdminForm,
+    BuiltOnFirstUse,
     RegistryConverter,
     RegistryFilterConverter,
     WorklistFilter,
@@ -30,7 +31,7 @@ from .adaptations import (
 from .labels import TYPE_FORMATTERS, changes_since, field_label, shown_value
 
 
-class RegistryModelView(RoleGuard, ModelView):
+class RegistryModelView(BuiltOnFirstUse, RoleGuard, ModelView):
     form_base_class = AdminForm
     model_form_converter = RegistryConverter
     filter_converter = RegistryFilterConverter()
