@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -236,26 +237,93 @@ class CompiledTemplates(BytecodeCache):
 COMPILED_TEMPLATES = CompiledTemplates()
 
 
-def share_url_builders() -> None:
-    """Werkzeug writes, compiles and runs Python source for each URL rule of each app (two
-    builder functions a rule, 190 rules): 40 of the 95 ms an app takes to build, a fifth of the
-    fast suite. A builder is a plain function of the rule's text, its parsed parts and its
-    defaults (the rule itself comes in as its first argument), so every app after the first
-    takes the one compiled for an equal rule."""
-    compile_builder = Rule._compile_builder
+def share_url_rules() -> None:
+    """Werkzeug parses each URL rule of each app into regular expressions, then writes,
+    compiles and runs Python source for its two builder functions (190 rules an app): half the
+    time an app took to build. Both are plain functions of the rule: its parts of the rule's
+    text and the converters its map knows, a builder of the text, the parsed parts and the
+    defaults. So every app after the first takes those of an equal rule; what belongs to the
+    app's map (a converter instance) is still made for each rule."""
+    compile_builder, parse_rule = Rule._compile_builder, Rule._parse_rule
     builders: dict[tuple, object] = {}
+    parsed: dict[tuple, tuple] = {}
 
-    def shared(rule: Rule, append_unknown: bool = True):
+    def shared_builder(rule: Rule, append_unknown: bool = True):
         defaults = sorted((rule.defaults or {}).items(), key=repr)
         key = (rule.rule, tuple(rule._trace), repr(defaults), append_unknown)
         if key not in builders:
             builders[key] = compile_builder(rule, append_unknown)
         return builders[key]
 
-    Rule._compile_builder = shared
+    def shared_parse(rule: Rule, text: str):
+        """The parts, and what parsing adds to the rule: its trace, its converters, its
+        arguments."""
+        key = (text, tuple(rule.map.converters.items()))
+        if key not in parsed:
+            converters, traced = [], len(rule._trace)
+
+            def get_converter(*spec):
+                converters.append(spec)
+                return Rule.get_converter(rule, *spec)
+
+            rule.get_converter = get_converter
+            try:
+                parts = list(parse_rule(rule, text))
+            finally:
+                del rule.get_converter
+            parsed[key] = (parts, rule._trace[traced:], converters)
+            return parts
+        parts, trace, converters = parsed[key]
+        rule._trace.extend(trace)
+        for variable, *spec in converters:
+            rule._converters[variable] = rule.get_converter(variable, *spec)
+            rule.arguments.add(variable)
+        return parts
+
+    Rule._compile_builder, Rule._parse_rule = shared_builder, shared_parse
 
 
-share_url_builders()
+share_url_rules()
+
+
+class SharedCompiledSQL:
+    """SQLAlchemy compiles a statement once per engine (and per mapper for the ORM's writes):
+    its cache keys hold the engine's dialect. Every test's app has an engine of its own, so
+    each test compiled its SQL anew, a tenth of the fast suite. Engines of one kind share their
+    compiled statements here: the same dialect class with the same settings, as read after the
+    first connection (the server's version among them)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[tuple, object] = {}
+        self.kinds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def kind(self, dialect) -> tuple:
+        if dialect.server_version_info is None:
+            return (id(dialect),)  # not connected yet: its settings are not final
+        if dialect not in self.kinds:
+            settings = (
+                (name, value)
+                for name, value in vars(dialect).items()
+                if isinstance(value, bool | int | float | str | tuple | frozenset | None)
+            )
+            self.kinds[dialect] = (type(dialect), *sorted(settings))
+        return self.kinds[dialect]
+
+    def get(self, key: tuple, default=None):
+        return self.compiled.get((self.kind(key[0]), *key[1:]), default)
+
+    def __setitem__(self, key: tuple, compiled) -> None:
+        self.compiled[(self.kind(key[0]), *key[1:])] = compiled
+
+    def use_in(self, app) -> None:
+        with app.app_context():
+            for engine in db.engines.values():
+                engine._compiled_cache = self
+        for mapper in db.Model.registry.mappers:
+            mapper._compiled_cache = self
+
+
+SHARED_COMPILED_SQL = SharedCompiledSQL()
 
 
 @pytest.fixture
@@ -285,6 +353,7 @@ def make_app(tmp_path, database):
         }
         made.append(create_app(config, instance_path=str(tmp_path / name)))
         made[-1].jinja_env.bytecode_cache = COMPILED_TEMPLATES
+        SHARED_COMPILED_SQL.use_in(made[-1])
         return made[-1]
 
     yield make
