@@ -44,10 +44,16 @@ test: install-test translations lint
 	[ $$sqlite_status -eq 0 ] && [ $$pg_status -eq 0 ]
 
 # The daily loop: the suite without its slow kinds (browser, axe, hypothesis, gunicorn,
-# schemathesis, reliability, pdf, program, sweep: markers that tests/conftest.py gives by what a
-# test uses), on SQLite, spread over every core.
+# schemathesis, reliability, pdf, program, sweep, national: markers that tests/conftest.py
+# gives by what a test uses), on SQLite, in one process more than there are cores: some tests
+# wait (a slow mail server, a session running out) and the others use the core meanwhile.
+# Compiled modules are kept between runs (Python's, and pytest's rewritten tests, in the
+# ignored __pycache__) even where the environment asks not to write them: each process
+# compiled them again, 5 s of its start.
+FAST_PROCESSES ?= $(shell echo $$(( $$(nproc) + 1 )))
 test-fast: install-test translations
-	TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider -q -n auto -m "not slow" $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= TEST_DATABASE_URL= $(BIN)/pytest -p no:cacheprovider -q \
+		-n $(FAST_PROCESSES) -m "not slow" $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -18,7 +18,15 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from helpers import CHROMIUM, CHROMIUM_ARGS, IN_CI, PASSWORD, POSTGRES_URL, TOTP_SECRET, sign_in
+from helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IN_CI,
+    PASSWORD,
+    POSTGRES_URL,
+    TOTP_SECRET,
+    signed_in,
+)
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
@@ -66,7 +74,14 @@ SLOW_KINDS = {
     "pdf": lambda item, used: any(".pdf" in word for word in used),
     "program": lambda item, used: any(word.startswith(("libreoffice", "vnu_")) for word in used),
     "sweep": lambda item, used: item.get_closest_marker("sweep") is not None,
+    "national": lambda item, used: any("NATIONAL" in str(word) for word in used | arguments(item)),
 }
+
+
+def arguments(item) -> set:
+    """The values a parametrized test is called with."""
+    callspec = getattr(item, "callspec", None)
+    return set(map(str, callspec.params.values())) if callspec else set()
 
 
 def pytest_collection_modifyitems(items) -> None:
@@ -458,14 +473,12 @@ def make_user(seeded_app):
 
 @pytest.fixture
 def login(seeded_app, make_user):
-    """A test client logged in with the given role: login("coordinator")."""
+    """A test client logged in with the given role: login("coordinator"), with the session the
+    app starts at a login (helpers.signed_in)."""
 
     def log_in(role: str, board_number: str | None = None, client=None):
         client = client or seeded_app.test_client()
         email = make_user(role, board_number, email=f"{role}-{uuid.uuid4().hex[:6]}@example.org")
-        response = sign_in(seeded_app, client, email)
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        assert "/inloggen" not in response.headers["Location"], response.headers["Location"]
-        return client
+        return signed_in(seeded_app, client, email)
 
     return log_in

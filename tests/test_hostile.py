@@ -121,6 +121,7 @@ def test_malformed_ids_and_numbers_are_a_clear_answer_not_a_500(login, url):
         assert re.search(REFUSAL, response.get_data(as_text=True)), url
 
 
+@pytest.mark.sweep
 def test_an_unknown_choice_in_a_filter_is_ignored_with_a_message(login):
     client = login("coordinator")
     response = client.get("/admin/school/")
