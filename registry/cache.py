@@ -46,6 +46,7 @@ from .models import (
     SupportArea,
 )
 from .security import for_a_logged_in_user
+from .static_files import is_static
 
 PUBLIC_DATA = (
     School,
@@ -240,7 +241,7 @@ def _revalidated(response: Response) -> Response:
     if (
         request.method not in ("GET", "HEAD")
         or response.status_code != 200
-        or request.endpoint == "static"  # static_files.py
+        or is_static()  # static_files.py
         or for_a_logged_in_user()  # never kept (security.py): a validator would go unused
     ):
         return response

@@ -7,8 +7,10 @@ Registered before the page cache (registry/cache.py): after_request hooks run in
 order, so the cache keeps the plain body and each answer is compressed as its client asks.
 """
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from flask_compress import Compress
+
+from .static_files import is_static
 
 compress = Compress()
 
@@ -30,7 +32,7 @@ def _whole_static_file(response: Response) -> Response:
     """A static file is sent as a stream, and Flask-Compress compresses streams without gzip
     (brotli only): read whole (the largest, Leaflet's script, is 148 kB), it is compressed
     either way, and answers If-None-Match with a 304 as before."""
-    if request.endpoint == "static" and response.status_code == 200 and response.is_streamed:
+    if is_static() and response.status_code == 200 and response.is_streamed:
         response.direct_passthrough = False
         response.set_data(response.get_data())
     return response

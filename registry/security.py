@@ -12,6 +12,7 @@ from wtforms import FieldList, FormField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from .i18n import gettext as _
+from .static_files import is_static
 from .validation import InvalidValue, plain_text
 
 csrf = CSRFProtect()
@@ -91,7 +92,7 @@ def for_a_logged_in_user() -> bool:
     and reads no session, so it varies on no Cookie.)
     Such a page may hold what others must not see: no browser or proxy keeps it, so the back
     button after logging out shows nothing."""
-    return request.endpoint != "static" and bool(current_user) and current_user.is_authenticated
+    return not is_static() and bool(current_user) and current_user.is_authenticated
 
 
 def _security_headers(response):

@@ -1,9 +1,10 @@
 """Static files under fingerprinted addresses, cached for a year.
 
-Every `url_for("static", ...)` carries `v`, the first characters of the file's sha256, so a
-changed file has a new address; an address with its current fingerprint is answered with a
-year-long, immutable cache lifetime, and without reading the session (no `Vary: Cookie`), so
-browsers and proxies keep one copy for everyone and never ask again.
+Every `url_for("static", ...)`, and the admin's `url_for("admin.static", ...)`, carries `v`,
+the first characters of the file's sha256, so a changed file has a new address; an address
+with its current fingerprint is answered with a year-long, immutable cache lifetime, and
+without reading the session (no `Vary: Cookie`), so browsers and proxies keep one copy for
+everyone and never ask again.
 """
 
 import functools
@@ -22,9 +23,22 @@ def _digest(path: Path, changed: float) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def fingerprint(filename: str) -> str | None:
+def _static_folder(endpoint: str) -> str | None:
+    """The folder an endpoint serves static files from: the app's, or a blueprint's (the
+    admin's library files: Bootstrap, jQuery, Flask-Admin's own scripts)."""
+    if endpoint == "static":
+        return current_app.static_folder
+    blueprint, _, name = endpoint.rpartition(".")
+    if name == "static" and blueprint in current_app.blueprints:
+        return current_app.blueprints[blueprint].static_folder
+    return None
+
+
+def fingerprint(filename: str, endpoint: str = "static") -> str | None:
     """The file's fingerprint (its content's, read again when the file changes), or None."""
-    folder = Path(current_app.static_folder).resolve()
+    if (served_from := _static_folder(endpoint)) is None:
+        return None
+    folder = Path(served_from).resolve()
     path = (folder / filename).resolve()
     if not path.is_relative_to(folder) or not path.is_file():
         return None
@@ -32,23 +46,29 @@ def fingerprint(filename: str) -> str | None:
 
 
 def _add_fingerprint(endpoint: str, values: dict) -> None:
-    if endpoint != "static" or "filename" not in values or VERSION in values:
+    """Our templates leave `v` out; Flask-Admin's name a library version, which a changed
+    file need not change: the content's fingerprint replaces it."""
+    if "filename" not in values or (endpoint == "static" and VERSION in values):
         return
-    if version := fingerprint(values["filename"]):
+    if version := fingerprint(values["filename"], endpoint):
         values[VERSION] = version
+
+
+def is_static() -> bool:
+    return request.endpoint is not None and _static_folder(request.endpoint) is not None
 
 
 def is_fingerprinted() -> bool:
     """Whether this request asks for a static file under its current fingerprint."""
-    if request.endpoint != "static":
+    if not is_static():
         return False
     asked = request.args.get(VERSION)
     filename = (request.view_args or {}).get("filename", "")
-    return bool(asked) and asked == fingerprint(filename)
+    return bool(asked) and asked == fingerprint(filename, request.endpoint)
 
 
 def _cache_for_a_year(response: Response) -> Response:
-    if request.endpoint == "static" and not session.modified:
+    if is_static() and not session.modified:
         # Flask-Login looks at the session after every request, which would make Flask add
         # "Vary: Cookie"; a static file is the same for everyone, under any address.
         session.accessed = False
@@ -65,7 +85,7 @@ class SessionOutsideStaticFiles(SecureCookieSessionInterface):
     kept by shared caches for a year, and must carry no one's cookie."""
 
     def should_set_cookie(self, app: Flask, session) -> bool:
-        if has_request_context() and request.endpoint == "static" and not session.modified:
+        if has_request_context() and is_static() and not session.modified:
             return False
         return super().should_set_cookie(app, session)
 

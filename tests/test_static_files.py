@@ -6,13 +6,15 @@ from registry.static_files import YEAR
 
 
 def static_links(html: str) -> list[str]:
-    return re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    """The site's static files, and the admin's (Bootstrap, jQuery, Flask-Admin's scripts)."""
+    return re.findall(r'(?:href|src)="(/(?:admin/)?static/[^"]+)"', html)
 
 
 def test_every_static_address_carries_its_fingerprint_and_is_kept_a_year(client, login):
     pages = [client.get("/scholen").get_data(as_text=True)]
     pages.append(login("coordinator").get("/admin/").get_data(as_text=True))
     links = {link for page in pages for link in static_links(page)}
+    assert any(link.startswith("/admin/static/") for link in links), links
     assert links and all(re.search(r"\?v=[0-9a-f]{12}$", link) for link in links), links
     staff = login("medewerker")
     for link in links:
@@ -27,8 +29,12 @@ def test_every_static_address_carries_its_fingerprint_and_is_kept_a_year(client,
 
 
 def test_another_fingerprint_is_not_kept(client):
-    answer = client.get("/static/css/site.css?v=000000000000")
-    assert answer.status_code == 200 and "immutable" not in answer.headers["Cache-Control"]
+    for other in (
+        "/static/css/site.css?v=000000000000",
+        "/admin/static/vendor/jquery.min.js?v=3.5.1",
+    ):
+        answer = client.get(other)
+        assert answer.status_code == 200 and "immutable" not in answer.headers["Cache-Control"]
 
 
 def test_a_changed_file_gets_a_new_address(seeded_app, tmp_path):
