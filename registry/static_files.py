@@ -39,10 +39,13 @@ def fingerprint(filename: str, endpoint: str = "static") -> str | None:
     if (served_from := _static_folder(endpoint)) is None:
         return None
     folder = Path(served_from).resolve()
-    path = (folder / filename).resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
-        return None
-    return _digest(path, path.stat().st_mtime)
+    try:
+        path = (folder / filename).resolve()
+        if not path.is_relative_to(folder) or not path.is_file():
+            return None
+        return _digest(path, path.stat().st_mtime)
+    except (OSError, ValueError):
+        return None  # a name no file can have (a NUL byte, too long): an error page links it
 
 
 def _add_fingerprint(endpoint: str, values: dict) -> None:

@@ -180,7 +180,6 @@ def signed_in(app, client, email: str):
     with app.test_request_context("/inloggen/code", method="POST"):
         user = db.session.scalar(db.select(User).filter_by(email=email))
         response = app.process_response(finish_login(user))
-        db.session.remove()
     cookies = SimpleCookie()
     for header in response.headers.getlist("Set-Cookie"):
         cookies.load(header)

@@ -53,3 +53,12 @@ def test_a_changed_file_gets_a_new_address(seeded_app, tmp_path):
         os.utime(folder / "css" / "site.css", (1, 1))  # another modification time
         after = url_for("static", filename="css/site.css")
     assert before != after
+
+
+def test_a_static_address_no_file_can_have_is_refused_not_a_500(client):
+    """The error page links itself in the other language, through the fingerprinting: a NUL
+    byte or an over-long name must not break it (it did for the site's own /static/%00)."""
+    for path in ("/static/%00", "/static/css/%00x.css", "/admin/static/%00?v=1"):
+        assert client.get(path).status_code == 400, path
+    for path in ("/static/" + "a" * 5000, "/admin/static/" + "a" * 5000 + "?v=1"):
+        assert client.get(path).status_code == 404, path
