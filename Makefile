@@ -21,9 +21,9 @@ run: install translations
 # The two runs share no database and spend much of their time waiting on I/O and on each
 # other's servers, so side by side they take little more than the longer one alone; the
 # PostgreSQL run's output follows the SQLite run's.
-# One process a run: spread over the cores as well (pytest-xdist, -n auto) the two runs took
-# 10 minutes instead of 12-13, but four test processes and their browsers on two cores made
-# the browser tests' timing flaky (PYTEST_ARGS=-n2 spreads them where there are more cores).
+# One process a run: side by side the two runs keep two cores busy (94-96% of the time), so
+# spreading each over the cores as well (-n 2) only added work: 616 and 643 s against 561 and
+# 622 s in one process each (PYTEST_ARGS=-n2 spreads them where there are more cores).
 # PYTEST_ARGS go to both runs: make test PYTEST_ARGS='-x -k search'.
 test: install-test translations lint
 	@url="$${TEST_DATABASE_URL:-}"; \
