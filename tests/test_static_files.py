@@ -55,6 +55,30 @@ def test_a_changed_file_gets_a_new_address(seeded_app, tmp_path):
     assert before != after
 
 
+def test_a_file_is_found_by_what_is_there_now_not_by_what_was_there_when_first_asked(
+    seeded_app, tmp_path
+):
+    """Where a name leads is remembered; whether a file is there, and what it holds, is not."""
+    import shutil
+
+    from registry.static_files import fingerprint
+
+    folder = tmp_path / "static"
+    shutil.copytree(seeded_app.static_folder, folder)
+    seeded_app.static_folder = str(folder)
+    (tmp_path / "outside.css").write_text("body {}\n")
+    with seeded_app.test_request_context():
+        assert fingerprint("css/later.css") is None
+        (folder / "css" / "later.css").write_text("body {}\n")
+        assert fingerprint("css/later.css") is not None
+        (folder / "css" / "later.css").unlink()
+        assert fingerprint("css/later.css") is None
+        assert fingerprint("css") is None  # a folder is no file
+        assert fingerprint("../outside.css") is None
+        (folder / "css" / "linked.css").symlink_to(tmp_path / "outside.css")
+        assert fingerprint("css/linked.css") is None  # a link out of the folder
+
+
 def test_a_static_address_no_file_can_have_is_refused_not_a_500(client):
     """The error page links itself in the other language, through the fingerprinting: a NUL
     byte or an over-long name must not break it (it did for the site's own /static/%00)."""
