@@ -37,7 +37,8 @@ def _static_folder(endpoint: str) -> str | None:
 
 # Remembered for the names asked most (a page links ~20 files): resolving a name walks every
 # folder of its path, 90-150 us a call where one stat is 5. Bounded, because an error page
-# links whatever name was asked for.
+# links whatever name was asked for. A link re-pointed afterwards is followed as it was: a
+# deployment that does so restarts the workers.
 @functools.lru_cache(maxsize=1024)
 def _inside(served_from: str, filename: str) -> Path | None:
     """Where `filename` leads from the folder, links followed, or None when that is outside
@@ -58,8 +59,8 @@ def fingerprint(filename: str, endpoint: str = "static") -> str | None:
         return None
     try:
         found = path.stat()
-    except (OSError, ValueError):
-        return None
+    except OSError:
+        return None  # not there (yet, or any more)
     return _digest(path, found.st_mtime) if stat.S_ISREG(found.st_mode) else None
 
 
