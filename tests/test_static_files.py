@@ -1,8 +1,13 @@
 """Static files under fingerprinted addresses, kept by browsers for a year, the same for all."""
 
+import os
 import re
+import shutil
 
-from registry.static_files import YEAR
+import pytest
+from flask import url_for
+
+from registry.static_files import YEAR, fingerprint
 
 
 def static_links(html: str) -> list[str]:
@@ -37,45 +42,39 @@ def test_another_fingerprint_is_not_kept(client):
         assert answer.status_code == 200 and "immutable" not in answer.headers["Cache-Control"]
 
 
-def test_a_changed_file_gets_a_new_address(seeded_app, tmp_path):
-    import shutil
-
+@pytest.fixture
+def own_static_folder(seeded_app, tmp_path):
+    """A copy of the static files that the test may change, served by the app."""
     folder = tmp_path / "static"
     shutil.copytree(seeded_app.static_folder, folder)
     seeded_app.static_folder = str(folder)
+    return folder
+
+
+def test_a_changed_file_gets_a_new_address(seeded_app, own_static_folder):
     with seeded_app.test_request_context():
-        from flask import url_for
-
         before = url_for("static", filename="css/site.css")
-        (folder / "css" / "site.css").write_text("body { color: black; }\n")
-        import os
-
-        os.utime(folder / "css" / "site.css", (1, 1))  # another modification time
+        (own_static_folder / "css" / "site.css").write_text("body { color: black; }\n")
+        os.utime(own_static_folder / "css" / "site.css", (1, 1))  # another modification time
         after = url_for("static", filename="css/site.css")
     assert before != after
 
 
 def test_a_file_is_found_by_what_is_there_now_not_by_what_was_there_when_first_asked(
-    seeded_app, tmp_path
+    seeded_app, own_static_folder, tmp_path
 ):
     """Where a name leads is remembered; whether a file is there, and what it holds, is not."""
-    import shutil
-
-    from registry.static_files import fingerprint
-
-    folder = tmp_path / "static"
-    shutil.copytree(seeded_app.static_folder, folder)
-    seeded_app.static_folder = str(folder)
+    later = own_static_folder / "css" / "later.css"
     (tmp_path / "outside.css").write_text("body {}\n")
     with seeded_app.test_request_context():
         assert fingerprint("css/later.css") is None
-        (folder / "css" / "later.css").write_text("body {}\n")
+        later.write_text("body {}\n")
         assert fingerprint("css/later.css") is not None
-        (folder / "css" / "later.css").unlink()
+        later.unlink()
         assert fingerprint("css/later.css") is None
         assert fingerprint("css") is None  # a folder is no file
         assert fingerprint("../outside.css") is None
-        (folder / "css" / "linked.css").symlink_to(tmp_path / "outside.css")
+        (own_static_folder / "css" / "linked.css").symlink_to(tmp_path / "outside.css")
         assert fingerprint("css/linked.css") is None  # a link out of the folder
 
 
