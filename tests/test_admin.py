@@ -3,6 +3,7 @@
 import re
 from urllib.parse import quote
 
+import pytest
 from helpers import csrf_from, form_fields, with_values
 from sqlalchemy import func, select
 from test_corrections import add_correction
@@ -473,3 +474,14 @@ def test_reading_what_the_build_makes_builds_the_view_once_whoever_reads_first(m
         school = model_views(make_app(f"first-read-{name}"))["school"]
         value = getattr(school, name)
         assert school.is_built and value is school.__dict__[name], name
+
+
+def test_a_read_that_missed_while_another_thread_finished_the_build_gets_what_it_built(make_app):
+    """The race a thread can lose: its lookup of a built name finds nothing (the view is being
+    built), then the builder finishes before Python falls back to __getattr__. That fallback
+    must answer with what the build made, not an AttributeError (seen under load in CI)."""
+    school = model_views(make_app())["school"]
+    built = school._create_form_class  # the other thread's build, finished
+    assert school.__getattr__("_create_form_class") is built
+    with pytest.raises(AttributeError):
+        school.__getattr__("_no_such_name")

@@ -129,12 +129,13 @@ class BuiltOnFirstUse:
         return super().scaffold_auto_joins()
 
     def __getattr__(self, name: str):
-        # Only called for an attribute the instance lacks; while the build runs, what it has
-        # not set yet is missing (Flask-Admin asks with hasattr).
-        if name in self.BUILT and "_unbuilt" in self.__dict__:
+        # Only called for an attribute the instance lacked a moment ago. Another thread may
+        # have finished the build since, so look again after build() (which returns at once
+        # when built); in the thread that is building, what it has not set yet is still
+        # missing (Flask-Admin asks with hasattr) and object's own lookup says so.
+        if name in self.BUILT:
             self.build()
-            if "_unbuilt" not in self.__dict__:
-                return getattr(self, name)
+            return object.__getattribute__(self, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _handle_view(self, name, **kwargs):
