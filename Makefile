@@ -24,9 +24,10 @@ run: install translations
 # One process a run: side by side the two runs keep two cores busy (90-96% of the time), so
 # spreading each over the cores as well (-n 2) only added work: 616 and 643 s against 561 and
 # 622 s in one process each (PYTEST_ARGS=-n2 spreads them where there are more cores).
-# The PostgreSQL run is the longer (its every query a round trip to the server): alone at
-# the end for 30-60 s it left a core idle. The SQLite run yields to it (nice), so the two end
-# closer together: 414 / 470 s side by side, then 397 / 425 s with SQLITE_NICE=5.
+# The PostgreSQL run is the longer (its every query a round trip to the server), and alone at
+# the end it left a core idle. The SQLite run yields to it (nice), so the two end closer
+# together: PostgreSQL finished 56-57 s after SQLite in one process each, 28-38 s after with
+# SQLITE_NICE=5 (a whole run's time swings more than that with the host's load).
 # PYTEST_ARGS go to both runs: make test PYTEST_ARGS='-x -k search'.
 SQLITE_NICE ?= 5
 test: install-test translations lint
