@@ -146,7 +146,7 @@ def postgres_content(engine) -> str:
 @pytest.mark.skipif(not POSTGRES_URL, reason="the PostgreSQL route")
 def test_on_postgresql_pg_dump_and_pg_restore_give_back_the_content(seeded_app, database, tmp_path):
     """The README's route: pg_dump --format=custom, then pg_restore into an empty database."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, make_url, text
 
     from registry.config import sqlalchemy_url
 
@@ -165,7 +165,8 @@ def test_on_postgresql_pg_dump_and_pg_restore_give_back_the_content(seeded_app, 
     admin = create_engine(sqlalchemy_url(plain), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{restored_name}"'))
-    restored_url = plain.rsplit("/", 1)[0] + f"/{restored_name}"
+    # Its address with the other name (a socket's folder and port stay in the query).
+    restored_url = make_url(plain).set(database=restored_name).render_as_string(False)
     try:
         subprocess.run(
             ["pg_restore", "--no-owner", f"--dbname={restored_url}", str(dump)], check=True
