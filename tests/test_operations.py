@@ -166,7 +166,7 @@ def test_on_postgresql_pg_dump_and_pg_restore_give_back_the_content(seeded_app, 
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{restored_name}"'))
     # Its address with the other name (a socket's folder and port stay in the query).
-    restored_url = make_url(plain).set(database=restored_name).render_as_string(False)
+    restored_url = make_url(plain).set(database=restored_name).render_as_string(hide_password=False)
     try:
         subprocess.run(
             ["pg_restore", "--no-owner", f"--dbname={restored_url}", str(dump)], check=True
