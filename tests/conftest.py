@@ -25,6 +25,7 @@ from helpers import (
     PASSWORD,
     POSTGRES_URL,
     TOTP_SECRET,
+    session_cookies,
     signed_in,
 )
 from jinja2 import BytecodeCache
@@ -455,6 +456,34 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def admin_page(seeded_app, live_server, browser):
+    """Open a browser page on the admin as an account: admin_page(email, **context options),
+    with the session a login gives (helpers.session_cookies), for the tests of what a logged-in
+    person does. Logging in itself is walked in test_browser_admin.py; here it took a second a
+    test. The page opens on /admin/, where a login lands."""
+    contexts = []
+
+    def open_admin(email: str, **options):
+        context = browser.new_context(base_url=live_server, locale="nl-NL", **options)
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        context.add_cookies(
+            [
+                {"name": name, "value": value, "url": live_server + path}
+                for name, value, path in session_cookies(seeded_app, email)
+            ]
+        )
+        page = context.new_page()
+        page.goto("/admin/")
+        assert page.url == f"{live_server}/admin/", page.url  # not sent to the login
+        return page
+
+    yield open_admin
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture

@@ -167,11 +167,11 @@ def sign_in(app, client, email: str, password: str = PASSWORD, next_path: str | 
     return response
 
 
-def signed_in(app, client, email: str):
-    """The client with the session the app's own finish_login starts once every factor was
-    given: for the tests about what an account may do. Logging in itself (the form, the
-    password, the app's code) is tried as a person does it by sign_in, test_auth*.py and the
-    browser; four requests a login were a tenth of the fast suite."""
+def session_cookies(app, email: str) -> list[tuple[str, str, str]]:
+    """(name, value, path) of the cookies the app's own finish_login sets once every factor was
+    given. Logging in itself (the form, the password, the app's code) is tried as a person does
+    it by sign_in, test_auth*.py and test_browser_admin.py; four requests a login were a tenth of
+    the fast suite, and in Chromium a second each."""
     from http.cookies import SimpleCookie
 
     from registry.auth import finish_login
@@ -183,8 +183,13 @@ def signed_in(app, client, email: str):
     cookies = SimpleCookie()
     for header in response.headers.getlist("Set-Cookie"):
         cookies.load(header)
-    for name, cookie in cookies.items():
-        client.set_cookie(name, cookie.value, path=cookie["path"] or "/")
+    return [(name, cookie.value, cookie["path"] or "/") for name, cookie in cookies.items()]
+
+
+def signed_in(app, client, email: str):
+    """The client with the session of a login: for the tests about what an account may do."""
+    for name, value, path in session_cookies(app, email):
+        client.set_cookie(name, value, path=path)
     return client
 
 

@@ -117,19 +117,13 @@ def test_new_beheerder_invites_a_coordinator_who_edits_a_school(seeded_app, live
     context.close()
 
 
-def test_two_coordinators_edit_the_same_school(seeded_app, live_server, browser, make_user):
-    first_email, second_email = (
-        make_user("coordinator", email="een@example.org"),
-        make_user("coordinator", email="twee@example.org"),
+def test_two_coordinators_edit_the_same_school(seeded_app, admin_page, make_user):
+    first, second = (
+        admin_page(make_user("coordinator", email=f"{name}@example.org"))
+        for name in ("een", "twee")
     )
-    pages = []
-    for email in (first_email, second_email):
-        context = browser.new_context(base_url=live_server, locale="nl-NL")
-        page = context.new_page()
-        log_in(page, email)
+    for page in (first, second):
         page.goto("/admin/school/edit/?id=1")
-        pages.append(page)
-    first, second = pages
     first.locator("#phone").fill("0522 111111")
     first.get_by_role("button", name="Opslaan", exact=True).click()
     assert "opgeslagen" in first.locator(".alert").first.inner_text()
@@ -148,16 +142,10 @@ def test_two_coordinators_edit_the_same_school(seeded_app, live_server, browser,
     assert "opgeslagen" in second.locator(".alert").first.inner_text()
     with seeded_app.app_context():
         assert db.session.get(School, 1).website == "https://typed-by-two.example.nl"
-    for page in pages:
-        page.context.close()
 
 
-def test_a_coordinator_corrects_a_location_on_the_map(seeded_app, live_server, browser, make_user):
-    email = make_user("coordinator", email="kaart@example.org")
-    context = browser.new_context(base_url=live_server, locale="nl-NL")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log_in(page, email)
+def test_a_coordinator_corrects_a_location_on_the_map(seeded_app, admin_page, make_user):
+    page = admin_page(make_user("coordinator", email="kaart@example.org"))
     with seeded_app.app_context():
         approximate = db.session.scalar(select(School).filter_by(location_precision="pc4").limit(1))
         school_id, old = approximate.id, (approximate.latitude, approximate.longitude)
@@ -173,11 +161,10 @@ def test_a_coordinator_corrects_a_location_on_the_map(seeded_app, live_server, b
         assert moved.location_precision.value == "building"
         assert (moved.latitude, moved.longitude) != old
         assert abs(moved.latitude - old[0]) < 0.01 and abs(moved.longitude - old[1]) < 0.01
-    context.close()
 
 
 def test_a_coordinator_brings_the_registry_in_step_with_duo(
-    seeded_app, live_server, browser, make_user, tmp_path
+    seeded_app, admin_page, make_user, tmp_path
 ):
     from test_duo import edited, row_of
 
@@ -191,11 +178,7 @@ def test_a_coordinator_brings_the_registry_in_step_with_duo(
             drop=(row_of("06MU00"),),
         )
     )
-    email = make_user("coordinator", email="duo@example.org")
-    context = browser.new_context(base_url=live_server, locale="nl-NL")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log_in(page, email)
+    page = admin_page(make_user("coordinator", email="duo@example.org"))
     page.get_by_role("link", name="DUO").click()
     page.get_by_role("link", name="Vergelijken en bijwerken").click()
     page.get_by_label("Bestanden van DUO").set_input_files(upload)
@@ -216,7 +199,6 @@ def test_a_coordinator_brings_the_registry_in_step_with_duo(
         assert schools["06PS00"].phone == "0528 36 16 23"
         assert schools["05SX00"].name != "De Arendsvleugel"  # not ticked: not applied
         assert schools["06MU00"].closed_on is None
-    context.close()
 
 
 def test_a_coordinator_edits_a_public_correction_and_takes_it_over(
@@ -258,14 +240,8 @@ def test_a_coordinator_edits_a_public_correction_and_takes_it_over(
     context.close()
 
 
-def test_a_coordinator_follows_a_dashboard_gap_to_its_worklist(
-    seeded_app, live_server, browser, make_user
-):
-    email = make_user("coordinator", email="werklijst@example.org")
-    context = browser.new_context(base_url=live_server, locale="nl-NL")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log_in(page, email)
+def test_a_coordinator_follows_a_dashboard_gap_to_its_worklist(admin_page, make_user):
+    page = admin_page(make_user("coordinator", email="werklijst@example.org"))
     row = page.locator("tr", has_text="Scholen zonder website")
     count = int(row.get_by_role("link").inner_text())
     assert count == 22
@@ -281,4 +257,3 @@ def test_a_coordinator_follows_a_dashboard_gap_to_its_worklist(
     names = page.locator("table.model-list tbody").inner_text()
     assert "SSBO De Kameleon" in names and "REC Mackay" in names
     assert page.locator("input[name='rowid']").count() == 7
-    context.close()

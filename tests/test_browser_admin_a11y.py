@@ -7,7 +7,6 @@ from helpers import serious_axe_violations
 from sqlalchemy import select
 from test_admin_html import admin_paths, admin_scene, html_pages
 from test_admin_menu import report
-from test_browser_admin import log_in
 
 from registry import PROJECT_ROOT
 from registry.db import db
@@ -17,18 +16,13 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def coordinator_page(seeded_app, live_server, browser, make_user):
+def coordinator_page(seeded_app, admin_page, make_user):
     """A logged-in beheerder, who sees every page."""
     email = make_user("beheerder", email="toegankelijk@example.org")
     with seeded_app.app_context():
         ids = {"school": db.session.scalar(select(School.id).filter_by(vestigingscode="05SX00"))}
-    # Playwright injects axe as an inline script, which the admin's CSP does not allow.
-    context = browser.new_context(base_url=live_server, locale="nl-NL", bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log_in(page, email)
-    yield page, ids
-    context.close()
+    # axe is added as a script the page did not name, which the admin's CSP does not allow.
+    return admin_page(email, bypass_csp=True), ids
 
 
 def test_axe_finds_no_serious_violation_on_the_admin(seeded_app, coordinator_page, login):

@@ -3,7 +3,6 @@
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
-from test_browser_admin import log_in
 
 from registry.db import db
 from registry.models import School
@@ -36,14 +35,8 @@ def test_without_a_postcode_the_map_has_only_schools(page):
     assert page.locator(".map-origin").count() == 0
 
 
-def test_an_unplaced_school_has_no_pin_until_the_map_is_clicked(
-    seeded_app, live_server, browser, make_user
-):
-    email = make_user("coordinator", email="speld@example.org")
-    context = browser.new_context(base_url=live_server, locale="nl-NL")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log_in(page, email)
+def test_an_unplaced_school_has_no_pin_until_the_map_is_clicked(seeded_app, admin_page, make_user):
+    page = admin_page(make_user("coordinator", email="speld@example.org"))
     with seeded_app.app_context():
         # Since DUO's file 09 every seeded school has a point: take one away.
         school = db.session.scalar(select(School).filter_by(vestigingscode="00JH00"))
@@ -66,18 +59,12 @@ def test_an_unplaced_school_has_no_pin_until_the_map_is_clicked(
     page.locator("#latitude").dispatch_event("change")
     expect(page.locator("#location-map .leaflet-marker-icon")).to_have_count(0)
     expect(page.locator(".location-unplaced")).to_be_visible()
-    context.close()
 
 
-def test_a_placed_school_shows_its_pin(seeded_app, live_server, browser, make_user):
-    email = make_user("coordinator", email="geplaatst@example.org")
-    context = browser.new_context(base_url=live_server, locale="nl-NL")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log_in(page, email)
+def test_a_placed_school_shows_its_pin(seeded_app, admin_page, make_user):
+    page = admin_page(make_user("coordinator", email="geplaatst@example.org"))
     with seeded_app.app_context():
         school_id = db.session.scalar(select(School.id).filter_by(vestigingscode="05SX00"))
     page.goto(f"/admin/school/edit/?id={school_id}")
     expect(page.locator("#location-map .leaflet-marker-icon")).to_have_count(1)
     expect(page.locator(".location-unplaced")).to_be_hidden()
-    context.close()

@@ -6,7 +6,6 @@ import time
 import pytest
 from helpers import serious_axe_violations
 from sqlalchemy import func, select
-from test_browser_admin import log_in
 from test_browser_support import tab_to
 from test_rounds import BOARD, ROUND_PAGE, add_contact, start_round
 
@@ -45,14 +44,11 @@ def skip_the_menu(page) -> int:
     return 2
 
 
-def test_a_board_confirms_its_schools_by_keyboard(seeded_app, live_server, browser, make_user):
+def test_a_board_confirms_its_schools_by_keyboard(seeded_app, admin_page, make_user):
     email = make_user("bestuur", BOARD, email="anna@wies.example")
     add_contact(seeded_app, BOARD, "Anna de Vries", email)
     start_round(seeded_app)
-    context = browser.new_context(base_url=live_server, locale="nl-NL", bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log_in(page, email)
+    page = admin_page(email, bypass_csp=True)
 
     started = time.monotonic()
     page.goto(ROUND_PAGE)
@@ -81,17 +77,13 @@ def test_a_board_confirms_its_schools_by_keyboard(seeded_app, live_server, brows
         f"all 14 schools {whole_board[0]} keys {whole_board[1]:.1f} s"
     )
     assert serious_axe_violations(page) == []
-    context.close()
 
 
-def test_the_round_pages_pass_axe(seeded_app, live_server, browser, make_user):
+def test_the_round_pages_pass_axe(seeded_app, admin_page, make_user):
     add_contact(seeded_app, BOARD, "Anna de Vries", "anna@wies.example")
     start_round(seeded_app)
     email = make_user("coordinator", email="coord@swv.example")
-    context = browser.new_context(base_url=live_server, locale="nl-NL", bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log_in(page, email)
+    page = admin_page(email, bypass_csp=True)
     found = {}
     for path in ("/admin/ronde/", ROUND_PAGE, "/admin/board_contact/", "/admin/board_contact/new/"):
         assert page.goto(path).status == 200, path
@@ -100,4 +92,3 @@ def test_the_round_pages_pass_axe(seeded_app, live_server, browser, make_user):
         if violations := serious_axe_violations(page):
             found[path] = violations
     assert found == {}
-    context.close()

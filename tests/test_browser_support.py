@@ -6,7 +6,6 @@ from helpers import serious_axe_violations
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import distinct, func, select
-from test_browser_admin import log_in
 
 from registry.db import db
 from registry.models import School, SchoolSupport, SupportArea, SupportLevel
@@ -47,13 +46,9 @@ def schools_offering(app, code: str, levels=tuple(SupportLevel)) -> int:
 
 
 def test_a_coordinator_records_a_boards_support_by_keyboard_and_by_spreadsheet(
-    seeded_app, live_server, browser, make_user, tmp_path
+    seeded_app, admin_page, make_user, tmp_path
 ):
-    email = make_user("coordinator", email="sop@example.org")
-    context = browser.new_context(base_url=live_server, locale="nl-NL", accept_downloads=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log_in(page, email)
+    page = admin_page(make_user("coordinator", email="sop@example.org"), accept_downloads=True)
     with seeded_app.app_context():
         schools = db.session.scalars(
             select(School)
@@ -133,7 +128,7 @@ def test_a_coordinator_records_a_boards_support_by_keyboard_and_by_spreadsheet(
     # and counts what it finds; ?niveau=basis finds basis too.
     extra = schools_offering(seeded_app, "gedrag", (SupportLevel.EXTRA,))
     assert extra == 1  # the first school of the grid; the file gave the others basis
-    public = context.new_page()
+    public = page.context.new_page()
     public.goto("/scholen")
     label = public.locator("#facet-ondersteuning label", has_text="Gedrag")
     assert label.locator(".count").get_attribute("data-count") == str(extra)
@@ -144,7 +139,6 @@ def test_a_coordinator_records_a_boards_support_by_keyboard_and_by_spreadsheet(
     assert public.locator(".result-count").inner_text().strip() == f"{gedrag_now} scholen"
     public.goto(f"/scholen?ondersteuning=gedrag&niveau=basis&bestuur={BOARD}")
     assert public.locator(".result-count").inner_text().strip() == "14 scholen"
-    context.close()
 
 
 # The admin's shared theme (Bootstrap's link and button colours, `lang` on <html>) is #15's
@@ -152,14 +146,8 @@ def test_a_coordinator_records_a_boards_support_by_keyboard_and_by_spreadsheet(
 THEME_RULES = {"color-contrast", "html-has-lang"}
 
 
-def test_axe_finds_nothing_serious_in_the_editors_pages(
-    seeded_app, live_server, browser, make_user, tmp_path
-):
-    email = make_user("coordinator", email="axe@example.org")
-    context = browser.new_context(base_url=live_server, locale="nl-NL", bypass_csp=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    log_in(page, email)
+def test_axe_finds_nothing_serious_in_the_editors_pages(admin_page, make_user, tmp_path):
+    page = admin_page(make_user("coordinator", email="axe@example.org"), bypass_csp=True)
     path = tmp_path / "rooster.csv"
     path.write_text("Vestigingscode;Gedrag\n05SX00;extra\n")
 
@@ -174,5 +162,4 @@ def test_axe_finds_nothing_serious_in_the_editors_pages(
     page.get_by_label("Ingevuld rooster").set_input_files(path)
     page.get_by_role("button", name="Bekijken wat er verandert").click()
     found["upload with errors"] = serious()
-    context.close()
     assert {url: v for url, v in found.items() if v} == {}
