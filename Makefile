@@ -27,9 +27,9 @@ run: install translations
 # The PostgreSQL run is the longer (its every query a round trip to the server), and alone at
 # the end it left a core idle. The SQLite run yields to it (nice), so the two end closer
 # together: PostgreSQL finished 56-57 s after SQLite in one process each, 28-39 s after with
-# SQLITE_NICE=5, 8 and 24 s after with 19, the lowest priority: the SQLite run takes what the
-# PostgreSQL run and its server leave (CI 440 and 478 s against 483 s with 5, that morning;
-# a whole run's time swings more than that with the host's load).
+# SQLITE_NICE=5, 7-26 s after with 19 (seven runs), the lowest priority: the SQLite run takes
+# what the PostgreSQL run and its server leave (on one commit CI took 440 and 478 s with 19,
+# 483 s with 5; a whole run's time swings more than that with the host's load).
 # PYTEST_ARGS go to both runs: make test PYTEST_ARGS='-x -k search'.
 SQLITE_NICE ?= 19
 test: install-test translations lint
