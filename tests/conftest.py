@@ -15,6 +15,7 @@ import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask_migrate import upgrade
@@ -470,9 +471,11 @@ def admin_page(seeded_app, live_server, browser):
         context = browser.new_context(base_url=live_server, locale="nl-NL", **options)
         contexts.append(context)
         context.set_default_timeout(10_000)
+        # Domain and path as the app set them (a cookie given by URL gets the URL's folder).
+        host = urlsplit(live_server).hostname
         context.add_cookies(
             [
-                {"name": name, "value": value, "url": live_server + path}
+                {"name": name, "value": value, "domain": host, "path": path}
                 for name, value, path in session_cookies(seeded_app, email)
             ]
         )

@@ -127,7 +127,7 @@ def test_the_language_switch_keeps_the_search(page):
 def test_axe_finds_no_serious_accessibility_violation_on_any_main_page(browser, live_server):
     """One visitor walks the main pages, as the admin's sweep does: a test per page (a server,
     a database and a browser context each) took 29 s a run for these 15 pages."""
-    # Playwright injects axe as an inline script, which the site's CSP rightly forbids.
+    # axe is added as a script the page did not name, which the site's CSP rightly forbids.
     context = browser.new_context(base_url=live_server, locale="nl-NL", bypass_csp=True)
     page = context.new_page()
     found = {}
